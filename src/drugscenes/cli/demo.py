@@ -1,0 +1,34 @@
+"""``drugscenes demo``: build the synthetic demo county and show its inventory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from drugscenes.cli.app import app, err, out
+from drugscenes.demo.build import DEFAULT_SEED, build_demo
+
+
+@app.command("demo")
+def demo(
+    out_dir: Path = typer.Option(Path("demo"), "--out", help="Folder for the demo files."),
+    seed: int = typer.Option(DEFAULT_SEED, help="Seed of the synthetic county."),
+) -> None:
+    """Build the demo region (a synthetic county) and print its latest inventory."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("demo", total=None)
+        build = build_demo(out_dir, seed, progress=lambda m: progress.update(task, description=m))
+    for imp in build.imports:
+        err.print(f"  round {imp.round}: {imp.n_scenes} scenes from {imp.file}")
+    out.print(f"Demo workspace: [bold]{build.workspace}[/] (open it in QGIS)")
+    from drugscenes.cli.workspace import summary
+
+    summary(build.workspace, round_label=None, largest=5, as_json=False)

@@ -1,0 +1,110 @@
+"""Build the demo: write the synthetic county's files and import them into a workspace.
+
+The files are written in the formats agencies send (GeoJSON in WGS84, a
+GeoPackage in SWEREF 99 TM, a Swedish Excel CSV with ``;`` and WKT) and go
+through the same import as real data, so the demo exercises the real path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import shapely
+
+from drugscenes.demo.region import ROUNDS, make_region, make_rounds
+from drugscenes.io.vector import read_vector
+from drugscenes.registry.region import prepare_municipalities
+from drugscenes.registry.service import ImportResult, import_scenes
+from drugscenes.store import create_workspace
+
+DEFAULT_SEED = 2023
+
+
+@dataclass
+class DemoBuild:
+    """Where the demo was written and what was imported."""
+
+    directory: Path
+    workspace: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    imports: list[ImportResult] = field(default_factory=list)
+
+
+def write_demo_files(out_dir: Path, seed: int = DEFAULT_SEED) -> dict[str, Path]:
+    """Write the demo region's source files into ``out_dir``; returns them by role."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    region = make_region(seed)
+    rounds = make_rounds(region, seed)
+    files = {
+        "municipalities": out_dir / "municipalities.geojson",
+        "stations": out_dir / "stations.csv",
+        "2021": out_dir / "scenes_2021.gpkg",
+        "2023": out_dir / "scenes_2023.geojson",
+        "2024": out_dir / "scenes_2024.csv",
+    }
+    for p in files.values():
+        p.unlink(missing_ok=True)
+    region.municipalities.to_crs(4326).to_file(files["municipalities"], driver="GeoJSON")
+    st = region.stations
+    pd.DataFrame(
+        {
+            "name": st["name"],
+            "line_type": st["line_type"],
+            "municipality_code": st["municipality_code"],
+            "x_3006": st.geometry.x.round(2),
+            "y_3006": st.geometry.y.round(2),
+        }
+    ).to_csv(files["stations"], index=False)
+    rounds["2021"].to_file(files["2021"], driver="GPKG", layer="scenes")
+    rounds["2023"].to_crs(4326).to_file(files["2023"], driver="GeoJSON")
+    # The way Swedish Excel saves: ';' separated, Swedish headers, WKT in SWEREF 99 TM.
+    r24 = rounds["2024"]
+    pd.DataFrame(
+        {
+            "id": r24["scene_id"],
+            "namn": r24["name"],
+            "kommunkod": r24["municipality_code"],
+            "aktiviteter": r24["activities"],
+            "preparat": r24["drug_types"],
+            "tid_pa_dygnet": r24["times_of_day"],
+            "organisation": r24["source_org"],
+            "wkt": shapely.to_wkt(r24.geometry.to_numpy(), rounding_precision=2),
+        }
+    ).to_csv(files["2024"], sep=";", index=False, encoding="utf-8-sig")
+    return files
+
+
+def build_demo(
+    out_dir: str | Path,
+    seed: int = DEFAULT_SEED,
+    progress: Callable[[str], None] | None = None,
+) -> DemoBuild:
+    """Write the demo files and build ``demo.gpkg`` from them (replacing an earlier demo).
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder for the files and the workspace.
+    seed : int
+        The demo is a deterministic function of the seed.
+    progress : callable, optional
+        Called with a short description before each step.
+    """
+    out_dir = Path(out_dir)
+    step = progress or (lambda _msg: None)
+    step("generating the synthetic county")
+    files = write_demo_files(out_dir, seed)
+    workspace = out_dir / "demo.gpkg"
+    step("creating the workspace")
+    read = read_vector(files["municipalities"])
+    munis, _ = prepare_municipalities(read, files["municipalities"].name)
+    build = DemoBuild(out_dir, workspace, files)
+    with create_workspace(workspace, munis, "Demolän (synthetic)", overwrite=True) as store:
+        for label, date in ROUNDS.items():
+            step(f"importing round {label}")
+            crs = 3006 if files[label].suffix == ".csv" else None
+            build.imports.append(import_scenes(store, files[label], label, date=date, crs=crs))
+    return build

@@ -1,0 +1,210 @@
+"""Importing a round's scenes into a workspace: read, validate, store in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date as date_type
+from pathlib import Path
+
+from drugscenes.errors import DataError, Problem, UsageError
+from drugscenes.io.vector import read_vector
+from drugscenes.registry.prepare import ValidationOptions, prepare_round
+from drugscenes.store import RoundRecord, Store
+
+_LABEL_RE = re.compile(r"^[\w][\w .:-]{0,63}$")
+_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+@dataclass
+class ImportResult:
+    """What an import did.
+
+    Attributes
+    ----------
+    status : {"imported", "replaced", "unchanged"}
+        ``unchanged`` when the round already holds exactly this file with the
+        same options (re-importing changes nothing).
+    round : str
+    file : str
+    n_features : int
+        Features in the file.
+    n_scenes : int
+        Scenes stored for the round.
+    source_crs : str
+    problems : list of Problem
+        Warnings (an import with errors raises DataError instead).
+    fields : dict
+        Source column of each scene field.
+    """
+
+    status: str
+    round: str
+    file: str
+    n_features: int
+    n_scenes: int
+    source_crs: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "round": self.round,
+            "file": self.file,
+            "n_features": self.n_features,
+            "n_scenes": self.n_scenes,
+            "source_crs": self.source_crs,
+            "fields": self.fields,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def check_round_label(label: str) -> str:
+    """A round label is a short name such as ``2023`` or ``2024-spring``."""
+    label = label.strip()
+    if not _LABEL_RE.match(label):
+        raise UsageError(f"round label {label!r} must be 1-64 letters, digits, spaces or . : - _")
+    return label
+
+
+def check_date(value: str | None) -> str | None:
+    """ISO date (YYYY-MM-DD) or None."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return date_type.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise UsageError(f"--date {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def file_fingerprint(path: Path, options: dict[str, object]) -> str:
+    """SHA-256 of the file's bytes (and Shapefile side files) and the import options."""
+    h = hashlib.sha256()
+    paths = [path]
+    if path.suffix.lower() == ".shp":
+        paths = [path.with_suffix(s) for s in _SIDECARS if path.with_suffix(s).exists()]
+    for p in paths:
+        h.update(p.name.encode())
+        with p.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    h.update(json.dumps(options, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def import_scenes(
+    store: Store,
+    file: str | Path,
+    round_label: str,
+    date: str | None = None,
+    crs: str | int | None = None,
+    replace: bool = False,
+    wkt_field: str | None = None,
+    layer: str | None = None,
+    fields: dict[str, str] | None = None,
+    note: str | None = None,
+    options: ValidationOptions | None = None,
+) -> ImportResult:
+    """Import one round's scenes from a file, all or nothing.
+
+    Parameters
+    ----------
+    store : Store
+        An open workspace.
+    file : str or Path
+        Scenes as GeoPackage, GeoJSON, Shapefile or CSV with WKT (see
+        :func:`drugscenes.io.vector.read_vector`).
+    round_label : str
+        The round to create (or replace).
+    date : str, optional
+        ISO date of the mapping.
+    crs : str or int, optional
+        CRS of the coordinates; required for CSV.
+    replace : bool
+        Replace an existing round of that label (otherwise refused, unless it
+        holds exactly this file, in which case nothing changes).
+    wkt_field, layer : str, optional
+        See :func:`~drugscenes.io.vector.read_vector`.
+    fields : dict, optional
+        Explicit source columns of scene fields (see
+        :data:`~drugscenes.registry.prepare.FIELD_ALIASES`).
+    note : str, optional
+        Free text stored with the round.
+    options : ValidationOptions, optional
+
+    Raises
+    ------
+    DataError
+        When any feature has an error: nothing is written, and every error
+        (and warning) is in ``problems``.
+    """
+    path = Path(file)
+    label = check_round_label(round_label)
+    iso_date = check_date(date)
+    fingerprint_options = {
+        "crs": None if crs is None else str(crs),
+        "wkt_field": wkt_field,
+        "layer": layer,
+        "fields": fields or {},
+        "date": iso_date,
+        "note": note,
+    }
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    digest = file_fingerprint(path, fingerprint_options)
+    existing = store.round_record(label)
+    if existing is not None and existing.source_sha256 == digest:
+        n = len(store.round_scenes(label))
+        return ImportResult("unchanged", label, path.name, n, n)
+    if existing is not None and not replace:
+        raise DataError(
+            f"round '{label}' exists already (imported from {existing.source_file}); "
+            "pass --replace to replace it",
+            [
+                Problem(
+                    "round-exists",
+                    f"round '{label}' exists already; pass --replace to replace it",
+                    file=path.name,
+                )
+            ],
+        )
+
+    read = read_vector(path, crs=crs, wkt_field=wkt_field, layer=layer)
+    prepared = prepare_round(
+        read.frame,
+        store.municipalities(),
+        label,
+        path.name,
+        rows=read.rows,
+        geometry_field=read.geometry_field,
+        fields=fields,
+        options=options,
+    )
+    problems = read.problems + prepared.problems
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise DataError(
+            f"{path.name}: {len(errors)} error(s) in {len(read.frame)} feature(s); "
+            "nothing was imported",
+            problems,
+        )
+    if len(prepared.scenes) == 0:
+        raise DataError(
+            f"{path.name}: no scenes in the file; nothing was imported",
+            [Problem("no-features", "the file has no features", file=path.name)],
+        )
+    record = RoundRecord(label, iso_date, note, path.name, digest)
+    store.write_round(record, prepared.scenes, replace=replace)
+    return ImportResult(
+        "replaced" if existing is not None else "imported",
+        label,
+        path.name,
+        len(read.frame),
+        len(prepared.scenes),
+        read.source_crs,
+        [p for p in problems if p.severity != "error"],
+        prepared.fields,
+    )

@@ -1,0 +1,41 @@
+"""Workspaces: the embedded GeoPackage store now, a PostGIS store later, one interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+
+from drugscenes.store.base import SCHEMA_VERSION, RoundRecord, Store
+from drugscenes.store.gpkg import GeoPackageStore
+
+
+def open_workspace(path: str | Path) -> Store:
+    """Open an existing workspace; use it as a context manager.
+
+    Raises
+    ------
+    WorkspaceError
+        If there is no workspace at ``path`` or it has an unknown schema version.
+    """
+    return GeoPackageStore.open(path)
+
+
+def create_workspace(
+    path: str | Path,
+    municipalities: gpd.GeoDataFrame,
+    region_name: str = "",
+    overwrite: bool = False,
+) -> Store:
+    """Create a workspace for a region given by its municipalities (EPSG:3006)."""
+    return GeoPackageStore.create(path, municipalities, region_name, overwrite)
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "GeoPackageStore",
+    "RoundRecord",
+    "Store",
+    "create_workspace",
+    "open_workspace",
+]

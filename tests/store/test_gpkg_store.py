@@ -1,0 +1,194 @@
+"""The GeoPackage workspace: layers GDAL can read, schema version, transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from shapely import box
+
+from drugscenes.errors import DataError, NotFoundError, WorkspaceError
+from drugscenes.store import RoundRecord, create_workspace, gpkg_blob, open_workspace
+from helpers import digest, square_region
+
+
+def _scenes(ids: list[str], boxes: list[tuple[float, float, float, float]]):
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(
+        {
+            "scene_id": ids,
+            "id_given": True,
+            "name": [f"place {i}" for i in ids],
+            "municipality_code": "0180",
+        },
+        geometry=[box(*b) for b in boxes],
+        crs=3006,
+    )
+
+
+@pytest.fixture
+def ws(tmp_path):
+    path = tmp_path / "ws.gpkg"
+    create_workspace(path, square_region(), "Test").close()
+    return path
+
+
+def test_layers_are_ordinary_geopackage_layers(ws):
+    with open_workspace(ws) as store:
+        store.write_round(
+            RoundRecord("2023", "2023-10-01", None, "f.gpkg", "x"),
+            _scenes(["a"], [(661_000, 6_571_000, 661_100, 6_571_050)]),
+            replace=False,
+        )
+    layers = {name: gtype for name, gtype in pyogrio.list_layers(ws)}
+    assert layers["municipalities"] == "MultiPolygon"
+    assert layers["scene_observations"] == "MultiPolygon"
+    for table in ("rounds", "scenes", "ds_metadata"):
+        assert layers[table] is None
+    info = pyogrio.read_info(ws, layer="scene_observations")
+    assert info["crs"] == "EPSG:3006"
+    assert info["features"] == 1
+    # GDAL sees the R-tree spatial index we maintain from Python.
+    assert info["capabilities"]["fast_spatial_filter"]
+    gdf = pyogrio.read_dataframe(ws, layer="scene_observations")
+    assert gdf.loc[0, "scene_id"] == "a"
+    assert gdf.geometry.iloc[0].area == pytest.approx(100 * 50)
+    # A spatial filter through GDAL uses the R-tree and finds the scene.
+    hit = pyogrio.read_dataframe(
+        ws, layer="scene_observations", bbox=(661_050, 6_571_010, 661_060, 6_571_020)
+    )
+    miss = pyogrio.read_dataframe(
+        ws, layer="scene_observations", bbox=(665_000, 6_575_000, 665_010, 6_575_010)
+    )
+    assert (len(hit), len(miss)) == (1, 0)
+    rtree = (
+        sqlite3.connect(ws)
+        .execute("SELECT minx, maxx, miny, maxy FROM rtree_scene_observations_geom")
+        .fetchall()
+    )
+    assert rtree == [pytest.approx((661_000, 661_100, 6_571_000, 6_571_050), abs=0.01)]
+
+
+def test_blob_round_trip_including_empty_and_missing():
+    geoms = np.array([box(0, 0, 1, 2), None, shapely.Polygon()], dtype=object)
+    blobs = gpkg_blob.encode(geoms, 3006)
+    assert blobs[1] is None
+    back = gpkg_blob.decode(blobs)
+    assert shapely.equals(back[0], geoms[0])
+    assert back[1] is None
+    assert back[2].is_empty
+
+
+def test_unknown_schema_version_is_refused(ws):
+    conn = sqlite3.connect(ws)
+    conn.execute("UPDATE ds_metadata SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(WorkspaceError, match=r"schema version '99'.*reads version 1"):
+        open_workspace(ws)
+
+
+def test_not_a_workspace(tmp_path):
+    plain = tmp_path / "plain.gpkg"
+    square_region().to_file(plain, driver="GPKG")
+    with pytest.raises(WorkspaceError, match="not a drugscenes workspace"):
+        open_workspace(plain)
+    junk = tmp_path / "junk.gpkg"
+    junk.write_text("hello")
+    with pytest.raises(WorkspaceError, match="not a GeoPackage"):
+        open_workspace(junk)
+    with pytest.raises(WorkspaceError, match="no workspace at"):
+        open_workspace(tmp_path / "missing.gpkg")
+
+
+def test_failed_write_leaves_workspace_unchanged(ws, monkeypatch):
+    with open_workspace(ws) as store:
+        store.write_round(
+            RoundRecord("2021"), _scenes(["a"], [(661_000, 6_571_000, 661_100, 6_571_100)]), False
+        )
+    before = digest(ws)
+    with open_workspace(ws) as store:
+
+        def boom() -> None:
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(store, "_refresh_registry", boom)
+        with pytest.raises(RuntimeError):
+            store.write_round(
+                RoundRecord("2023"),
+                _scenes(["b", "c"], [(661_000, 6_571_000, 661_100, 6_571_100)] * 2),
+                False,
+            )
+    assert digest(ws) == before
+    with open_workspace(ws) as store:
+        assert store.round_labels() == ["2021"]
+        with pytest.raises(NotFoundError, match="no round '2023'"):
+            store.round_scenes("2023")
+
+
+def test_existing_round_needs_replace_and_replace_does_not_duplicate(ws):
+    with open_workspace(ws) as store:
+        store.write_round(
+            RoundRecord("2023"),
+            _scenes(
+                ["a", "b"],
+                [
+                    (661_000, 6_571_000, 661_100, 6_571_100),
+                    (662_000, 6_571_000, 662_100, 6_571_100),
+                ],
+            ),
+            False,
+        )
+        with pytest.raises(DataError, match="exists already"):
+            store.write_round(
+                RoundRecord("2023"),
+                _scenes(["a"], [(661_000, 6_571_000, 661_100, 6_571_100)]),
+                False,
+            )
+        store.write_round(
+            RoundRecord("2023"), _scenes(["a"], [(661_000, 6_571_000, 661_050, 6_571_100)]), True
+        )
+        scenes = store.round_scenes("2023")
+        assert list(scenes["scene_id"]) == ["a"]
+        assert scenes["area_m2"].iloc[0] == pytest.approx(5_000)
+    rows = (
+        sqlite3.connect(ws)
+        .execute("SELECT scene_id, first_round, last_round, n_rounds FROM scenes")
+        .fetchall()
+    )
+    assert rows == [("a", "2023", "2023", 1)]
+
+
+def test_registry_tracks_first_and_last_round(ws):
+    with open_workspace(ws) as store:
+        geo = [(661_000, 6_571_000, 661_100, 6_571_100)]
+        store.write_round(RoundRecord("2021", "2021-10-01"), _scenes(["a"], geo), False)
+        store.write_round(RoundRecord("2023", "2023-10-01"), _scenes(["a", "b"], geo * 2), False)
+        store.write_round(RoundRecord("2024", "2024-02-01"), _scenes(["b"], geo), False)
+        assert store.round_labels() == ["2021", "2023", "2024"]
+    rows = (
+        sqlite3.connect(ws)
+        .execute("SELECT scene_id, first_round, last_round, n_rounds FROM scenes ORDER BY scene_id")
+        .fetchall()
+    )
+    assert rows == [("a", "2021", "2023", 2), ("b", "2023", "2024", 2)]
+
+
+def test_derived_tables_round_trip(ws):
+    import pandas as pd
+
+    table = pd.DataFrame({"place_id": ["P1", "P2"], "n_rounds": [3, 1], "area_m2": [10.5, None]})
+    with open_workspace(ws) as store:
+        assert store.read_table("scene_history").empty
+        store.write_table("scene_history", table)
+        back = store.read_table("scene_history")
+    assert back["place_id"].tolist() == ["P1", "P2"]
+    assert back["n_rounds"].tolist() == [3, 1]
+    assert back["area_m2"].iloc[0] == 10.5 and pd.isna(back["area_m2"].iloc[1])
+    assert "scene_history" in {n for n, _ in pyogrio.list_layers(ws)}
+    with open_workspace(ws) as store, pytest.raises(ValueError, match="cannot be used"):
+        store.write_table("rounds", table)
