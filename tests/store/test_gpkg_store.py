@@ -192,3 +192,42 @@ def test_derived_tables_round_trip(ws):
     assert "scene_history" in {n for n, _ in pyogrio.list_layers(ws)}
     with open_workspace(ws) as store, pytest.raises(ValueError, match="cannot be used"):
         store.write_table("rounds", table)
+
+
+def test_survey_year_round_trip_and_replace(ws):
+    import pandas as pd
+
+    resp = pd.DataFrame(
+        {
+            "respondent_id": ["r1", "r2"],
+            "x": [661_000.5, 662_000.25],
+            "y": [6_571_000.0, 6_572_000.0],
+            "weight": [1.5, 2.0],
+            "unsafe": [1, 0],
+            "stratum": ["0180", "0180"],
+            "psu": [None, "p2"],
+            "municipality_code": ["0180", "0180"],
+        }
+    )
+    with open_workspace(ws) as store:
+        store.write_survey(2023, resp, "s.csv", "abc", replace=False)
+        with pytest.raises(DataError, match="survey year 2023 exists already"):
+            store.write_survey(2023, resp, "s.csv", "abc", replace=False)
+        store.write_survey(2023, resp.iloc[:1], "t.csv", "def", replace=True)
+        back = store.read_survey(2023)
+        assert store.survey_years() == [2023]
+        assert store.survey_record(2023)["source_sha256"] == "def"
+        with pytest.raises(NotFoundError, match="no survey year 2022"):
+            store.read_survey(2022)
+    assert back.to_dict(orient="records") == [
+        {
+            "respondent_id": "r1",
+            "x": 661_000.5,
+            "y": 6_571_000.0,
+            "weight": 1.5,
+            "unsafe": 1,
+            "stratum": "0180",
+            "psu": None,
+            "municipality_code": "0180",
+        }
+    ]

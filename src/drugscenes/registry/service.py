@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date as date_type
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
+
+from drugscenes.analysis.history import scene_history
 from drugscenes.errors import DataError, Problem, UsageError
 from drugscenes.io.vector import read_vector
 from drugscenes.registry.prepare import ValidationOptions, prepare_round
@@ -93,6 +97,26 @@ def file_fingerprint(path: Path, options: dict[str, object]) -> str:
                 h.update(chunk)
     h.update(json.dumps(options, sort_keys=True, default=str).encode())
     return h.hexdigest()
+
+
+def history_with_round(store: Store, record: RoundRecord, scenes: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The scene history over all rounds as they will be once ``record`` is stored.
+
+    Rounds are ordered as the store orders them (date, else label), so a round
+    imported late (e.g. a forgotten 2022) takes its place in time.
+    """
+    rounds = store.rounds()[["label", "date"]]
+    rounds = rounds[rounds["label"] != record.label]
+    rounds = pd.concat(
+        [rounds, pd.DataFrame({"label": [record.label], "date": [record.date]})],
+        ignore_index=True,
+    )
+    rounds["key"] = rounds["date"].fillna(rounds["label"])
+    rounds = rounds.sort_values(["key", "label"], kind="stable")
+    frames = [
+        (lbl, scenes if lbl == record.label else store.round_scenes(lbl)) for lbl in rounds["label"]
+    ]
+    return scene_history(frames)
 
 
 def import_scenes(
@@ -197,7 +221,8 @@ def import_scenes(
             [Problem("no-features", "the file has no features", file=path.name)],
         )
     record = RoundRecord(label, iso_date, note, path.name, digest)
-    store.write_round(record, prepared.scenes, replace=replace)
+    history = history_with_round(store, record, prepared.scenes)
+    store.write_round(record, prepared.scenes, replace=replace, tables={"scene_history": history})
     return ImportResult(
         "replaced" if existing is not None else "imported",
         label,

@@ -122,6 +122,33 @@ class Store(ABC):
     def delete_round(self, label: str) -> None:
         """Remove a round and its scene observations."""
 
+    # -- safety survey ----------------------------------------------------------
+    @abstractmethod
+    def survey_record(self, year: int) -> dict[str, object] | None:
+        """``year``, ``n_respondents``, ``source_file``, ``source_sha256``,
+        ``imported_at`` of a stored survey year, or None."""
+
+    @abstractmethod
+    def survey_years(self) -> list[int]:
+        """Survey years stored, ascending."""
+
+    @abstractmethod
+    def write_survey(
+        self,
+        year: int,
+        respondents: pd.DataFrame,
+        source_file: str,
+        source_sha256: str,
+        replace: bool,
+    ) -> None:
+        """Store a survey year's respondents (``respondent_id``, ``x``, ``y`` in EPSG:3006,
+        ``weight``, ``unsafe`` 0/1, ``stratum``, ``psu``, ``municipality_code``) in one
+        transaction. Raises DataError if the year exists and ``replace`` is false."""
+
+    @abstractmethod
+    def read_survey(self, year: int) -> pd.DataFrame:
+        """A stored survey year's respondents; NotFoundError for an unknown year."""
+
     # -- derived tables -------------------------------------------------------
     @abstractmethod
     def write_table(self, name: str, table: pd.DataFrame) -> None:

@@ -30,7 +30,25 @@ from drugscenes.store.base import SCENE_COLUMNS, SCHEMA_VERSION, RoundRecord, St
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _GPKG_USER_VERSION = 10400  # GeoPackage 1.4.0
 _NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
-_CORE_TABLES = {"ds_metadata", "municipalities", "rounds", "scenes", "scene_observations"}
+_CORE_TABLES = {
+    "ds_metadata",
+    "municipalities",
+    "rounds",
+    "scenes",
+    "scene_observations",
+    "survey_years",
+    "survey_respondents",
+}
+SURVEY_COLUMNS = [
+    "respondent_id",
+    "x",
+    "y",
+    "weight",
+    "unsafe",
+    "stratum",
+    "psu",
+    "municipality_code",
+]
 
 _SCHEMA = """
 CREATE TABLE gpkg_spatial_ref_sys (
@@ -71,6 +89,14 @@ CREATE TABLE scene_observations (
   times_of_day TEXT, source_org TEXT, note TEXT, attributes TEXT,
   UNIQUE (round, scene_id));
 CREATE INDEX scene_observations_round ON scene_observations (round);
+CREATE TABLE survey_years (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, year INTEGER NOT NULL UNIQUE,
+  n_respondents INTEGER NOT NULL, source_file TEXT, source_sha256 TEXT, imported_at TEXT NOT NULL);
+CREATE TABLE survey_respondents (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, year INTEGER NOT NULL,
+  respondent_id TEXT NOT NULL, x REAL NOT NULL, y REAL NOT NULL, weight REAL NOT NULL,
+  unsafe INTEGER NOT NULL, stratum TEXT, psu TEXT, municipality_code TEXT,
+  UNIQUE (year, respondent_id));
 """
 
 _RTREE = """
@@ -106,6 +132,8 @@ _TABLES = {
     "ds_metadata": "drugscenes workspace metadata (schema version)",
     "rounds": "Mapping rounds",
     "scenes": "Scene registry: stable scene ids",
+    "survey_years": "Safety-survey imports (one per year)",
+    "survey_respondents": "Safety-survey microdata: personal data, survey analysts only",
 }
 
 
@@ -392,6 +420,74 @@ class GeoPackageStore(Store):
             """
         )
         _touch_table(conn, "scenes")
+
+    # -- safety survey ----------------------------------------------------------------
+    def survey_record(self, year: int) -> dict[str, object] | None:
+        """The import record of a survey year (source file, sha256, n), or None."""
+        cur = self._conn.execute(
+            "SELECT year, n_respondents, source_file, source_sha256, imported_at"
+            " FROM survey_years WHERE year = ?",
+            (int(year),),
+        )
+        row = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+
+    def survey_years(self) -> list[int]:
+        return [r[0] for r in self._conn.execute("SELECT year FROM survey_years ORDER BY year")]
+
+    def write_survey(
+        self,
+        year: int,
+        respondents: pd.DataFrame,
+        source_file: str,
+        source_sha256: str,
+        replace: bool,
+    ) -> None:
+        """Store one survey year's respondents in one transaction (refused if present
+        unless ``replace``)."""
+        data = respondents.reindex(columns=SURVEY_COLUMNS)
+        data = data.astype(object).where(data.notna(), None)
+        data["unsafe"] = respondents["unsafe"].astype(int).to_numpy()
+        conn = self._conn
+        with conn:
+            conn.execute("BEGIN IMMEDIATE")
+            exists = conn.execute(
+                "SELECT 1 FROM survey_years WHERE year = ?", (int(year),)
+            ).fetchone()
+            if exists and not replace:
+                raise DataError(
+                    f"survey year {year} exists already in {self.path}; "
+                    "pass --replace to replace it"
+                )
+            conn.execute("DELETE FROM survey_respondents WHERE year = ?", (int(year),))
+            conn.execute("DELETE FROM survey_years WHERE year = ?", (int(year),))
+            conn.execute(
+                "INSERT INTO survey_years (year, n_respondents, source_file, source_sha256,"
+                " imported_at) VALUES (?,?,?,?,?)",
+                (int(year), len(data), source_file, source_sha256, _now()),
+            )
+            conn.executemany(
+                f"INSERT INTO survey_respondents (year, {', '.join(SURVEY_COLUMNS)})"
+                f" VALUES ({', '.join('?' * (len(SURVEY_COLUMNS) + 1))})",
+                (
+                    (int(year), *(_py(v) for v in row))
+                    for row in data.itertuples(index=False, name=None)
+                ),
+            )
+            _touch_table(conn, "survey_respondents")
+
+    def read_survey(self, year: int) -> pd.DataFrame:
+        """The respondents of a survey year; raises NotFoundError for an unknown year."""
+        if self.survey_record(year) is None:
+            known = ", ".join(map(str, self.survey_years())) or "none"
+            raise NotFoundError(f"no survey year {year} in {self.path} (years: {known})")
+        rows = self._conn.execute(
+            f"SELECT {', '.join(SURVEY_COLUMNS)} FROM survey_respondents WHERE year = ?"
+            " ORDER BY fid",
+            (int(year),),
+        ).fetchall()
+        frame = pd.DataFrame(rows, columns=SURVEY_COLUMNS)
+        return frame.astype({"x": float, "y": float, "weight": float, "unsafe": int})
 
     # -- derived tables -----------------------------------------------------------
     def write_table(self, name: str, table: pd.DataFrame) -> None:
