@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from drugscenes.cli import demo, workspace  # noqa: F401  (registers the commands)
+from drugscenes.cli import change, demo, workspace  # noqa: F401  (registers the commands)
 from drugscenes.cli.app import app
+
+change.register(app)
 
 
 def main() -> None:
