@@ -37,5 +37,16 @@ __all__ = [
     "RoundRecord",
     "Store",
     "create_workspace",
+    "incidents_path",
     "open_workspace",
 ]
+
+
+def incidents_path(workspace: str | Path) -> Path:
+    """Folder of a workspace's incidents: ``<workspace stem>.incidents/`` beside the file.
+
+    Incidents (tens of millions of rows) live in a GeoParquet dataset partitioned by
+    year next to the GeoPackage, so that an analysis reads only the period it needs.
+    """
+    p = Path(workspace)
+    return p.with_name(p.stem + ".incidents")

@@ -142,7 +142,8 @@ class Store(ABC):
         replace: bool,
     ) -> None:
         """Store a survey year's respondents (``respondent_id``, ``x``, ``y`` in EPSG:3006,
-        ``weight``, ``unsafe`` 0/1, ``stratum``, ``psu``, ``municipality_code``) in one
+        ``weight``, ``unsafe`` 0/1 (NULL when the answer is missing, e.g. 'vet ej'),
+        ``stratum``, ``psu``, ``municipality_code``) in one
         transaction. Raises DataError if the year exists and ``replace`` is false."""
 
     @abstractmethod

@@ -95,7 +95,7 @@ CREATE TABLE survey_years (
 CREATE TABLE survey_respondents (
   fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, year INTEGER NOT NULL,
   respondent_id TEXT NOT NULL, x REAL NOT NULL, y REAL NOT NULL, weight REAL NOT NULL,
-  unsafe INTEGER NOT NULL, stratum TEXT, psu TEXT, municipality_code TEXT,
+  unsafe INTEGER, stratum TEXT, psu TEXT, municipality_code TEXT,
   UNIQUE (year, respondent_id));
 """
 
@@ -447,7 +447,10 @@ class GeoPackageStore(Store):
         unless ``replace``)."""
         data = respondents.reindex(columns=SURVEY_COLUMNS)
         data = data.astype(object).where(data.notna(), None)
-        data["unsafe"] = respondents["unsafe"].astype(int).to_numpy()
+        # NULL unsafe = no usable answer ("vet ej"): kept, since the respondent still
+        # belongs to the design (strata and PSUs), and left out of the estimates.
+        unsafe = respondents["unsafe"]
+        data["unsafe"] = [None if pd.isna(v) else int(v) for v in unsafe]
         conn = self._conn
         with conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -487,7 +490,7 @@ class GeoPackageStore(Store):
             (int(year),),
         ).fetchall()
         frame = pd.DataFrame(rows, columns=SURVEY_COLUMNS)
-        return frame.astype({"x": float, "y": float, "weight": float, "unsafe": int})
+        return frame.astype({"x": float, "y": float, "weight": float, "unsafe": "Int8"})
 
     # -- derived tables -----------------------------------------------------------
     def write_table(self, name: str, table: pd.DataFrame) -> None:

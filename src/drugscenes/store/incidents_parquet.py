@@ -185,7 +185,9 @@ def write_incidents(root: str | Path, df: pd.DataFrame, replace_ids: bool = True
             parts = [new.filter(pa.array(new_years == year))]
             if year in old_files:
                 old = pq.read_table(old_files[year], schema=_SCHEMA)
-                parts.insert(0, old.filter(pc.invert(pc.is_in(old["incident_id"], value_set=new_ids))))
+                parts.insert(
+                    0, old.filter(pc.invert(pc.is_in(old["incident_id"], value_set=new_ids)))
+                )
             table = pa.concat_tables([p.replace_schema_metadata(None) for p in parts])
             total += table.num_rows
             if table.num_rows:
@@ -218,8 +220,15 @@ def read_incidents(
     cols = list(columns or COLUMNS)
     cur = _current(Path(root))
     if cur is None or not cur.exists() or not any(cur.glob("year=*")):
-        return pd.DataFrame({c: pd.Series(dtype=_SCHEMA.field(c).type.to_pandas_dtype()) for c in cols})
-    dataset = ds.dataset(cur, format="parquet", partitioning="hive", schema=_SCHEMA.append(pa.field("year", pa.int32())))
+        return pd.DataFrame(
+            {c: pd.Series(dtype=_SCHEMA.field(c).type.to_pandas_dtype()) for c in cols}
+        )
+    dataset = ds.dataset(
+        cur,
+        format="parquet",
+        partitioning="hive",
+        schema=_SCHEMA.append(pa.field("year", pa.int32())),
+    )
     flt = None
     t = ds.field("time")
     y = ds.field("year")

@@ -1,0 +1,183 @@
+"""Commands ``drugscenes survey`` and ``drugscenes import survey`` (thin: parse, call, print).
+
+Wire them with :func:`register`. Errors are the package's own exceptions; the application turns
+them into one line and an exit status.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from drugscenes.analysis.survey import DEFAULT_MIN_N, GroupEstimate, SurveyResult, survey_estimates
+from drugscenes.errors import UsageError
+from drugscenes.io.survey import AnswerMapping, SurveyColumns, read_survey
+
+
+def _split(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def parse_bands(text: str) -> list[float]:
+    """ "500,1000,2000" -> [500.0, 1000.0, 2000.0]; a wrong list is a UsageError."""
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError as exc:
+        raise UsageError(f"--bands must be metres separated by commas, got '{text}'") from exc
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.1f} %"
+
+
+def _row(g: GroupEstimate) -> str:
+    if g.suppressed:
+        return f"{g.label:<22} {g.n:>7}  {'(suppressed)':<32} {g.reason}"
+    ci = f"[{_pct(g.ci_low)}, {_pct(g.ci_high)}]" if g.estimable else "(no interval)"
+    diff = ""
+    if g.diff_vs_region is not None:
+        diff = f"{100 * g.diff_vs_region:+.1f} pp"
+        if g.diff_ci_low is not None and g.diff_ci_high is not None:
+            diff += f" [{100 * g.diff_ci_low:+.1f}, {100 * g.diff_ci_high:+.1f}]"
+    note = "" if g.estimable else f"  {g.reason}"
+    return f"{g.label:<22} {g.n:>7}  {_pct(g.share_unsafe):>8} {ci:<23} {diff}{note}"
+
+
+def render_survey(result: SurveyResult) -> str:
+    """Plain-text table of a result for the terminal (aggregates only)."""
+    lines = [
+        f"Perceived safety, survey {result.year}, distance to the scenes of round {result.round}",
+        f"Share feeling unsafe (weighted), {int(100 * result.level)} % CI "
+        f"({'Korn-Graubard' if result.method == 'beta' else result.method}); "
+        f"difference to the region in percentage points",
+        f"{'group':<22} {'n':>7}  {'share':>8} {'interval':<23} difference",
+        _row(result.region),
+        "",
+        "By distance to the nearest scene:",
+        *(_row(b) for b in result.bands),
+    ]
+    if result.municipalities:
+        lines += ["", "By municipality:", *(_row(m) for m in result.municipalities)]
+    t = result.trend
+    lines.append("")
+    if t.estimable and t.odds_ratio_per_km is not None:
+        lines.append(
+            f"Trend: odds ratio per km farther from a scene {t.odds_ratio_per_km:.3f} "
+            f"[{t.ci_low:.3f}, {t.ci_high:.3f}]"
+        )
+    else:
+        lines.append(f"Trend: not estimable ({t.reason})")
+    lines.append(f"Answers 'vet ej' left out: {result.n_missing_answer}")
+    lines += [f"Note: {n}" for n in result.notes]
+    return "\n".join(lines)
+
+
+def survey(
+    workspace: Annotated[Path, typer.Argument(help="Workspace (.gpkg)")],
+    round_label: Annotated[str, typer.Option("--round", help="Mapping round whose scenes count")],
+    year: Annotated[int, typer.Option("--year", help="Survey year")],
+    bands: Annotated[str, typer.Option("--bands", help="Band edges in metres")] = "500,1000,2000",
+    min_n: Annotated[int, typer.Option("--min-n", help="Suppress groups below this n")] = (
+        DEFAULT_MIN_N
+    ),
+    method: Annotated[str, typer.Option("--method", help="beta (Korn-Graubard), logit or wald")] = (
+        "beta"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Weighted share feeling unsafe by distance to the scenes, with confidence intervals."""
+    from drugscenes.store import open_workspace  # the lead's store; imported when run
+
+    with open_workspace(workspace) as store:
+        respondents = store.read_survey(year)
+        scenes = store.round_scenes(round_label)
+        municipalities = store.municipalities()
+    result = survey_estimates(
+        respondents,
+        scenes,
+        municipalities,
+        round_label=round_label,
+        year=year,
+        band_edges_m=parse_bands(bands),
+        min_n=min_n,
+        method=method,  # type: ignore[arg-type]
+    )
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(render_survey(result))
+
+
+def import_survey(
+    workspace: Annotated[Path, typer.Argument(help="Workspace (.gpkg)")],
+    file: Annotated[Path, typer.Argument(help="Survey microdata, .csv or .gpkg")],
+    year: Annotated[int, typer.Option("--year", help="Survey year")],
+    crs: Annotated[int | None, typer.Option("--crs", help="EPSG of x/y columns")] = None,
+    id_column: Annotated[str, typer.Option("--id-column")] = "respondent_id",
+    x_column: Annotated[str, typer.Option("--x-column")] = "x",
+    y_column: Annotated[str, typer.Option("--y-column")] = "y",
+    lat_column: Annotated[str, typer.Option("--lat-column")] = "lat",
+    lon_column: Annotated[str, typer.Option("--lon-column")] = "lon",
+    weight_column: Annotated[str, typer.Option("--weight-column")] = "weight",
+    answer_column: Annotated[str, typer.Option("--answer-column")] = "answer",
+    stratum_column: Annotated[str, typer.Option("--stratum-column")] = "stratum",
+    psu_column: Annotated[str, typer.Option("--psu-column")] = "psu",
+    unsafe_answers: Annotated[
+        str | None, typer.Option("--unsafe-answers", help="Comma-separated answers meaning unsafe")
+    ] = None,
+    safe_answers: Annotated[str | None, typer.Option("--safe-answers")] = None,
+    missing_answers: Annotated[str | None, typer.Option("--missing-answers")] = None,
+    answer_scale: Annotated[str, typer.Option("--answer-scale", help="auto, binary, ordinal")] = (
+        "auto"
+    ),
+    replace: Annotated[bool, typer.Option("--replace", help="Replace this year's survey")] = False,
+) -> None:
+    """Import survey microdata for a year: all rows or nothing; bad rows are listed with reasons."""
+    from drugscenes.store import open_workspace
+
+    default = AnswerMapping()
+    answers = AnswerMapping(
+        unsafe=_split(unsafe_answers) or default.unsafe,
+        safe=_split(safe_answers) or default.safe,
+        missing=_split(missing_answers) or default.missing,
+        scale=answer_scale,  # type: ignore[arg-type]
+    )
+    columns = SurveyColumns(
+        respondent_id=id_column,
+        x=x_column,
+        y=y_column,
+        lat=lat_column,
+        lon=lon_column,
+        weight=weight_column,
+        answer=answer_column,
+        stratum=stratum_column,
+        psu=psu_column,
+    )
+    with open_workspace(workspace) as store:
+        read = read_survey(
+            file, crs=crs, columns=columns, answers=answers, region=store.municipalities()
+        )
+        read.raise_for_errors()  # nothing is written when any row is bad
+        record = store.survey_record(year)
+        if record is not None and record.get("source_sha256") == read.source_sha256:
+            typer.echo(f"Survey {year} is already imported from this file; nothing changed.")
+            return
+        store.write_survey(year, read.respondents, file.name, read.source_sha256, replace)
+    for p in read.problems:  # warnings and infos (row numbers only, never ids or coordinates)
+        typer.echo(f"{p.severity}: {p}", err=True)
+    n_missing = int(read.respondents["unsafe"].isna().sum())
+    typer.echo(
+        f"Imported {len(read.respondents)} respondents for {year} from {file.name} "
+        f"({n_missing} without a usable answer)."
+    )
+
+
+def register(app: typer.Typer, import_app: typer.Typer) -> None:
+    """Add ``survey`` to ``app`` and ``survey`` to the ``import`` group."""
+    app.command("survey")(survey)
+    import_app.command("survey")(import_survey)
