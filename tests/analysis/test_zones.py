@@ -1,0 +1,163 @@
+"""Zone assignment: hand-worked cases and an exact oracle (GEOS distances, geopandas sjoin)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from drugscenes.analysis.zones import (
+    ZoneIndex,
+    assign_polygons,
+    assign_zones,
+    zone_areas,
+    zone_names,
+)
+from drugscenes.errors import UsageError
+
+
+def _scenes(*geoms: shapely.Geometry) -> gpd.GeoDataFrame:
+    ids = [f"S{i + 1}" for i in range(len(geoms))]
+    return gpd.GeoDataFrame({"scene_id": ids}, geometry=list(geoms), crs=3006)
+
+
+def test_hand_worked_square_and_rings() -> None:
+    # Square 0..100; rings 200 and 500. Distances worked by hand.
+    sc = _scenes(shapely.box(0, 0, 100, 100))
+    x = np.array([50, 0, 100, 50, 300, 300.000001, 100 + 141.42, 600, 600.0001, 100 + 400, -1e6])
+    y = np.array([50, 50, 100, 0, 50, 50, 100 + 141.42, 50, 50, 100 + 300, 0])
+    za = assign_zones(x, y, sc, rings_m=(200, 500))
+    # centre, three edge points (inside), exactly 200 m (ring 1), just beyond 200 (ring 2),
+    # corner diagonal 199.998 m (ring 1), exactly 500 (ring 2), beyond 500 (rest),
+    # corner at distance hypot(400, 300) = 500 exactly (ring 2), far (rest)
+    assert za.zone.tolist() == [0, 0, 0, 0, 1, 2, 1, 2, 3, 2, 3]
+    assert za.scene_id().tolist() == ["S1"] * 8 + [None, "S1", None]
+    assert za.zone_names == ["scene", "near_200", "near_500", "rest"]
+
+
+def test_exactly_at_ring_distance_along_arc() -> None:
+    # Points exactly 200 m from a square's corner, on the arc where buffer polygons cut
+    # the corner: all are within the ring (distance <= 200).
+    sc = _scenes(shapely.box(0, 0, 100, 100))
+    ang = np.linspace(0.01, np.pi / 2 - 0.01, 50)
+    x = 100 + 200 * np.cos(ang)
+    y = 100 + 200 * np.sin(ang)
+    d = shapely.distance(sc.geometry.iloc[0], shapely.points(x, y))
+    za = assign_zones(x, y, sc)
+    assert np.array_equal(za.zone == 1, d <= 200)
+    # and a hair outside the arc is rest
+    za2 = assign_zones(100 + 200.01 * np.cos(ang), 100 + 200.01 * np.sin(ang), sc)
+    assert (za2.zone == 2).all()
+
+
+def test_polygon_with_hole_and_boundary() -> None:
+    ring = shapely.Polygon(
+        [(0, 0), (100, 0), (100, 100), (0, 100)], [[(40, 40), (60, 40), (60, 60), (40, 60)]]
+    )
+    sc = _scenes(ring)
+    za = assign_zones([50, 40, 10], [50, 50, 10], sc)
+    # centre of the hole is 10 m from the scene: ring; the hole's edge is inside.
+    assert za.zone.tolist() == [1, 0, 0]
+
+
+def test_overlapping_scenes_first_row_wins_and_nearest_ring() -> None:
+    a = shapely.box(0, 0, 100, 100)
+    b = shapely.box(50, 0, 150, 100)  # overlaps a
+    c = shapely.box(400, 0, 500, 100)
+    sc = _scenes(a, b, c)
+    za = assign_zones([75, 140, 260, 250], [50, 50, 50, 50], sc)
+    # (75,50) in a and b -> a (first row); (140,50) only in b; (260,50): 110 m from b,
+    # 140 m from c -> b; (250, 50): 100 m from b, 150 m from c -> b
+    assert za.scene_id().tolist() == ["S1", "S2", "S2", "S2"]
+    za = assign_zones([275], [50], sc)  # 125 m from both b and c: tie -> first row (b)
+    assert za.scene_id().tolist() == ["S2"]
+    za = assign_zones([280], [50], sc)  # 130 from b, 120 from c -> c (nearest, not first)
+    assert za.scene_id().tolist() == ["S3"]
+
+
+def test_random_points_match_exact_oracle() -> None:
+    rng = np.random.default_rng(7)
+    polys = []
+    for cx, cy in rng.uniform(0, 3000, (25, 2)):
+        k = int(rng.integers(5, 15))
+        ang = np.sort(rng.uniform(0, 2 * np.pi, k))
+        r = rng.uniform(10, 80, k)
+        poly = shapely.Polygon(np.c_[cx + r * np.cos(ang), cy + r * np.sin(ang)])
+        if poly.is_valid:  # scenes are valid polygons (checked on import)
+            polys.append(poly)
+    sc = _scenes(*polys)
+    n = 40_000
+    x = rng.uniform(-400, 3400, n)
+    y = rng.uniform(-400, 3400, n)
+    # add points exactly on vertices and edges (midpoints of edges are on the boundary
+    # up to rounding; vertices exactly)
+    verts = shapely.get_coordinates(np.array(polys))
+    x = np.concatenate([x, verts[:, 0]])
+    y = np.concatenate([y, verts[:, 1]])
+    za = ZoneIndex(sc, (100, 200), cell_m=37).assign(x, y, workers=2)
+    pts = shapely.points(x, y)
+    dist = np.stack([shapely.distance(g, pts) for g in polys])
+    inside = np.stack([shapely.intersects(g, pts) for g in polys])
+    dist[inside] = 0
+    dmin = dist.min(axis=0)
+    exp_zone = np.select([dmin == 0, dmin <= 100, dmin <= 200], [0, 1, 2], 3)
+    exp_scene = np.where(exp_zone < 3, dist.argmin(axis=0), -1)
+    assert np.array_equal(za.zone, exp_zone)
+    assert np.array_equal(za.scene_index, exp_scene)
+    assert (za.zone[n:] == 0).all()  # vertices are inside
+    # geopandas sjoin (intersects) agrees on the inside test
+    g = gpd.GeoDataFrame(geometry=pts, crs=3006)
+    j = gpd.sjoin(g, sc, predicate="intersects", how="inner")
+    assert set(j.index) == set(np.flatnonzero(za.zone == 0))
+
+
+def test_chunks_and_threads_give_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import drugscenes.analysis.zones as z
+
+    monkeypatch.setattr(z, "_CHUNK", 1000)
+    sc = _scenes(shapely.box(0, 0, 100, 100), shapely.box(300, 0, 400, 100))
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(-500, 900, 10_000), rng.uniform(-500, 600, 10_000)
+    a = z.ZoneIndex(sc).assign(x, y, workers=1)
+    b = z.ZoneIndex(sc).assign(x, y, workers=3)
+    assert np.array_equal(a.zone, b.zone) and np.array_equal(a.scene_index, b.scene_index)
+
+
+def test_zone_areas_hand_worked() -> None:
+    # Square 100x100 in a big region; ring 200: area of the buffer = 100² + 4·100·200 + π·200².
+    region = shapely.box(-10_000, -10_000, 10_000, 10_000)
+    areas = zone_areas(_scenes(shapely.box(0, 0, 100, 100)), (200,), region)
+    assert areas[0] == pytest.approx(10_000)
+    assert areas[1] == pytest.approx(4 * 100 * 200 + np.pi * 200**2, rel=2e-3)
+    assert areas.sum() == pytest.approx(region.area)
+
+
+def test_assign_polygons_edges_first_wins() -> None:
+    polys = [shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)]
+    x = np.array([5, 10, 15, 25, np.nan, 10])
+    y = np.array([5, 5, 5, 5, 5, 10])
+    assert assign_polygons(x, y, polys, cell_m=3).tolist() == [0, 0, 1, -1, -1, 0]
+
+
+def test_assign_polygons_matches_sjoin_on_county(county_3006: gpd.GeoDataFrame) -> None:
+    rng = np.random.default_rng(3)
+    b = county_3006.total_bounds
+    x, y = rng.uniform(b[0], b[2], 20_000), rng.uniform(b[1], b[3], 20_000)
+    got = assign_polygons(x, y, county_3006.geometry.values)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs=3006)
+    j = gpd.sjoin(pts, county_3006, predicate="intersects", how="left")
+    j = j[~j.index.duplicated()]
+    exp = j["index_right"].fillna(-1).astype(int).to_numpy()
+    assert np.array_equal(got, exp)
+
+
+def test_validation() -> None:
+    sc = _scenes(shapely.box(0, 0, 1, 1))
+    with pytest.raises(UsageError, match="increase"):
+        assign_zones([0], [0], sc, rings_m=(200, 100))
+    with pytest.raises(UsageError, match="scene_id"):
+        assign_zones([0], [0], gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1, 1)], crs=3006))
+    with pytest.raises(UsageError, match="3006"):
+        assign_zones([0], [0], sc.set_crs(4326, allow_override=True))
+    assert zone_names((200.0, 62.5)) == ["scene", "near_200", "near_62.5", "rest"]
