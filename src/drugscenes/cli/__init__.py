@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from drugscenes.cli import change, demo, workspace  # noqa: F401  (registers the commands)
-from drugscenes.cli.app import app
+from drugscenes.cli import change, demo, report, survey, workspace  # noqa: F401  (registers)
+from drugscenes.cli.app import app, import_app
 
 change.register(app)
+survey.register(app, import_app)
 
 
 def main() -> None:

@@ -15,8 +15,9 @@ from drugscenes.demo.build import DEFAULT_SEED, build_demo
 def demo(
     out_dir: Path = typer.Option(Path("demo"), "--out", help="Folder for the demo files."),
     seed: int = typer.Option(DEFAULT_SEED, help="Seed of the synthetic county."),
+    lang: str = typer.Option("sv", help="Language of the report: sv or en."),
 ) -> None:
-    """Build the demo region (a synthetic county) and print its latest inventory."""
+    """Build the demo county (synthetic), its workspace and its full mapping report."""
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -28,7 +29,15 @@ def demo(
         build = build_demo(out_dir, seed, progress=lambda m: progress.update(task, description=m))
     for imp in build.imports:
         err.print(f"  round {imp.round}: {imp.n_scenes} scenes from {imp.file}")
-    out.print(f"Demo workspace: [bold]{build.workspace}[/] (open it in QGIS)")
+    from drugscenes.cli.report import run_report
     from drugscenes.cli.workspace import summary
+    from drugscenes.report.build import ReportOptions
 
     summary(build.workspace, round_label=None, largest=5, as_json=False)
+    result = run_report(build.workspace, out_dir / "report", ReportOptions(lang=lang))
+    out.print()
+    for line in result.headline:
+        out.print(line)
+    out.print(f"\nDemo workspace: [bold]{build.workspace}[/] (open it in QGIS)")
+    out.print(f"Report: [bold]{result.html}[/] (open it in a browser; it works offline),")
+    out.print(f"        {result.xlsx} and {result.gpkg}")

@@ -14,13 +14,22 @@ from pathlib import Path
 import pandas as pd
 import shapely
 
+from drugscenes.demo.incidents import generate_incidents
 from drugscenes.demo.region import ROUNDS, make_region, make_rounds
+from drugscenes.demo.survey import generate_survey
+from drugscenes.io.incidents import read_incidents
+from drugscenes.io.survey import read_survey
 from drugscenes.io.vector import read_vector
 from drugscenes.registry.region import prepare_municipalities
 from drugscenes.registry.service import ImportResult, import_scenes
-from drugscenes.store import create_workspace
+from drugscenes.store import create_workspace, incidents_path
+from drugscenes.store.incidents_parquet import write_incidents
 
 DEFAULT_SEED = 2023
+INCIDENTS_PER_YEAR = 40_000
+"""Synthetic incidents per year of the demo (2023 and 2024)."""
+SURVEY_RESPONDENTS = 20_000
+SURVEY_YEAR = 2023
 
 
 @dataclass
@@ -44,6 +53,8 @@ def write_demo_files(out_dir: Path, seed: int = DEFAULT_SEED) -> dict[str, Path]
         "2021": out_dir / "scenes_2021.gpkg",
         "2023": out_dir / "scenes_2023.geojson",
         "2024": out_dir / "scenes_2024.csv",
+        "incidents": out_dir / "incidents.csv",
+        "survey": out_dir / f"survey_{SURVEY_YEAR}.csv",
     }
     for p in files.values():
         p.unlink(missing_ok=True)
@@ -74,6 +85,32 @@ def write_demo_files(out_dir: Path, seed: int = DEFAULT_SEED) -> dict[str, Path]
             "wkt": shapely.to_wkt(r24.geometry.to_numpy(), rounding_precision=2),
         }
     ).to_csv(files["2024"], sep=";", index=False, encoding="utf-8-sig")
+    # Incidents concentrate at the scenes in force: the 2023 round's in 2023, the 2024
+    # round's from 2024 on (so worked-away scenes see their crime fall).
+    parts = [
+        generate_incidents(
+            region.municipalities,
+            rounds[label],
+            INCIDENTS_PER_YEAR,
+            f"{year}-01-01",
+            f"{year + 1}-01-01",
+            seed=seed + year,
+            id_prefix=f"demo-{year}-",
+        )
+        for label, year in (("2023", 2023), ("2024", 2024))
+    ]
+    inc = pd.concat(parts, ignore_index=True)
+    pd.DataFrame(
+        {
+            "id": inc["incident_id"],
+            "time": inc["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "type": inc["source_type"].astype(str),
+            "x": inc["x"].round(1),
+            "y": inc["y"].round(1),
+        }
+    ).to_csv(files["incidents"], index=False)
+    survey = generate_survey(region.municipalities, rounds["2023"], SURVEY_RESPONDENTS, seed)
+    survey.to_csv(files["survey"], index=False)
     return files
 
 
@@ -107,4 +144,18 @@ def build_demo(
             step(f"importing round {label}")
             crs = 3006 if files[label].suffix == ".csv" else None
             build.imports.append(import_scenes(store, files[label], label, date=date, crs=crs))
+        munis = store.municipalities()
+        step("importing incidents")
+        incidents = read_incidents(files["incidents"], munis, crs=3006)
+        write_incidents(incidents_path(workspace), incidents.incidents)
+        step("importing the safety survey")
+        survey = read_survey(files["survey"], region=munis)
+        survey.raise_for_errors()
+        store.write_survey(
+            SURVEY_YEAR,
+            survey.respondents,
+            files["survey"].name,
+            survey.source_sha256,
+            replace=True,
+        )
     return build

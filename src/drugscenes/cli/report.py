@@ -1,0 +1,79 @@
+"""``drugscenes report``: the mapping report as HTML, Excel and GeoPackage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from drugscenes.cli.app import app, err, out, print_json
+from drugscenes.report.build import ReportOptions, ReportOutput, build_report
+from drugscenes.store import open_workspace
+
+
+def run_report(workspace: Path, out_dir: Path, options: ReportOptions) -> ReportOutput:
+    """Build the report with a progress display on standard error."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("report", total=None)
+        with open_workspace(workspace) as store:
+            return build_report(
+                store, out_dir, options, progress=lambda m: progress.update(task, description=m)
+            )
+
+
+@app.command("report")
+def report(
+    workspace: Path = typer.Argument(..., help="The workspace file."),
+    out_dir: Path = typer.Option(
+        ..., "--out", help="Folder for report.html, report.xlsx, scenes.gpkg."
+    ),
+    round_label: str | None = typer.Option(None, "--round", help="Round (default: the latest)."),
+    compare: str | None = typer.Option(
+        None, "--compare", help="Earlier round to compare with (default: the one before)."
+    ),
+    date_from: str | None = typer.Option(
+        None, "--from", help="Start of the crime period (YYYY-MM-DD)."
+    ),
+    date_to: str | None = typer.Option(None, "--to", help="End of the crime period (YYYY-MM-DD)."),
+    survey_year: int | None = typer.Option(None, help="Survey year (default: the latest)."),
+    municipality: str | None = typer.Option(None, help="Report for one municipality (code)."),
+    lang: str = typer.Option("sv", help="Language: sv or en."),
+    tile_url: str | None = typer.Option(
+        None, help="Tile server URL template for a background map (none by default: offline)."
+    ),
+    min_n: int = typer.Option(30, help="Survey cells with fewer respondents are suppressed."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+) -> None:
+    """Write the mapping report: report.html (offline), report.xlsx and scenes.gpkg."""
+    options = ReportOptions(
+        round_label, compare, date_from, date_to, survey_year, municipality, lang, tile_url, min_n
+    )
+    result = run_report(workspace, out_dir, options)
+    if as_json:
+        print_json(
+            {
+                "html": str(result.html),
+                "xlsx": str(result.xlsx),
+                "gpkg": str(result.gpkg),
+                "round": result.round,
+                "compare": result.compare,
+                "headline": result.headline,
+                "sections": result.sections,
+                "missing": result.missing,
+            }
+        )
+        return
+    for line in result.headline:
+        out.print(line)
+    for key, why in result.missing.items():
+        err.print(f"[yellow]{key}[/]: {why}")
+    out.print(
+        f"Report: [bold]{result.html}[/] (also report.xlsx and scenes.gpkg in {result.directory})"
+    )

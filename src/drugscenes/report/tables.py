@@ -1,0 +1,172 @@
+"""Report tables: one model, rendered as HTML and as Excel sheets.
+
+A :class:`ReportTable` holds raw values (numbers stay numbers) and a format per
+column. The HTML shows them formatted for the reader's language; the workbook
+stores the raw values with Excel number formats, so that the analyst's next step
+in Excel computes on the very numbers of the analysis.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from markupsafe import Markup, escape
+
+from drugscenes.report.i18n import fmt_num, fmt_pct
+
+FORMATS = ("text", "int", "area", "float1", "float2", "pct", "ratio", "p")
+EXCEL_FORMATS = {
+    "int": "#,##0",
+    "area": "#,##0",
+    "float1": "#,##0.0",
+    "float2": "#,##0.00",
+    "pct": "0.0%",
+    "ratio": "0.00",
+    "p": "0.0000",
+}
+
+
+@dataclass
+class ReportTable:
+    """A table of the report.
+
+    Attributes
+    ----------
+    sheet : str
+        Excel sheet name (≤ 31 characters, unique in the workbook).
+    title : str
+        Caption in the reader's language.
+    frame : DataFrame
+        Raw values; column names are the headers shown.
+    formats : dict
+        Column → one of :data:`FORMATS` (default ``text``).
+    note : str
+        A line shown under the table (e.g. a caveat), empty for none.
+    """
+
+    sheet: str
+    title: str
+    frame: pd.DataFrame
+    formats: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        self.sheet = re.sub(r"[\[\]:*?/\\]", "_", self.sheet)[:31]
+        for col, fmt in self.formats.items():
+            if fmt not in FORMATS:
+                raise ValueError(f"unknown format {fmt!r} for column {col!r}")
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def format_cell(value: object, fmt: str, lang: str) -> str:
+    """A cell as the reader sees it."""
+    if _is_missing(value):
+        return "–"
+    if fmt == "int":
+        return fmt_num(float(value), lang)  # type: ignore[arg-type]
+    if fmt == "area":
+        return fmt_num(float(value), lang)  # type: ignore[arg-type]
+    if fmt == "float1":
+        return fmt_num(float(value), lang, 1)  # type: ignore[arg-type]
+    if fmt in ("float2", "ratio"):
+        return fmt_num(float(value), lang, 2)  # type: ignore[arg-type]
+    if fmt == "pct":
+        return fmt_pct(float(value), lang, 1)  # type: ignore[arg-type]
+    if fmt == "p":
+        v = float(value)  # type: ignore[arg-type]
+        return f"< {fmt_num(0.0001, lang, 4)}" if v < 1e-4 else fmt_num(v, lang, 4)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def to_html(table: ReportTable, lang: str, table_id: str = "") -> Markup:
+    """The table as HTML (numbers right-aligned, caption, note)."""
+    cols = list(table.frame.columns)
+    parts = [
+        f'<table class="data" id="{escape(table_id)}">'
+        f"<caption>{escape(table.title)}</caption><thead><tr>"
+    ]
+    for c in cols:
+        cls = "num" if table.formats.get(c, "text") != "text" else ""
+        parts.append(f'<th class="{cls}" scope="col">{escape(c)}</th>')
+    parts.append("</tr></thead><tbody>")
+    for row in table.frame.itertuples(index=False, name=None):
+        parts.append("<tr>")
+        for c, v in zip(cols, row, strict=True):
+            fmt = table.formats.get(c, "text")
+            cls = "num" if fmt != "text" else ""
+            parts.append(f'<td class="{cls}">{escape(format_cell(v, fmt, lang))}</td>')
+        parts.append("</tr>")
+    parts.append("</tbody></table>")
+    if table.note:
+        parts.append(f'<p class="note">{escape(table.note)}</p>')
+    return Markup("".join(parts))
+
+
+def _excel_value(value: object) -> object:
+    if _is_missing(value):
+        return None
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, bool):
+        return value
+    return value
+
+
+def write_workbook(path: Path, tables: Sequence[ReportTable], lang: str) -> None:
+    """Every table on its own sheet: bold frozen header, number formats, column widths.
+
+    Values are the analysis results as numbers; missing values are empty cells.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    used: set[str] = set()
+    for table in tables:
+        name = table.sheet
+        k = 2
+        while name.lower() in used:
+            name = f"{table.sheet[:28]}_{k}"
+            k += 1
+        used.add(name.lower())
+        ws = wb.create_sheet(name)
+        cols = list(table.frame.columns)
+        header_font = Font(bold=True)
+        fill = PatternFill("solid", fgColor="DDE6F0")
+        for j, c in enumerate(cols, start=1):
+            cell = ws.cell(row=1, column=j, value=str(c))
+            cell.font = header_font
+            cell.fill = fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for i, row in enumerate(table.frame.itertuples(index=False, name=None), start=2):
+            for j, (c, v) in enumerate(zip(cols, row, strict=True), start=1):
+                cell = ws.cell(row=i, column=j, value=_excel_value(v))
+                fmt = table.formats.get(c, "text")
+                if fmt in EXCEL_FORMATS:
+                    cell.number_format = EXCEL_FORMATS[fmt]
+        ws.freeze_panes = "A2"
+        for j, c in enumerate(cols, start=1):
+            width = max([len(str(c))] + [len(str(_excel_value(v) or "")) for v in table.frame[c]])
+            ws.column_dimensions[get_column_letter(j)].width = min(max(10, width + 2), 60)
+        if table.note:
+            ws.cell(row=len(table.frame) + 3, column=1, value=table.note).font = Font(italic=True)
+    if not tables:
+        wb.create_sheet("report")
+    wb.properties.language = lang
+    wb.save(path)
