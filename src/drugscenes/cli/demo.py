@@ -38,6 +38,8 @@ def demo(
     out.print()
     for line in result.headline:
         out.print(line)
-    out.print(f"\nDemo workspace: [bold]{build.workspace}[/] (open it in QGIS)")
-    out.print(f"Report: [bold]{result.html}[/] (open it in a browser; it works offline),")
-    out.print(f"        {result.xlsx} and {result.gpkg}")
+    out.print(f"\nDemo workspace: [bold]{build.workspace}[/] (open it in QGIS)", soft_wrap=True)
+    out.print(
+        f"Report: [bold]{result.html}[/] (open it in a browser; it works offline),", soft_wrap=True
+    )
+    out.print(f"        {result.xlsx} and {result.gpkg}", soft_wrap=True)

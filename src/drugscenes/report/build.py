@@ -647,7 +647,9 @@ def _render_html(
             ]
             for _, r in ceased.iterrows()
         ]
-        ceased_geo = ceased_geo[["title", "popup", "geometry"]]
+        centres = gpd.GeoSeries(ceased.geometry.representative_point(), crs=ceased.crs)
+        ceased_geo["centre"] = [[round(p.x, 6), round(p.y, 6)] for p in centres.to_crs(4326)]
+        ceased_geo = ceased_geo[["title", "popup", "centre", "geometry"]]
     fates = (
         [
             f

@@ -45,6 +45,13 @@
       fillOpacity: 0.9, className: "ds-scene-marker", pane: "dsMarkers"
     }).bindPopup(popup(f.properties));
   }));
+  data.ceased.features.forEach(function (f) {
+    var c = f.properties.centre;
+    L.circleMarker([c[1], c[0]], {
+      radius: 5, color: "#555555", weight: 1.5, dashArray: "2 2", fill: false,
+      className: "ds-ceased-marker", pane: "dsMarkers"
+    }).bindPopup(popup(f.properties)).addTo(markers);
+  });
   function toggleMarkers() {
     if (map.getZoom() < 14) { markers.addTo(map); } else { markers.remove(); }
   }
