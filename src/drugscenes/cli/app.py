@@ -12,13 +12,15 @@ import csv
 import functools
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from drugscenes.errors import DataError, DrugscenesError, Problem
 
@@ -69,6 +71,24 @@ import_app = DrugscenesTyper(
     no_args_is_help=True,
 )
 app.add_typer(import_app, name="import")
+
+
+@contextmanager
+def spinner(description: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with elapsed time on standard error while a long step runs.
+
+    Yields a function that replaces the description (``step("importing ...")``).
+    Rich draws nothing when standard error is not a terminal.
+    """
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=None)
+        yield lambda text: progress.update(task, description=text)
 
 
 def print_problems(problems: Sequence[Problem], limit: int = MAX_PROBLEMS_SHOWN) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from drugscenes.cli.app import app, err, out
+from drugscenes.cli.app import app, err, out, spinner
 from drugscenes.demo.build import DEFAULT_SEED, build_demo
 
 
@@ -18,15 +17,8 @@ def demo(
     lang: str = typer.Option("sv", help="Language of the report: sv or en."),
 ) -> None:
     """Build the demo county (synthetic), its workspace and its full mapping report."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("demo", total=None)
-        build = build_demo(out_dir, seed, progress=lambda m: progress.update(task, description=m))
+    with spinner("demo") as step:
+        build = build_demo(out_dir, seed, progress=step)
     for imp in build.imports:
         err.print(f"  round {imp.round}: {imp.n_scenes} scenes from {imp.file}")
     from drugscenes.cli.report import run_report

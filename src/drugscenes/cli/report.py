@@ -5,27 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from drugscenes.cli.app import app, err, out, print_json
+from drugscenes.cli.app import app, err, out, print_json, spinner
 from drugscenes.report.build import ReportOptions, ReportOutput, build_report
 from drugscenes.store import open_workspace
 
 
 def run_report(workspace: Path, out_dir: Path, options: ReportOptions) -> ReportOutput:
     """Build the report with a progress display on standard error."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("report", total=None)
-        with open_workspace(workspace) as store:
-            return build_report(
-                store, out_dir, options, progress=lambda m: progress.update(task, description=m)
-            )
+    with spinner("report") as step, open_workspace(workspace) as store:
+        return build_report(store, out_dir, options, progress=step)
 
 
 @app.command("report")
