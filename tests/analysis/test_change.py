@@ -853,3 +853,13 @@ def test_2023_to_2024_published_figures(stockholm_rounds, county_3006, ids, jitt
     assert c.by_municipality.loc["0123", ["n_from", "n_to"]].tolist() == [2, 0]
     assert c.inconsistencies == ()
     _check_fates(c, before, after)
+
+
+def test_merge_and_split_with_new_ids_are_not_inconsistencies() -> None:
+    # Two scenes merged into one with a new id, one split into two with new ids:
+    # the fates explain the new ids, so nothing is reported.
+    before = frame([disk(0, 0, 40), disk(70, 0, 40), disk(5_000, 0, 80)], ["a", "b", "c"])
+    after = frame([disk(35, 0, 80), disk(4_960, 0, 35), disk(5_040, 0, 35)], ["m", "s1", "s2"])
+    c = compare_rounds(before, after)
+    assert (c.merged, c.split) == (1, 1)
+    assert c.inconsistencies == ()

@@ -45,8 +45,8 @@ Inconsistencies between ids and geometry are reported, not silently resolved:
 ``same-id-apart`` when two scenes share a given id but lie more than ``tolerance_m`` apart
 (they are still linked by their id unless ``link_distant_ids`` is false), and
 ``different-id-same-place`` when an overlap or proximity link joins two scenes with different
-given ids and neither of them has an id link (a renamed scene; merges and splits that keep
-one of the ids are not reported).
+given ids and neither of them has an id link (a renamed scene; merges and splits are not
+reported, since new ids are part of their fate).
 """
 
 from __future__ import annotations
@@ -874,8 +874,34 @@ def compare_rounds(
         from_scenes=from_scenes,
         to_scenes=to_scenes,
         by_municipality=by_muni,
-        inconsistencies=match.inconsistencies,
+        inconsistencies=_explained_away(match.inconsistencies, f, t, lab_f, lab_t, status),
     )
+
+
+def _explained_away(
+    issues: tuple[Inconsistency, ...],
+    f: _Round,
+    t: _Round,
+    lab_f: np.ndarray,
+    lab_t: np.ndarray,
+    status: np.ndarray,
+) -> tuple[Inconsistency, ...]:
+    """Drop ``different-id-same-place`` where a merge or split explains the new id.
+
+    Scenes that merge or split usually get new ids; that is the fate itself, not a
+    disagreement between ids and geometry. A 1:1 pair with different ids (a renamed
+    scene) is still reported.
+    """
+    comp_f = dict(zip(f.ids.tolist(), lab_f.tolist(), strict=True))
+    comp_t = dict(zip(t.ids.tolist(), lab_t.tolist(), strict=True))
+    kept = []
+    for issue in issues:
+        if issue.kind == "different-id-same-place":
+            comp = comp_f.get(issue.from_id, comp_t.get(issue.to_id))
+            if comp is not None and status[comp] in ("merged", "split", "restructured"):
+                continue
+        kept.append(issue)
+    return tuple(kept)
 
 
 def _ids_per_component(labels: np.ndarray, ids: np.ndarray, n_comp: int) -> list[list[str]]:
