@@ -231,3 +231,18 @@ def test_survey_year_round_trip_and_replace(ws):
             "municipality_code": "0180",
         }
     ]
+
+
+def test_ogrinfo_reads_the_workspace_without_warnings(ws):
+    import shutil
+    import subprocess
+
+    ogrinfo = shutil.which("ogrinfo")
+    if ogrinfo is None:
+        pytest.skip("GDAL's ogrinfo is not installed")
+    res = subprocess.run([ogrinfo, "-so", "-al", str(ws)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "Warning" not in res.stderr and "ERROR" not in res.stderr
+    assert "Layer name: municipalities" in res.stdout
+    assert "Geometry: Multi Polygon" in res.stdout
+    assert 'ID["EPSG",3006]' in res.stdout

@@ -1,4 +1,4 @@
-"""The embedded workspace: one GeoPackage file (OGC GeoPackage 1.4).
+"""The embedded workspace: one GeoPackage file (OGC GeoPackage 1.2).
 
 Written with Python's sqlite3 so that every import is one SQLite transaction
 (all or nothing) across layers, which GDAL's layer-at-a-time writers cannot give.
@@ -28,7 +28,8 @@ from drugscenes.store import gpkg_blob
 from drugscenes.store.base import SCENE_COLUMNS, SCHEMA_VERSION, RoundRecord, Store
 
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
-_GPKG_USER_VERSION = 10400  # GeoPackage 1.4.0
+# GeoPackage 1.2: GDAL 3.6 (QGIS on Debian 12) warns on 1.4 files; nothing here needs 1.4.
+_GPKG_USER_VERSION = 10200
 _NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CORE_TABLES = {
     "ds_metadata",

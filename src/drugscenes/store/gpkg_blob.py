@@ -1,4 +1,4 @@
-"""GeoPackage geometry blobs (OGC GeoPackage 1.4, clause 2.1.3), vectorised.
+"""GeoPackage geometry blobs (OGC GeoPackage 1.2, clause 2.1.3), vectorised.
 
 A blob is an 8-byte header (``GP``, version 0, flags, srs_id) followed by an
 envelope and ISO WKB. We always write the XY envelope (flags envelope code 1,
