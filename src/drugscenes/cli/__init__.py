@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from drugscenes.cli import change, demo, report, survey, workspace  # noqa: F401  (registers)
+from drugscenes.cli import change, crime, demo, report, survey, workspace  # noqa: F401
 from drugscenes.cli.app import app, import_app
 
 change.register(app)
 survey.register(app, import_app)
+crime.register(app, import_app)
 
 
 def main() -> None:

@@ -78,8 +78,11 @@ def spinner(description: str) -> Iterator[Callable[[str], None]]:
     """A spinner with elapsed time on standard error while a long step runs.
 
     Yields a function that replaces the description (``step("importing ...")``).
-    Rich draws nothing when standard error is not a terminal.
+    A pipe or a log gets no spinner frames or blank lines.
     """
+    if not err.is_terminal:
+        yield lambda _text: None
+        return
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
