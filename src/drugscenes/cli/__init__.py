@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from drugscenes.cli import change, crime, demo, report, survey, workspace  # noqa: F401
+from drugscenes.cli import (  # noqa: F401  (importing a module registers its commands)
+    change,
+    crime,
+    demo,
+    hotspots,
+    report,
+    survey,
+    workspace,
+)
 from drugscenes.cli.app import app, import_app
 
 change.register(app)
+hotspots.register(app)
 survey.register(app, import_app)
 crime.register(app, import_app)
 

@@ -1,0 +1,246 @@
+"""Command ``drugscenes hotspots``: hot-spot surveillance and candidate scenes.
+
+Thin: read the workspace (region, the round's scenes) and its incidents (the GeoParquet
+folder :func:`drugscenes.store.incidents_path` names, ``<workspace stem>.incidents/`` beside
+the workspace file), call :func:`drugscenes.analysis.hotspots.analyse_hotspots`, print.
+Errors a user can cause are the package's exceptions; the application turns them into one
+line and an exit status.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from drugscenes.analysis.hotspots import (
+    CANDIDATE_CATEGORIES,
+    HotspotAnalysis,
+    analyse_hotspots,
+)
+from drugscenes.cli.app import err, out, print_json
+from drugscenes.errors import NotFoundError, UsageError
+
+__all__ = ["hotspots", "register", "write_hotspots_gpkg"]
+
+
+def hotspots(
+    workspace: Annotated[Path, typer.Argument(help="The workspace (GeoPackage file).")],
+    round_label: Annotated[
+        str,
+        typer.Option(
+            "--round", metavar="LABEL", help="Round whose registered scenes are not candidates."
+        ),
+    ],
+    date_from: Annotated[
+        str, typer.Option("--from", metavar="DATE", help="Start of the period (YYYY-MM-DD, UTC).")
+    ],
+    date_to: Annotated[
+        str,
+        typer.Option("--to", metavar="DATE", help="End of the period, exclusive (YYYY-MM-DD)."),
+    ],
+    category: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--category",
+            metavar="C",
+            help="Category to include (repeat for several; counts are combined). Default: "
+            + ", ".join(CANDIDATE_CATEGORIES)
+            + ".",
+        ),
+    ] = None,
+    cell: Annotated[
+        float, typer.Option("--cell", metavar="M", help="Grid cell size in metres.")
+    ] = 100.0,
+    band: Annotated[
+        float,
+        typer.Option(
+            "--band",
+            metavar="M",
+            help="Gi* distance band in metres (also the KDE radius).",
+        ),
+    ] = 300.0,
+    period: Annotated[
+        str,
+        typer.Option(
+            "--period",
+            metavar="month|quarter|none",
+            help="Time steps of the emerging hot-spot analysis (at least 5 are needed).",
+        ),
+    ] = "month",
+    distance: Annotated[
+        float,
+        typer.Option(
+            "--distance",
+            metavar="M",
+            min=0.0,
+            help="A hot area within this many metres of a registered scene is not a candidate.",
+        ),
+    ] = 200.0,
+    no_fdr: Annotated[
+        bool,
+        typer.Option("--no-fdr", help="Bins from raw p-values instead of FDR-adjusted ones."),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON instead of tables.")
+    ] = False,
+    gpkg: Annotated[
+        Path | None,
+        typer.Option(
+            "--gpkg",
+            metavar="FILE",
+            help="Also write a GeoPackage: candidates, hot areas at registered scenes, and "
+            "the cells with incidents or a significant Gi* (the file is replaced).",
+        ),
+    ] = None,
+) -> None:
+    """Hot spots of incidents, emerging trends, and candidate scenes outside the registry."""
+    from drugscenes.store import incidents_path, open_workspace
+    from drugscenes.store.incidents_parquet import read_incidents
+
+    if period not in ("month", "quarter", "none"):
+        raise UsageError(f"--period must be month, quarter or none, got '{period}'")
+    per: Literal["month", "quarter"] | None = None if period == "none" else period  # type: ignore[assignment]
+    folder = incidents_path(workspace)
+    with open_workspace(workspace) as store:
+        municipalities = store.municipalities()
+        scenes = store.round_scenes(round_label)
+    if not (folder / "CURRENT").exists():
+        raise NotFoundError(
+            f"no incidents imported for {workspace} (expected the folder {folder}); "
+            "import incidents first"
+        )
+    incidents = read_incidents(folder, date_from, date_to, columns=["time", "category", "x", "y"])
+    result = analyse_hotspots(
+        incidents,
+        municipalities,
+        scenes,
+        date_from,
+        date_to,
+        categories=tuple(category) if category else CANDIDATE_CATEGORIES,
+        cell_m=cell,
+        band_m=band,
+        period=per,
+        distance_m=distance,
+        fdr=not no_fdr,
+        round_label=round_label,
+    )
+    if gpkg is not None:
+        write_hotspots_gpkg(gpkg, result)
+        err.print(f"Map layers written to {escape(str(gpkg))}")
+    for note in result.notes:
+        err.print(f"[yellow]note[/] {escape(note)}", soft_wrap=True)
+    if result.trend_note:
+        err.print(f"[yellow]note[/] {escape(result.trend_note)}", soft_wrap=True)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    _print_result(out, result)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``hotspots`` to the application."""
+    app.command("hotspots")(hotspots)
+
+
+def write_hotspots_gpkg(path: Path, result: HotspotAnalysis) -> None:
+    """Write the result's map layers to a GeoPackage (replaced if it exists).
+
+    Layers: ``candidates`` (ranked candidate areas), ``near_registered`` (hot areas within
+    the distance of a registered scene) and ``cells`` (in-region cells with at least one
+    incident or a non-zero ``gi_bin``: ``count``, ``density_km2``, ``gi_z``, ``gi_p``,
+    ``gi_q``, ``gi_bin`` and, with periods, ``pattern``, ``trend_tau``, ``trend_p``). Cells
+    outside the region are not in the file (they were not analysed); cells in the region
+    with nothing are left out only to keep the file small.
+    """
+    cells = result.cells()
+    cells = cells[(cells["count"] > 0) | (cells["gi_bin"] != 0)]
+    if path.exists():
+        path.unlink()
+    layers = {
+        "candidates": result.candidates.candidates,
+        "near_registered": result.candidates.near_registered,
+        "cells": cells,
+    }
+    for name, frame in layers.items():
+        frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+
+
+def _print_result(console: Console, r: HotspotAnalysis) -> None:
+    d = r.to_dict()
+    console.print(
+        f"Hot spots {r.start.date()} – {r.end.date()} of {', '.join(r.categories)}: "
+        f"{d['n_analysed']:,} incidents in {r.grid.n_cells:,} cells of {r.cell_m:g} m "
+        f"(region only), Gi* band {r.band_m:g} m, "
+        f"{'FDR-adjusted' if r.gi.fdr else 'unadjusted'} p-values"
+    )
+    bins = Table(title="Cells by Gi* confidence bin")
+    for col in ["bin", "meaning", "cells"]:
+        bins.add_column(col, justify="right" if col == "cells" else "left")
+    meaning = {3: "hot 99 %", 2: "hot 95 %", 1: "hot 90 %", 0: "not significant"}
+    meaning.update({-k: v.replace("hot", "cold") for k, v in meaning.items() if k})
+    for k in range(3, -4, -1):
+        bins.add_row(f"{k:+d}" if k else "0", meaning[k], f"{d['cells_by_gi_bin'][str(k)]:,}")
+    console.print(bins)
+    if r.emerging is not None:
+        pt = Table(title=f"Emerging patterns over {len(r.emerging.periods)} periods")
+        pt.add_column("pattern")
+        pt.add_column("cells", justify="right")
+        for name, n in r.emerging.pattern_counts().items():
+            if n:
+                pt.add_row(name, f"{n:,}")
+        console.print(pt)
+    c = r.candidates
+    ct = Table(
+        title=f"Candidate scenes: Gi_Bin ≥ {c.min_bin}, ≥ {c.min_count} incidents, more than "
+        f"{c.distance_m:g} m from every scene of round {escape(r.round_label)}"
+    )
+    for col in [
+        "id",
+        "municipality",
+        "incidents",
+        "area (m²)",
+        "max z",
+        "trend",
+        "pattern",
+        "nearest scene",
+    ]:
+        right = col in ("incidents", "area (m²)", "max z")
+        ct.add_column(col, justify="right" if right else "left")
+    for row in c.candidates.itertuples(index=False):
+        near = (
+            ""
+            if row.nearest_scene_id is None
+            else f"{row.nearest_scene_id} ({row.nearest_scene_m:,.0f} m)"
+        )
+        ct.add_row(
+            row.candidate_id,
+            _s(row.municipality_code),
+            f"{row.count:,}",
+            f"{row.area_m2:,.0f}",
+            f"{row.max_z:.1f}",
+            _s(row.trend),
+            _s(row.pattern),
+            Text(near),
+        )
+    console.print(ct)
+    if len(c.candidates) == 0:
+        console.print(
+            "No candidate: every significant hot area lies at a registered scene "
+            f"({len(c.near_registered)} such area(s))."
+        )
+    else:
+        console.print(
+            f"{len(c.candidates)} candidate area(s) away from the registry; "
+            f"{len(c.near_registered)} hot area(s) lie at registered scenes."
+        )
+
+
+def _s(v: object) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
