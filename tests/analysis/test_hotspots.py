@@ -619,7 +619,7 @@ def test_cli_hotspots_json_and_gpkg(workspace, demo, tmp_path) -> None:
     _, _, _, (px, py) = demo
     out = tmp_path / "hs.gpkg"
     code, stdout, stderr = _cli(
-        "hotspots", workspace, "--round", "2023", "--from", "2023-01-01", "--to", "2024-01-01",
+        "hotspots", workspace, "--round", "2023", "--from", "2023-01-01", "--to", "2023-12-31",
         "--cell", "200", "--band", "400", "--json", "--gpkg", out,
     )  # fmt: skip
     assert code == 0, stderr
@@ -636,20 +636,23 @@ def test_cli_hotspots_json_and_gpkg(workspace, demo, tmp_path) -> None:
 
 def test_cli_hotspots_clear_messages(workspace, tmp_path) -> None:
     base = ["hotspots", workspace, "--round", "2023", "--from", "2023-01-01"]
-    code, stdout, stderr = _cli(*base, "--to", "2023-04-01", "--cell", "500", "--band", "1000")
+    code, stdout, stderr = _cli(*base, "--to", "2023-03-31", "--cell", "500", "--band", "1000")
     assert code == 0 and "2/n!" in stderr and "Candidate scenes" in stdout
-    code, _, stderr = _cli(*base, "--to", "2024-01-01", "--band", "50")
+    code, _, stderr = _cli(*base, "--to", "2023-12-31", "--band", "50")
     assert code == 2 and "smaller than a cell" in stderr
-    code, _, stderr = _cli(*base[:4], "--from", "2030-01-01", "--to", "2030-07-01")
+    code, _, stderr = _cli(*base[:4], "--from", "2030-01-01", "--to", "2030-06-30")
     assert code == 1 and "no incidents" in stderr
-    code, _, stderr = _cli(*base, "--to", "2024-01-01", "--category", "drugs")
+    code, _, stderr = _cli(*base, "--to", "2023-12-31", "--category", "drugs")
     assert code == 1 and "categories present" in stderr
     # A copy of the workspace has no incidents folder beside it.
     bare = tmp_path / "bare.gpkg"
     shutil.copy(workspace, bare)
-    code, _, stderr = _cli("hotspots", bare, *base[2:], "--to", "2024-01-01")
+    code, _, stderr = _cli("hotspots", bare, *base[2:], "--to", "2023-12-31")
     assert code == 1 and "no incidents imported" in stderr and "bare.incidents" in stderr
     code, _, stderr = _cli(
-        "hotspots", workspace, "--round", "1999", *base[4:], "--to", "2024-01-01"
+        "hotspots", workspace, "--round", "1999", *base[4:], "--to", "2023-12-31"
     )
     assert code == 1 and "1999" in stderr
+    # --to is the last day, included, as in the other commands; before --from is refused.
+    code, _, stderr = _cli(*base, "--to", "2022-12-31")
+    assert code == 2 and "before --from" in stderr

@@ -76,3 +76,20 @@ def test_history_json_and_one_scene(ws):
 def test_unknown_round_exits_1(ws):
     code, _, err = run("compare", ws, "2021", "1999")
     assert code == 1 and "1999" in err
+
+
+def test_compare_backs_no_new_scenes_elsewhere_with_crime_data(ws):
+    # The registry has no new scene in 2024; the demo's incidents hold one growing place
+    # that no round registered, far from every ceased scene: the check lists it.
+    code, out, err = run("compare", ws, "2023", "2024", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["new_elsewhere"] == 0
+    check = d["hotspot_check"]
+    assert check["period"]["from"].startswith("2023-02-01")
+    assert check["period"]["to"].startswith("2024-02-01")
+    [far] = check["candidates_elsewhere"]
+    assert far["nearest_ceased_m"] > 1000 and far["nearest_scene_m"] > 2000
+    assert far["trend"] == "increasing"
+    code, out, _ = run("compare", ws, "2023", "2024", "--no-hotspots", "--json")
+    assert json.loads(out)["hotspot_check"] is None

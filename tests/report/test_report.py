@@ -98,6 +98,7 @@ def test_report_renders_offline_in_chromium(report):
             "[...['ds-muni', 'ds-scene', 'ds-ceased', 'ds-scene-marker']].map("
             "c => document.querySelectorAll('path.' + c).length)"
         )
+        ready = page.evaluate("window.dsMapReady")
         headline = page.inner_text("#summary")
         ARTIFACTS.mkdir(exist_ok=True)
         page.locator("#ds-map").scroll_into_view_if_needed()
@@ -108,6 +109,7 @@ def test_report_renders_offline_in_chromium(report):
     assert errors == [] and [m for m in console if m[0] in ("error", "warning")] == []
     c = report.comparison
     assert drawn == [26, c.n_to, c.ceased, c.n_to]
+    assert ready["candidates"] == report.extra["candidates_result"]["n_candidates"] >= 1
 
     def norm(text: str) -> str:
         return " ".join(text.replace("\u00a0", " ").split())
@@ -166,7 +168,7 @@ def test_workbook_cells_equal_the_analysis(report):
 
 def test_geopackage_layers_round_trip(report):
     layers = dict(pyogrio.list_layers(report.gpkg))
-    assert set(layers) == {"scenes", "ceased_scenes", "municipalities"}
+    assert set(layers) == {"scenes", "ceased_scenes", "municipalities", "candidate_scenes"}
     assert set(layers.values()) <= {"Polygon", "MultiPolygon"}
     scenes = gpd.read_file(report.gpkg, layer="scenes")
     assert len(scenes) == 53 and scenes.crs.to_epsg() == 3006
@@ -226,6 +228,14 @@ def test_municipality_report_and_english(demo, tmp_path):
     assert r.html.read_text(encoding="utf-8").startswith('<!DOCTYPE html>\n<html lang="en">')
 
 
+def test_candidate_section_lists_the_unregistered_place(report):
+    check = report.extra["candidates_result"]
+    [far] = check["candidates_elsewhere"]
+    assert far["trend"] == "increasing" and far["nearest_ceased_m"] > 1000
+    text = " ".join(report.headline)
+    assert f"{check['n_candidates']} område(n)" in text and "1 av dem ligger mer än 1" in text
+
+
 def test_report_without_incidents_or_survey_says_what_is_missing(tmp_path, demo):
     ws = tmp_path / "bare.gpkg"
     shutil.copy(demo.workspace, ws)  # no incidents folder beside the copy
@@ -241,6 +251,6 @@ def test_report_without_incidents_or_survey_says_what_is_missing(tmp_path, demo)
     import json
 
     d = json.loads(out)
-    assert set(d["missing"]) == {"crime", "survey"}
+    assert set(d["missing"]) == {"crime", "survey", "candidates"}
     assert "import incidents" in d["missing"]["crime"]
     assert "import survey" in d["missing"]["survey"]

@@ -1584,3 +1584,68 @@ def analyse_hotspots(
         candidates=cands,
         notes=tuple(notes),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class RegistryCheck:
+    """Hot areas outside the registry, and those of them far from every ceased scene.
+
+    Attributes
+    ----------
+    analysis : HotspotAnalysis
+        The hot-spot analysis of the period (candidates in ``analysis.candidates``).
+    elsewhere : GeoDataFrame
+        Candidates farther than ``distance_m`` from every ceased scene: places where a
+        new scene may have appeared elsewhere, not displaced from a worked-away one.
+    distance_m : float
+    """
+
+    analysis: HotspotAnalysis
+    elsewhere: gpd.GeoDataFrame
+    distance_m: float
+
+    def to_dict(self) -> dict[str, Any]:
+        cols = [c for c in self.elsewhere.columns if c != "geometry"]
+        return {
+            "period": {
+                "from": self.analysis.start.isoformat(),
+                "to": self.analysis.end.isoformat(),
+            },
+            "categories": list(self.analysis.categories),
+            "n_candidates": len(self.analysis.candidates.candidates),
+            "distance_m": self.distance_m,
+            "candidates_elsewhere": pd.DataFrame(self.elsewhere[cols]).to_dict("records"),
+        }
+
+
+def registry_check(
+    incidents: pd.DataFrame,
+    region: gpd.GeoDataFrame,
+    scenes: gpd.GeoDataFrame,
+    ceased: gpd.GeoDataFrame,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    distance_m: float = 1000.0,
+    round_label: str = "",
+) -> RegistryCheck:
+    """Back "no new scenes elsewhere" with data.
+
+    Runs :func:`analyse_hotspots` with its defaults on the period (monthly trends when
+    the period is whole months, none otherwise) against the later round's registered
+    scenes, then keeps the candidates farther than ``distance_m`` (the displacement
+    distance of :func:`drugscenes.analysis.change.compare_rounds`) from every ceased
+    scene of the earlier round (:func:`candidates_far_from`).
+    """
+    s, e = _utc(start), _utc(end)
+    whole_months = s == s.normalize() and e == e.normalize() and s.day == 1 and e.day == 1
+    analysis = analyse_hotspots(
+        incidents,
+        region,
+        scenes,
+        s,
+        e,
+        period="month" if whole_months else None,
+        round_label=round_label,
+    )
+    elsewhere = candidates_far_from(analysis.candidates, ceased, distance_m)
+    return RegistryCheck(analysis, elsewhere, distance_m)

@@ -21,8 +21,11 @@ from rich.text import Text
 
 from drugscenes.analysis.change import MatchParameters, RoundComparison, compare_rounds
 from drugscenes.analysis.history import scene_history, summarize_history
+from drugscenes.analysis.hotspots import RegistryCheck, registry_check
+from drugscenes.analysis.periods import period_before_round
 from drugscenes.cli.app import err, out, print_json
 from drugscenes.errors import NotFoundError, UsageError
+from drugscenes.store.base import RoundRecord
 
 __all__ = ["compare", "history", "register"]
 
@@ -53,6 +56,15 @@ def compare(
             "status, and the ceased scenes of the earlier round (the file is replaced).",
         ),
     ] = None,
+    hotspots: Annotated[
+        bool,
+        typer.Option(
+            "--hotspots/--no-hotspots",
+            help="When incidents are imported, check 'no new scenes elsewhere' with data: "
+            "hot areas outside the registry in the twelve months before TO, far from every "
+            "ceased scene.",
+        ),
+    ] = True,
 ) -> None:
     """Compare two mapping rounds: ceased, new, merged, split, area change, displacement."""
     from drugscenes.store import open_workspace  # the store is optional until a command runs
@@ -63,6 +75,7 @@ def compare(
         before = store.round_scenes(from_round)
         after = store.round_scenes(to_round)
         municipalities = store.municipalities()
+        record = store.round_record(to_round)
     result = compare_rounds(
         before,
         after,
@@ -77,10 +90,70 @@ def compare(
         err.print(f"Map layers written to {escape(str(gpkg))}")
     for issue in result.inconsistencies:
         err.print(f"[yellow]warning[/] {escape(issue.message)}", soft_wrap=True)
+    check = (
+        _registry_check(workspace, before, after, municipalities, result, record)
+        if (hotspots)
+        else None
+    )
     if as_json:
-        print_json(result.to_dict())
+        data = result.to_dict()
+        data["hotspot_check"] = None if check is None else check.to_dict()
+        print_json(data)
         return
     _print_comparison(out, result)
+    if check is not None:
+        _print_registry_check(out, check)
+
+
+def _registry_check(
+    workspace: Path,
+    before: gpd.GeoDataFrame,
+    after: gpd.GeoDataFrame,
+    municipalities: gpd.GeoDataFrame,
+    result: RoundComparison,
+    record: RoundRecord | None,
+) -> RegistryCheck | None:
+    """Hot areas outside the registry far from every ceased scene, when incidents exist."""
+    from drugscenes.store import incidents_path
+    from drugscenes.store.incidents_parquet import read_incidents
+
+    folder = incidents_path(workspace)
+    if not (folder / "CURRENT").exists():
+        return None
+    start, end = period_before_round(result.to_round, record.date if record else None)
+    incidents = read_incidents(folder, start, end, columns=["time", "category", "x", "y"])
+    if len(incidents) == 0:
+        err.print(f"[yellow]note[/] no incidents {start} – {end}: no hot-spot check")
+        return None
+    ceased = before[(result.from_scenes["status"] == "ceased").to_numpy()]
+    return registry_check(
+        incidents,
+        municipalities,
+        after,
+        ceased,
+        start,
+        end,
+        result.parameters.displacement_m,
+        result.to_round,
+    )
+
+
+def _print_registry_check(console: Console, check: RegistryCheck) -> None:
+    d = check.to_dict()
+    period = f"{d['period']['from'][:10]} – {d['period']['to'][:10]} (end excluded)"
+    far = check.elsewhere
+    console.print(
+        f"\nHot-spot check, {period}: {d['n_candidates']} hot area(s) outside the registry, "
+        f"{len(far)} of them more than {check.distance_m:,.0f} m from every ceased scene.",
+        soft_wrap=True,
+    )
+    for row in far.itertuples():
+        console.print(
+            f"  {row.candidate_id}: {row.count} incidents, municipality {row.municipality_code}, "
+            f"trend {row.trend or '–'}, {row.nearest_ceased_m:,.0f} m from the nearest "
+            "ceased scene — a candidate for the next mapping round",
+            soft_wrap=True,
+        )
 
 
 def history(

@@ -10,6 +10,7 @@ line and an exit status.
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -25,6 +26,7 @@ from drugscenes.analysis.hotspots import (
     analyse_hotspots,
 )
 from drugscenes.cli.app import err, out, print_json
+from drugscenes.cli.crime import parse_date
 from drugscenes.errors import NotFoundError, UsageError
 
 __all__ = ["hotspots", "register", "write_hotspots_gpkg"]
@@ -39,11 +41,16 @@ def hotspots(
         ),
     ],
     date_from: Annotated[
-        str, typer.Option("--from", metavar="DATE", help="Start of the period (YYYY-MM-DD, UTC).")
+        str, typer.Option("--from", metavar="DATE", help="First day of the period (YYYY-MM-DD).")
     ],
     date_to: Annotated[
         str,
-        typer.Option("--to", metavar="DATE", help="End of the period, exclusive (YYYY-MM-DD)."),
+        typer.Option(
+            "--to",
+            metavar="DATE",
+            help="Last day of the period, included (YYYY-MM-DD). Months and quarters are "
+            "calendar periods in UTC.",
+        ),
     ],
     category: Annotated[
         list[str] | None,
@@ -116,13 +123,18 @@ def hotspots(
             f"no incidents imported for {workspace} (expected the folder {folder}); "
             "import incidents first"
         )
-    incidents = read_incidents(folder, date_from, date_to, columns=["time", "category", "x", "y"])
+    # Days as for the other commands: --to is included, so the analysis ends the day after.
+    first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
+    if last < first:
+        raise UsageError(f"--to ({last}) is before --from ({first})")
+    start, end = first.isoformat(), (last + timedelta(days=1)).isoformat()
+    incidents = read_incidents(folder, start, end, columns=["time", "category", "x", "y"])
     result = analyse_hotspots(
         incidents,
         municipalities,
         scenes,
-        date_from,
-        date_to,
+        start,
+        end,
         categories=tuple(category) if category else CANDIDATE_CATEGORIES,
         cell_m=cell,
         band_m=band,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -99,6 +100,7 @@ def write_demo_files(out_dir: Path, seed: int = DEFAULT_SEED) -> dict[str, Path]
         )
         for label, year in (("2023", 2023), ("2024", 2024))
     ]
+    parts.append(_emerging_unregistered_place(region, rounds, seed))
     inc = pd.concat(parts, ignore_index=True)
     pd.DataFrame(
         {
@@ -112,6 +114,38 @@ def write_demo_files(out_dir: Path, seed: int = DEFAULT_SEED) -> dict[str, Path]
     survey = generate_survey(region.municipalities, rounds["2023"], SURVEY_RESPONDENTS, seed)
     survey.to_csv(files["survey"], index=False)
     return files
+
+
+def _emerging_unregistered_place(region, rounds, seed: int) -> pd.DataFrame:
+    """Incidents of a place that is becoming a scene but is in no round's registry.
+
+    The hot-spot check should find it as a candidate far from every registered and
+    ceased scene: a station at least 2.5 km from any scene, with drug offences,
+    violence and the odd shooting growing month by month through 2023 and 2024.
+    """
+    rng = np.random.default_rng(seed + 7)
+    all_scenes = pd.concat([r.geometry for r in rounds.values()], ignore_index=True)
+    stations = region.stations.sort_values("name")
+    dist = np.array([all_scenes.distance(p).min() for p in stations.geometry])
+    centre = stations.geometry.to_numpy()[np.flatnonzero(dist >= 2_500)[0]]
+    months = pd.date_range("2023-01-01", "2024-12-01", freq="MS", tz="UTC")
+    per_month = np.round(np.linspace(1, 12, len(months))).astype(int)  # growing
+    start = np.repeat(months.as_unit("ns").asi8, per_month)
+    n = len(start)
+    month_ns = 28 * 24 * 3600 * 10**9
+    times = pd.to_datetime(start + rng.integers(0, month_ns, n), utc=True, unit="ns")
+    kinds = rng.choice(
+        ["Narkotikabrott", "Misshandel", "Rån", "Skottlossning"], n, p=[0.5, 0.3, 0.12, 0.08]
+    )
+    return pd.DataFrame(
+        {
+            "incident_id": [f"demo-emerging-{k:04d}" for k in range(n)],
+            "time": times,
+            "source_type": kinds,
+            "x": centre.x + rng.normal(0, 40, n),
+            "y": centre.y + rng.normal(0, 40, n),
+        }
+    )
 
 
 def build_demo(

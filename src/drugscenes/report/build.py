@@ -519,26 +519,37 @@ def build_report(
         "comparison": comparison,
         "headline": headline,
     }
-    from drugscenes.report.sections import crime_section, survey_section
+    from drugscenes.report.sections import candidates_section, crime_section, survey_section
 
-    for hook in (crime_section, survey_section, *SECTION_HOOKS):
+    context["ceased"] = ceased
+    for hook in (crime_section, survey_section, candidates_section, *SECTION_HOOKS):
         step(f"section {getattr(hook, '__name__', 'extra')}")
         sections.append(hook(store, opts, context))
     # Sections add their headline sentences to the summary.
-    for key in ("crime_headline", "survey_headline"):
+    for key in ("crime_headline", "survey_headline", "candidates_headline"):
         sections[0].paragraphs += [Paragraph(s, "headline") for s in context.get(key, [])]
         headline += list(context.get(key, []))
     sections.append(_method_section(opts, rnd, compare, comparison, lang, store))
 
     tables = [tbl for s in sections for tbl in s.tables]
     step("writing report.html")
-    html = _render_html(sections, layer, ceased, report_munis, rnd, compare, opts, muni_name)
+    html = _render_html(
+        sections,
+        layer,
+        ceased,
+        report_munis,
+        rnd,
+        compare,
+        opts,
+        muni_name,
+        context.get("candidates"),
+    )
     paths = (out / "report.html", out / "report.xlsx", out / "scenes.gpkg")
     paths[0].write_text(html, encoding="utf-8")
     step("writing report.xlsx")
     write_workbook(paths[1], tables, lang)
     step("writing scenes.gpkg")
-    _write_gpkg(paths[2], layer, ceased, report_munis)
+    _write_gpkg(paths[2], layer, ceased, report_munis, context.get("candidates"))
     return ReportOutput(
         out,
         *paths,
@@ -622,6 +633,7 @@ def _render_html(
     compare: str | None,
     opts: ReportOptions,
     muni_name: str | None,
+    candidates: gpd.GeoDataFrame | None = None,
 ) -> str:
     lang = opts.lang
     env = Environment(
@@ -672,6 +684,7 @@ def _render_html(
         ]
         + ([[t("map_ceased", lang, round=compare), "#ffffff"]] if len(ceased_geo) else []),
         "labels": {
+            "candidates": t("sec_candidates", lang),
             "municipalities": t("map_municipalities", lang),
             "scenes": t("map_scenes", lang, round=rnd),
             "ceased": t("map_ceased", lang, round=compare or ""),
@@ -679,6 +692,7 @@ def _render_html(
         "bounds": bounds_wgs84(layer) if len(layer) else None,
         "region_bounds": bounds_wgs84(munis),
         "tile_url": opts.tile_url,
+        "candidates": _candidate_layer(candidates, lang),
     }
     # "</" cannot appear inside the JSON script element.
     map_json = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
@@ -725,8 +739,25 @@ def _render_html(
     )
 
 
+def _candidate_layer(candidates: gpd.GeoDataFrame | None, lang: str) -> dict:
+    """Candidate areas for the map, with a popup each."""
+    if candidates is None or len(candidates) == 0:
+        return {"type": "FeatureCollection", "features": []}
+    frame = candidates[["candidate_id", "count", "trend", "geometry"]].copy()
+    frame["title"] = [f"{t('col_candidate', lang)} {c}" for c in frame["candidate_id"]]
+    frame["popup"] = [
+        [[t("col_count", lang), fmt_num(n, lang)], [t("col_trend", lang), label(tr or "", lang)]]
+        for n, tr in zip(frame["count"], frame["trend"], strict=True)
+    ]
+    return to_geojson(frame[["title", "popup", "geometry"]])
+
+
 def _write_gpkg(
-    path: Path, layer: gpd.GeoDataFrame, ceased: gpd.GeoDataFrame, munis: gpd.GeoDataFrame
+    path: Path,
+    layer: gpd.GeoDataFrame,
+    ceased: gpd.GeoDataFrame,
+    munis: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame | None = None,
 ) -> None:
     path.unlink(missing_ok=True)
     cols = [
@@ -770,3 +801,5 @@ def _write_gpkg(
             path, layer="ceased_scenes", driver="GPKG"
         )
     munis[["code", "name", "geometry"]].to_file(path, layer="municipalities", driver="GPKG")
+    if candidates is not None and len(candidates):
+        candidates.to_file(path, layer="candidate_scenes", driver="GPKG")

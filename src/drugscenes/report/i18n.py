@@ -230,6 +230,7 @@ TEXT: dict[str, dict[str, str]] = {
     "sheet_scenes": {"sv": "Scener", "en": "Scenes"},
     "sheet_change": {"sv": "Förändring", "en": "Change"},
     "sheet_history": {"sv": "Historik", "en": "History"},
+    "sheet_candidates": {"sv": "Kandidater", "en": "Candidates"},
     "sheet_zones": {"sv": "Brott per zon", "en": "Crime by zone"},
     "sheet_rr": {"sv": "Kvoter", "en": "Rate ratios"},
     "sheet_scenes_crime": {"sv": "Brott per scen", "en": "Crime by scene"},
@@ -237,6 +238,33 @@ TEXT: dict[str, dict[str, str]] = {
     "sheet_drugs": {"sv": "Narkotikabrott", "en": "Drug offences"},
     "sheet_survey_bands": {"sv": "Trygghet avstånd", "en": "Safety by distance"},
     "sheet_survey_munis": {"sv": "Trygghet kommun", "en": "Safety by municipality"},
+    "h_candidates": {
+        "sv": "Brottsdata {period} visar {n} område(n) med signifikant koncentration av narkotikabrott, våld och skjutningar utanför registret; {far} av dem ligger mer än {dist} från alla upphörda scener och är kandidater till nästa kartläggning.",
+        "en": "Crime data for {period} show {n} area(s) with a significant concentration of drug offences, violence and shootings outside the registry; {far} of them lie more than {dist} from every ceased scene and are candidates for the next mapping round.",
+    },
+    "h_candidates_none": {
+        "sv": "Brottsdata {period} visar inga områden med signifikant koncentration utanför registret.",
+        "en": "Crime data for {period} show no area of significant concentration outside the registry.",
+    },
+    "m_candidates": {
+        "sv": "Getis-Ord Gi* på ett rutnät om 100 m (grannskap 300 m, FDR-korrigerat); heta rutor (95 %) slås ihop till områden, och områden inom 200 m från en registrerad scen räknas inte. Trend: Mann-Kendall över månader.",
+        "en": "Getis-Ord Gi* on a 100 m grid (300 m neighbourhood, FDR-corrected); hot cells (95 %) are merged into areas, and areas within 200 m of a registered scene are left out. Trend: Mann-Kendall over months.",
+    },
+    "t_candidates_note": {
+        "sv": "Kandidater är platser att pröva i nästa kartläggning, inte fastställda scener. Narkotikabrott speglar polisens närvaro.",
+        "en": "Candidates are places to examine in the next mapping round, not established scenes. Drug offences reflect police presence.",
+    },
+    "col_candidate": {"sv": "Kandidat", "en": "Candidate"},
+    "col_trend": {"sv": "Trend", "en": "Trend"},
+    "col_pattern": {"sv": "Mönster", "en": "Pattern"},
+    "col_nearest_scene": {
+        "sv": "Avstånd till närmaste scen (m)",
+        "en": "Distance to nearest scene (m)",
+    },
+    "col_far_from_ceased": {"sv": "Långt från upphörda scener", "en": "Far from ceased scenes"},
+    "increasing": {"sv": "ökande", "en": "increasing"},
+    "decreasing": {"sv": "minskande", "en": "decreasing"},
+    "no trend": {"sv": "ingen trend", "en": "no trend"},
     # map
     "map_municipalities": {"sv": "Kommuner", "en": "Municipalities"},
     "map_scenes": {"sv": "Scener {round}", "en": "Scenes {round}"},

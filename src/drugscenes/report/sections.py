@@ -13,6 +13,8 @@ import pandas as pd
 from markupsafe import Markup
 
 from drugscenes.analysis.crime import crime_concentration
+from drugscenes.analysis.hotspots import registry_check
+from drugscenes.analysis.periods import period_before_round
 from drugscenes.analysis.survey import survey_estimates
 from drugscenes.errors import DrugscenesError, UsageError
 from drugscenes.report import charts
@@ -27,41 +29,45 @@ NEAR_BAND_M = 500.0
 
 
 def crime_period(store: Store, rnd: str, opts: ReportOptions) -> tuple[str, str]:
-    """The crime period: ``--from``/``--to``, else the 12 months before the round's date.
-
-    A round without a date but labelled by a year (``2023``) takes that calendar year.
+    """The period ``[start, end)``: ``--from``/``--to`` (``--to`` included), else the
+    twelve months before the round (:func:`~drugscenes.analysis.periods.period_before_round`).
     """
     if opts.period_from and opts.period_to:
-        return opts.period_from, opts.period_to
+        last = date.fromisoformat(opts.period_to)
+        return opts.period_from, (last + timedelta(days=1)).isoformat()
     if bool(opts.period_from) != bool(opts.period_to):
         raise UsageError("give both --from and --to, or neither")
     record = store.round_record(rnd)
-    if record is not None and record.date:
-        end = date.fromisoformat(record.date)
-        start = end.replace(year=end.year - 1)
-        return start.isoformat(), end.isoformat()
-    if rnd.isdigit() and len(rnd) == 4:
-        return f"{rnd}-01-01", f"{int(rnd) + 1}-01-01"
-    raise UsageError(f"round '{rnd}' has no date: give the crime period with --from and --to")
+    return period_before_round(rnd, record.date if record is not None else None)
+
+
+def _period_text(start: str, end: str) -> str:
+    last = date.fromisoformat(end) - timedelta(days=1)
+    return f"{start} – {last.isoformat()}"
+
+
+def _incidents(store: Store, opts: ReportOptions, ctx: dict[str, object], start: str, end: str):
+    """The period's incidents, only those in the reported municipality when there is one."""
+    incidents = read_incidents(incidents_path(store.path), start, end)
+    if opts.municipality and len(incidents):
+        from drugscenes.analysis.zones import assign_polygons
+
+        munis = ctx["municipalities"]
+        inside = assign_polygons(
+            incidents["x"].to_numpy(), incidents["y"].to_numpy(), munis.geometry.to_numpy()
+        )
+        incidents = incidents[inside >= 0]
+    return incidents
 
 
 def crime_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) -> Section:
     lang = opts.lang
     rnd = str(ctx["round"])
-    start, end = crime_period(store, rnd, opts)
-    # --to is inclusive for people; the analysis takes a half-open period.
-    end_excl = (date.fromisoformat(end) + timedelta(days=1)).isoformat() if opts.period_to else end
-    period = f"{start} – {(date.fromisoformat(end_excl) - timedelta(days=1)).isoformat()}"
+    start, end_excl = crime_period(store, rnd, opts)
+    period = _period_text(start, end_excl)
     sec = Section("crime", t("sec_crime", lang))
-    incidents = read_incidents(incidents_path(store.path), start, end_excl)
     munis = ctx["municipalities"]
-    if opts.municipality and len(incidents):
-        from drugscenes.analysis.zones import assign_polygons
-
-        inside = assign_polygons(
-            incidents["x"].to_numpy(), incidents["y"].to_numpy(), munis.geometry.to_numpy()
-        )
-        incidents = incidents[inside >= 0]
+    incidents = _incidents(store, opts, ctx, start, end_excl)
     if len(incidents) == 0:
         sec.missing = t("missing", lang, why=t("missing_incidents", lang, period=period))
         return sec
@@ -326,6 +332,83 @@ def survey_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) ->
                 rows(d["municipalities"], t("col_municipality", lang)),
                 fmts,
                 note,
+            )
+        )
+    return sec
+
+
+def candidates_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) -> Section:
+    """Hot areas of drug offences, violence and shootings outside the registry."""
+    lang = opts.lang
+    rnd = str(ctx["round"])
+    sec = Section("candidates", t("sec_candidates", lang))
+    start, end = crime_period(store, rnd, opts)
+    period = _period_text(start, end)
+    incidents = _incidents(store, opts, ctx, start, end)
+    if len(incidents) == 0:
+        sec.missing = t("missing", lang, why=t("missing_incidents", lang, period=period))
+        return sec
+    comparison = ctx.get("comparison")
+    ceased = ctx.get("ceased")
+    distance = comparison.parameters.displacement_m if comparison is not None else 1000.0
+    try:
+        check = registry_check(
+            incidents, ctx["municipalities"], ctx["scenes"], ceased, start, end, distance, rnd
+        )
+    except DrugscenesError as exc:
+        sec.missing = t("missing", lang, why=str(exc))
+        return sec
+    ctx["candidates_result"] = check.to_dict()
+    ctx["candidates"] = check.analysis.candidates.candidates
+    cands = check.analysis.candidates.candidates
+    far = set(check.elsewhere["candidate_id"])
+    sentence = (
+        t("h_candidates_none", lang, period=period)
+        if len(cands) == 0
+        else t(
+            "h_candidates",
+            lang,
+            n=len(cands),
+            period=period,
+            far=len(far),
+            dist=fmt_dist(distance, lang),
+        )
+    )
+    sec.paragraphs.append(Paragraph(sentence, "headline"))
+    ctx["candidates_headline"] = [sentence]
+    sec.paragraphs.append(Paragraph(t("m_candidates", lang), "note"))
+    if len(cands):
+        frame = pd.DataFrame(
+            {
+                t("col_rank", lang): cands["rank"],
+                t("col_candidate", lang): cands["candidate_id"],
+                t("col_code", lang): cands["municipality_code"],
+                t("col_count", lang): cands["count"],
+                t("col_area_m2", lang): cands["area_m2"],
+                "max z": cands["max_z"],
+                t("col_trend", lang): [
+                    label(v, lang) if isinstance(v, str) else "" for v in cands["trend"]
+                ],
+                t("col_pattern", lang): [v or "" for v in cands["pattern"]],
+                t("col_nearest_scene", lang): cands["nearest_scene_m"],
+                t("col_far_from_ceased", lang): [
+                    t("yes", lang) if c in far else t("no", lang) for c in cands["candidate_id"]
+                ],
+            }
+        )
+        sec.tables.append(
+            ReportTable(
+                t("sheet_candidates", lang),
+                t("sec_candidates", lang),
+                frame,
+                {
+                    t("col_rank", lang): "int",
+                    t("col_count", lang): "int",
+                    t("col_area_m2", lang): "area",
+                    "max z": "float1",
+                    t("col_nearest_scene", lang): "area",
+                },
+                note=t("t_candidates_note", lang),
             )
         )
     return sec

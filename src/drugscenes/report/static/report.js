@@ -19,7 +19,7 @@
     }).join("");
     return "<strong>" + esc(p.title) + "</strong><table>" + rows + "</table>";
   }
-  var counts = { municipalities: 0, scenes: 0, ceased: 0 };
+  var counts = { municipalities: 0, scenes: 0, ceased: 0, candidates: 0 };
   var munis = L.geoJSON(data.municipalities, {
     style: { color: "#6b6b6b", weight: 1, fillColor: "#f6f3ec", fillOpacity: 1, className: "ds-muni" },
     onEachFeature: function (f, layer) { counts.municipalities++; layer.bindTooltip(esc(f.properties.name)); }
@@ -56,10 +56,15 @@
     if (map.getZoom() < 14) { markers.addTo(map); } else { markers.remove(); }
   }
   map.on("zoomend", toggleMarkers);
+  var candidates = L.geoJSON(data.candidates, {
+    style: { color: "#d35400", weight: 2, dashArray: "6 4", fillOpacity: 0.15, className: "ds-candidate" },
+    onEachFeature: function (f, layer) { counts.candidates++; layer.bindPopup(popup(f.properties)); }
+  }).addTo(map);
   var overlays = {};
   overlays[data.labels.municipalities] = munis;
   overlays[data.labels.scenes] = scenes;
   if (counts.ceased) { overlays[data.labels.ceased] = ceased; }
+  if (counts.candidates) { overlays[data.labels.candidates] = candidates; }
   L.control.layers(null, overlays, { collapsed: false }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
   var b = data.bounds || data.region_bounds;
