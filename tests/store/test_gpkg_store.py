@@ -246,3 +246,20 @@ def test_ogrinfo_reads_the_workspace_without_warnings(ws):
     assert "Layer name: municipalities" in res.stdout
     assert "Geometry: Multi Polygon" in res.stdout
     assert 'ID["EPSG",3006]' in res.stdout
+
+
+def test_feature_counts_for_gdal_and_qgis_stay_right(ws):
+    # QGIS trusts gpkg_ogr_contents; without it a layer filtered by round is miscounted.
+    geo = [(661_000, 6_571_000, 661_100, 6_571_100)]
+    with open_workspace(ws) as store:
+        store.write_round(RoundRecord("2021"), _scenes(["a", "b"], geo * 2), False)
+        store.write_round(RoundRecord("2023"), _scenes(["a"], geo), False)
+        store.delete_round("2021")
+    counts = dict(sqlite3.connect(ws).execute("SELECT * FROM gpkg_ogr_contents").fetchall())
+    assert counts["scene_observations"] == 1 and counts["rounds"] == 1
+    assert counts["municipalities"] == 2 and counts["scenes"] == 1
+    info = pyogrio.read_info(ws, layer="scene_observations")
+    assert info["features"] == 1
+    # Attribute tables have an integer primary key (GeoPackage requirement 119).
+    cols = sqlite3.connect(ws).execute("PRAGMA table_info(ds_metadata)").fetchall()
+    assert [c[1] for c in cols if c[5]] == ["fid"] and cols[0][2] == "INTEGER"

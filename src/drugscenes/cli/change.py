@@ -25,6 +25,7 @@ from drugscenes.analysis.hotspots import RegistryCheck, registry_check
 from drugscenes.analysis.periods import period_before_round
 from drugscenes.cli.app import err, out, print_json
 from drugscenes.errors import NotFoundError, UsageError
+from drugscenes.io.gpkg_export import write_gpkg_layers
 from drugscenes.store.base import RoundRecord
 
 __all__ = ["compare", "history", "register"]
@@ -228,10 +229,9 @@ def write_change_gpkg(
     ceased = earlier[(result.from_scenes["status"] == "ceased").to_numpy()].copy()
     ceased["status"] = "ceased"
     ceased["area_m2"] = ceased.geometry.area
-    if path.exists():
-        path.unlink()  # the named output is replaced, not appended to
-    later.to_file(path, layer=f"scenes_{result.to_round}", driver="GPKG", engine="pyogrio")
-    ceased.to_file(path, layer=f"ceased_{result.from_round}", driver="GPKG", engine="pyogrio")
+    write_gpkg_layers(
+        path, {f"scenes_{result.to_round}": later, f"ceased_{result.from_round}": ceased}
+    )
 
 
 def _print_comparison(console: Console, c: RoundComparison) -> None:

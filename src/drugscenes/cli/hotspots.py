@@ -28,6 +28,7 @@ from drugscenes.analysis.hotspots import (
 from drugscenes.cli.app import err, out, print_json
 from drugscenes.cli.crime import parse_date
 from drugscenes.errors import NotFoundError, UsageError
+from drugscenes.io.gpkg_export import write_gpkg_layers
 
 __all__ = ["hotspots", "register", "write_hotspots_gpkg"]
 
@@ -173,15 +174,14 @@ def write_hotspots_gpkg(path: Path, result: HotspotAnalysis) -> None:
     """
     cells = result.cells()
     cells = cells[(cells["count"] > 0) | (cells["gi_bin"] != 0)]
-    if path.exists():
-        path.unlink()
-    layers = {
-        "candidates": result.candidates.candidates,
-        "near_registered": result.candidates.near_registered,
-        "cells": cells,
-    }
-    for name, frame in layers.items():
-        frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+    write_gpkg_layers(
+        path,
+        {
+            "candidates": result.candidates.candidates,
+            "near_registered": result.candidates.near_registered,
+            "cells": cells,
+        },
+    )
 
 
 def _print_result(console: Console, r: HotspotAnalysis) -> None:

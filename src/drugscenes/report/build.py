@@ -32,6 +32,7 @@ from drugscenes.analysis.change import RoundComparison, compare_rounds
 from drugscenes.analysis.history import summarize_history
 from drugscenes.analysis.inventory import RoundInventory, summarize_round
 from drugscenes.errors import NotFoundError, UsageError
+from drugscenes.io.gpkg_export import write_gpkg_layers
 from drugscenes.report import charts
 from drugscenes.report.i18n import (
     LANGS,
@@ -759,47 +760,22 @@ def _write_gpkg(
     munis: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame | None = None,
 ) -> None:
-    path.unlink(missing_ok=True)
     cols = [
         c
         for c in (
-            "scene_id",
-            "name",
-            "municipality_code",
-            "municipality",
-            "area_m2",
-            "status",
-            "fate",
-            "size_change",
-            "displacement",
-            "previous_ids",
-            "area_previous_m2",
-            "area_change_pct",
-            "history",
-            "geometry",
+            "scene_id", "name", "municipality_code", "municipality", "area_m2", "status",
+            "fate", "size_change", "displacement", "previous_ids", "area_previous_m2",
+            "area_change_pct", "history", "geometry",
         )
         if c in layer.columns
-    ]
-    scenes = gpd.GeoDataFrame(layer[cols].copy(), geometry="geometry", crs=munis.crs)
-    for c in scenes.columns:
-        if c != "geometry" and scenes[c].dtype == object:
-            scenes[c] = scenes[c].astype("string")
-    scenes.to_file(path, layer="scenes", driver="GPKG")
-    if len(ceased):
-        c = ceased[
-            [
-                "scene_id",
-                "name",
-                "municipality_code",
-                "municipality",
-                "area_m2",
-                "status",
-                "geometry",
-            ]
-        ]
-        gpd.GeoDataFrame(c, geometry="geometry", crs=munis.crs).to_file(
-            path, layer="ceased_scenes", driver="GPKG"
-        )
-    munis[["code", "name", "geometry"]].to_file(path, layer="municipalities", driver="GPKG")
-    if candidates is not None and len(candidates):
-        candidates.to_file(path, layer="candidate_scenes", driver="GPKG")
+    ]  # fmt: skip
+    ceased_cols = ["scene_id", "name", "municipality_code", "municipality", "area_m2", "status"]
+    write_gpkg_layers(
+        path,
+        {
+            "scenes": gpd.GeoDataFrame(layer[cols], geometry="geometry", crs=munis.crs),
+            "ceased_scenes": ceased[[*ceased_cols, "geometry"]] if len(ceased) else None,
+            "municipalities": munis[["code", "name", "geometry"]],
+            "candidate_scenes": candidates,
+        },
+    )

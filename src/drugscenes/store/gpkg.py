@@ -72,7 +72,12 @@ CREATE TABLE gpkg_extensions (
   definition TEXT NOT NULL, scope TEXT NOT NULL,
   CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
 
-CREATE TABLE ds_metadata (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+CREATE TABLE gpkg_ogr_contents (
+  table_name TEXT NOT NULL PRIMARY KEY, feature_count INTEGER DEFAULT NULL);
+
+CREATE TABLE ds_metadata (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, key TEXT NOT NULL UNIQUE,
+  value TEXT NOT NULL);
 CREATE TABLE municipalities (
   fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom MULTIPOLYGON,
   code TEXT NOT NULL UNIQUE, name TEXT NOT NULL, area_m2 REAL);
@@ -230,7 +235,7 @@ class GeoPackageStore(Store):
                     "region_name": region_name,
                     "crs": f"EPSG:{CRS_EPSG}",
                 }
-                conn.executemany("INSERT INTO ds_metadata VALUES (?, ?)", meta.items())
+                conn.executemany("INSERT INTO ds_metadata (key, value) VALUES (?, ?)", meta.items())
                 geoms = _to_multi(municipalities.geometry.to_numpy())
                 blobs = gpkg_blob.encode(geoms, CRS_EPSG)
                 conn.executemany(
@@ -244,6 +249,7 @@ class GeoPackageStore(Store):
                     ),
                 )
                 _touch(conn, "municipalities")
+                _refresh_counts(conn)
         except BaseException:
             conn.close()
             tmp.unlink(missing_ok=True)
@@ -386,6 +392,7 @@ class GeoPackageStore(Store):
             for name, table in (tables or {}).items():
                 self._replace_table(name, table)
             _touch(conn, "scene_observations")
+            _refresh_counts(conn)
 
     def delete_round(self, label: str) -> None:
         with self._conn:
@@ -394,6 +401,8 @@ class GeoPackageStore(Store):
                 raise NotFoundError(f"no round '{label}' in {self.path}")
             self._delete_round(label)
             self._refresh_registry()
+            _touch(self._conn, "scene_observations")
+            _refresh_counts(self._conn)
 
     def _delete_round(self, label: str) -> None:
         self._conn.execute("DELETE FROM scene_observations WHERE round = ?", (label,))
@@ -479,6 +488,7 @@ class GeoPackageStore(Store):
                 ),
             )
             _touch_table(conn, "survey_respondents")
+            _refresh_counts(conn)
 
     def read_survey(self, year: int) -> pd.DataFrame:
         """The respondents of a survey year; raises NotFoundError for an unknown year."""
@@ -498,6 +508,7 @@ class GeoPackageStore(Store):
         with self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
             self._replace_table(name, table)
+            _refresh_counts(self._conn)
 
     def _replace_table(self, name: str, table: pd.DataFrame) -> None:
         if not _NAME_RE.match(name) or name in _CORE_TABLES or name.startswith(("gpkg", "rtree")):
@@ -567,6 +578,19 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
     gpkg_blob.register_functions(conn)
     return conn
+
+
+def _refresh_counts(conn: sqlite3.Connection) -> None:
+    """Keep GDAL's feature counts (gpkg_ogr_contents) right after every write.
+
+    QGIS shows these counts and, without them, miscounts a layer filtered by round.
+    """
+    tables = [r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")]
+    conn.execute("DELETE FROM gpkg_ogr_contents")
+    conn.executemany(
+        "INSERT INTO gpkg_ogr_contents VALUES (?, ?)",
+        [(t, conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]) for t in tables],
+    )
 
 
 def _touch_table(conn: sqlite3.Connection, table: str) -> None:
