@@ -28,9 +28,13 @@ def report(
         None, "--compare", help="Earlier round to compare with (default: the one before)."
     ),
     date_from: str | None = typer.Option(
-        None, "--from", help="Start of the crime period (YYYY-MM-DD)."
+        None,
+        "--from",
+        help="First day of the crime period (YYYY-MM-DD; default: the 12 months before the round).",
     ),
-    date_to: str | None = typer.Option(None, "--to", help="End of the crime period (YYYY-MM-DD)."),
+    date_to: str | None = typer.Option(
+        None, "--to", help="Last day of the crime period, included (YYYY-MM-DD)."
+    ),
     survey_year: int | None = typer.Option(None, help="Survey year (default: the latest)."),
     municipality: str | None = typer.Option(None, help="Report for one municipality (code)."),
     lang: str = typer.Option("sv", help="Language: sv or en."),
