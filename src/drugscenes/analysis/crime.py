@@ -32,6 +32,7 @@ from drugscenes.analysis.zones import (
 )
 from drugscenes.errors import UsageError
 from drugscenes.stats.poisson import rate_ratio
+from drugscenes.times import to_utc
 
 POLICE_ACTIVITY_NOTE = (
     "Drug offences are mostly recorded when the police look for them: their counts "
@@ -41,12 +42,8 @@ POLICE_ACTIVITY_NOTE = (
 SHOOTING = "shooting"
 
 
-def _utc(t: str | pd.Timestamp) -> pd.Timestamp:
-    ts = pd.Timestamp(t)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def _check_incidents(incidents: pd.DataFrame) -> None:
+def check_incidents(incidents: pd.DataFrame) -> None:
+    """Refuse a frame that is not an incident table (``time``, ``category``, ``x``, ``y``)."""
     if not isinstance(incidents, pd.DataFrame):
         raise UsageError(f"incidents should be a DataFrame, got {type(incidents)}")
     missing = {"time", "category", "x", "y"} - set(incidents.columns)
@@ -58,7 +55,7 @@ def in_period(
     incidents: pd.DataFrame, start: str | pd.Timestamp, end: str | pd.Timestamp
 ) -> pd.DataFrame:
     """Rows with ``start <= time < end`` (naive bounds are UTC)."""
-    s, e = _utc(start), _utc(end)
+    s, e = to_utc(start), to_utc(end)
     if e <= s:
         raise UsageError(f"period end ({e.date()}) must be after its start ({s.date()})")
     t = pd.to_datetime(incidents["time"], utc=True)
@@ -266,7 +263,7 @@ def crime_concentration(
     :func:`drugscenes.stats.poisson.rate_ratio`. Zone membership follows
     :mod:`drugscenes.analysis.zones` (edges inside, ring distances inclusive).
     """
-    _check_incidents(incidents)
+    check_incidents(incidents)
     rings = check_rings(rings_m)
     inc = in_period(incidents, start, end)
     names = zone_names(rings)
@@ -350,7 +347,7 @@ def crime_concentration(
         notes.append("no 'shooting' category: share of scenes with a shooting is 0 by definition")
     return CrimeResult(
         round=str(round_label),
-        period={"from": _utc(start).isoformat(), "to": _utc(end).isoformat()},
+        period={"from": to_utc(start).isoformat(), "to": to_utc(end).isoformat()},
         rings_m=rings,
         zones=zone_rows,
         concentration=concentration,
@@ -671,7 +668,7 @@ def displacement(
     category : str, optional
         Only this category (default all incidents).
     """
-    _check_incidents(incidents)
+    check_incidents(incidents)
     if not buffer_m > 0:
         raise UsageError(f"buffer_m must be positive, got {buffer_m}")
     inc = (
@@ -726,8 +723,8 @@ def displacement(
     return DisplacementResult(
         from_round,
         to_round,
-        {"from": _utc(before[0]).isoformat(), "to": _utc(before[1]).isoformat()},
-        {"from": _utc(after[0]).isoformat(), "to": _utc(after[1]).isoformat()},
+        {"from": to_utc(before[0]).isoformat(), "to": to_utc(before[1]).isoformat()},
+        {"from": to_utc(after[0]).isoformat(), "to": to_utc(after[1]).isoformat()},
         float(buffer_m),
         category,
         rows,

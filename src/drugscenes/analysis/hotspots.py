@@ -45,8 +45,10 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage, signal, special
 
 from drugscenes import CRS_EPSG
+from drugscenes.analysis.crime import check_incidents
 from drugscenes.analysis.grid import Grid, make_grid
 from drugscenes.errors import DataError, UsageError
+from drugscenes.times import to_utc
 
 __all__ = [
     "CANDIDATE_CATEGORIES",
@@ -124,14 +126,6 @@ class Period:
     end: pd.Timestamp
 
 
-def _utc(t: str | pd.Timestamp) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(t)
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"not a date: {t!r}") from exc
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
 def _ns(times: pd.Series) -> NDArray[np.int64]:
     """Nanoseconds since the epoch (UTC) of a time column; naive values are UTC."""
     t = pd.to_datetime(times, utc=True).dt.tz_convert(None)
@@ -153,7 +147,7 @@ def make_periods(
     """
     if period not in ("month", "quarter"):
         raise UsageError(f"period must be 'month' or 'quarter', got {period!r}")
-    s, e = _utc(start), _utc(end)
+    s, e = to_utc(start), to_utc(end)
     if e <= s:
         raise UsageError(f"the end ({e.date()}) must be after the start ({s.date()})")
     freq = "M" if period == "month" else "Q"
@@ -176,14 +170,6 @@ def make_periods(
 
 
 # -- counts ----------------------------------------------------------------------------------
-
-
-def _check_incidents(incidents: pd.DataFrame) -> None:
-    if not isinstance(incidents, pd.DataFrame):
-        raise UsageError(f"incidents should be a DataFrame, got {type(incidents)}")
-    missing = {"time", "category", "x", "y"} - set(incidents.columns)
-    if missing:
-        raise UsageError(f"incidents lack columns {sorted(missing)}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -278,8 +264,8 @@ def grid_counts(
     >>> gc.counts[0].tolist()
     [[1, 0, 0, 0, 0, 0], [0, 2, 0, 0, 0, 0]]
     """
-    _check_incidents(incidents)
-    s, e = _utc(start), _utc(end)
+    check_incidents(incidents)
+    s, e = to_utc(start), to_utc(end)
     if e <= s:
         raise UsageError(f"the end ({e.date()}) must be after the start ({s.date()})")
     periods = make_periods(s, e, period) if period is not None else [Period("all", s, e)]
@@ -1494,10 +1480,10 @@ def analyse_hotspots(
     UsageError
         A cell larger than the region, a band smaller than a cell, unaligned periods, …
     """
-    _check_incidents(incidents)
+    check_incidents(incidents)
     if not categories:
         raise UsageError("give at least one category")
-    s, e = _utc(start), _utc(end)
+    s, e = to_utc(start), to_utc(end)
     if e <= s:
         raise UsageError(f"the end ({e.date()}) must be after the start ({s.date()})")
     if not (math.isfinite(band_m) and band_m >= cell_m):
@@ -1636,7 +1622,7 @@ def registry_check(
     distance of :func:`drugscenes.analysis.change.compare_rounds`) from every ceased
     scene of the earlier round (:func:`candidates_far_from`).
     """
-    s, e = _utc(start), _utc(end)
+    s, e = to_utc(start), to_utc(end)
     whole_months = s == s.normalize() and e == e.normalize() and s.day == 1 and e.day == 1
     analysis = analyse_hotspots(
         incidents,

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from drugscenes.analysis.zones import assign_polygons
 from drugscenes.errors import UsageError
+from drugscenes.times import to_utc
 
 CATEGORIES = ["violence", "shooting", "explosion", "drug offence", "other"]
 """Categories in the order used by the generator (matches the default mapping)."""
@@ -97,7 +98,7 @@ def generate_incidents(
         raise UsageError(f"n must be >= 0, got {n}")
     if not (0 <= share_scene and 0 <= share_near and share_scene + share_near <= 1):
         raise UsageError("share_scene and share_near must be >= 0 and sum to at most 1")
-    t0, t1 = _utc(start), _utc(end)
+    t0, t1 = to_utc(start), to_utc(end)
     if t1 <= t0:
         raise UsageError(f"end ({t1}) must be after start ({t0})")
     rng = np.random.default_rng(seed)
@@ -158,11 +159,6 @@ def generate_incidents(
             "police_activity": cat == CATEGORIES.index("drug offence"),
         }
     )
-
-
-def _utc(t: str | pd.Timestamp) -> pd.Timestamp:
-    ts = pd.Timestamp(t)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _in_polygons(
