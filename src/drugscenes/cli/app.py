@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,6 +23,9 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from drugscenes.errors import DataError, DrugscenesError, Problem
+
+WorkspaceArg = Annotated[Path, typer.Argument(help="The workspace (GeoPackage file).")]
+"""The WORKSPACE argument every command takes."""
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -23,7 +23,7 @@ from drugscenes.analysis.change import MatchParameters, RoundComparison, compare
 from drugscenes.analysis.history import scene_history, summarize_history
 from drugscenes.analysis.hotspots import RegistryCheck, registry_check
 from drugscenes.analysis.periods import period_before_round
-from drugscenes.cli.app import err, out, print_json
+from drugscenes.cli.app import WorkspaceArg, err, out, print_json
 from drugscenes.errors import NotFoundError, UsageError
 from drugscenes.io.gpkg_export import write_gpkg_layers
 from drugscenes.store.base import RoundRecord
@@ -32,7 +32,7 @@ __all__ = ["compare", "history", "register"]
 
 
 def compare(
-    workspace: Annotated[Path, typer.Argument(help="The workspace (GeoPackage file).")],
+    workspace: WorkspaceArg,
     from_round: Annotated[str, typer.Argument(metavar="FROM", help="Label of the earlier round.")],
     to_round: Annotated[str, typer.Argument(metavar="TO", help="Label of the later round.")],
     distance: Annotated[
@@ -158,7 +158,7 @@ def _print_registry_check(console: Console, check: RegistryCheck) -> None:
 
 
 def history(
-    workspace: Annotated[Path, typer.Argument(help="The workspace (GeoPackage file).")],
+    workspace: WorkspaceArg,
     scene: Annotated[
         str | None,
         typer.Option(

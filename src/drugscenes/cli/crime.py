@@ -64,6 +64,7 @@ from drugscenes.analysis.nearrepeat import (
 )
 from drugscenes.analysis.zones import DEFAULT_RING_M, ZoneIndex, check_rings
 from drugscenes.cli.app import (
+    WorkspaceArg,
     err,
     fmt_area,
     out,
@@ -321,7 +322,7 @@ def _cat_label(category: str, police_activity: list[str]) -> str:
 
 # -- import incidents -----------------------------------------------------------------------
 def import_incidents(
-    workspace: Annotated[Path, typer.Argument(help="The workspace (GeoPackage file).")],
+    workspace: WorkspaceArg,
     file: Annotated[
         Path,
         typer.Argument(
@@ -483,7 +484,7 @@ def _print_import(r: dict[str, Any], wrote_problems: bool) -> None:
 
 # -- crime ----------------------------------------------------------------------------------
 def crime(
-    workspace: Annotated[Path, typer.Argument(help="The workspace (GeoPackage file).")],
+    workspace: WorkspaceArg,
     round_label: Annotated[
         str, typer.Option("--round", metavar="LABEL", help="Round whose scenes are counted.")
     ],
@@ -671,7 +672,7 @@ def _print_crime(
 
 # -- displacement ---------------------------------------------------------------------------
 def displacement_cmd(
-    workspace: Annotated[Path, typer.Argument(help="The workspace (GeoPackage file).")],
+    workspace: WorkspaceArg,
     from_round: Annotated[
         str, typer.Option("--from-round", metavar="A", help="Earlier round (the scenes worked on).")
     ],
@@ -889,7 +890,7 @@ def band_labels(edges: tuple[float, ...], unit: str, open_end: bool) -> list[dic
 
 
 def nearrepeat(
-    workspace: Annotated[Path, typer.Argument(help="The workspace (GeoPackage file).")],
+    workspace: WorkspaceArg,
     date_from: Annotated[
         str, typer.Option("--from", metavar="DATE", help="First day, YYYY-MM-DD (local time).")
     ],

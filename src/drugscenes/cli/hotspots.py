@@ -25,7 +25,7 @@ from drugscenes.analysis.hotspots import (
     HotspotAnalysis,
     analyse_hotspots,
 )
-from drugscenes.cli.app import err, out, print_json
+from drugscenes.cli.app import WorkspaceArg, err, out, print_json
 from drugscenes.cli.crime import parse_date
 from drugscenes.errors import NotFoundError, UsageError
 from drugscenes.io.gpkg_export import write_gpkg_layers
@@ -34,7 +34,7 @@ __all__ = ["hotspots", "register", "write_hotspots_gpkg"]
 
 
 def hotspots(
-    workspace: Annotated[Path, typer.Argument(help="The workspace (GeoPackage file).")],
+    workspace: WorkspaceArg,
     round_label: Annotated[
         str,
         typer.Option(

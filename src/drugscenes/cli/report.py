@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from drugscenes.cli.app import app, err, out, print_json, spinner
+from drugscenes.cli.app import WorkspaceArg, app, err, out, print_json, spinner
 from drugscenes.report.build import ReportOptions, ReportOutput, build_report
 from drugscenes.store import open_workspace
 
@@ -19,7 +19,7 @@ def run_report(workspace: Path, out_dir: Path, options: ReportOptions) -> Report
 
 @app.command("report")
 def report(
-    workspace: Path = typer.Argument(..., help="The workspace file."),
+    workspace: WorkspaceArg,
     out_dir: Path = typer.Option(
         ..., "--out", help="Folder for report.html, report.xlsx, scenes.gpkg."
     ),

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from drugscenes.analysis.survey import DEFAULT_MIN_N, GroupEstimate, SurveyResult, survey_estimates
+from drugscenes.cli.app import WorkspaceArg
 from drugscenes.errors import UsageError
 from drugscenes.io.survey import AnswerMapping, SurveyColumns, read_survey
 
@@ -78,7 +79,7 @@ def render_survey(result: SurveyResult) -> str:
 
 
 def survey(
-    workspace: Annotated[Path, typer.Argument(help="Workspace (.gpkg)")],
+    workspace: WorkspaceArg,
     round_label: Annotated[str, typer.Option("--round", help="Mapping round whose scenes count")],
     year: Annotated[int, typer.Option("--year", help="Survey year")],
     bands: Annotated[str, typer.Option("--bands", help="Band edges in metres")] = "500,1000,2000",
@@ -114,7 +115,7 @@ def survey(
 
 
 def import_survey(
-    workspace: Annotated[Path, typer.Argument(help="Workspace (.gpkg)")],
+    workspace: WorkspaceArg,
     file: Annotated[Path, typer.Argument(help="Survey microdata, .csv or .gpkg")],
     year: Annotated[int, typer.Option("--year", help="Survey year")],
     crs: Annotated[int | None, typer.Option("--crs", help="EPSG of x/y columns")] = None,

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from drugscenes.analysis.inventory import summarize_round
 from drugscenes.cli.app import (
+    WorkspaceArg,
     app,
     err,
     fmt_area,
@@ -24,12 +25,10 @@ from drugscenes.registry.region import prepare_municipalities
 from drugscenes.registry.service import import_scenes
 from drugscenes.store import create_workspace, open_workspace
 
-WORKSPACE = typer.Argument(..., help="The workspace file (a GeoPackage, e.g. county.gpkg).")
-
 
 @app.command("init")
 def init(
-    workspace: Path = WORKSPACE,
+    workspace: WorkspaceArg,
     municipalities: Path = typer.Option(
         ..., "--municipalities", "-m", help="Municipality polygons (GeoPackage, GeoJSON, ...)."
     ),
@@ -71,7 +70,7 @@ def init(
 
 @import_app.command("scenes")
 def import_scenes_cmd(
-    workspace: Path = WORKSPACE,
+    workspace: WorkspaceArg,
     file: Path = typer.Argument(..., help="Scenes: GeoPackage, GeoJSON, Shapefile or CSV+WKT."),
     round_label: str = typer.Option(..., "--round", help="The mapping round, e.g. 2023."),
     date: str | None = typer.Option(None, help="Date of the mapping, YYYY-MM-DD."),
@@ -144,7 +143,7 @@ def import_scenes_cmd(
 
 @app.command("rounds")
 def rounds(
-    workspace: Path = WORKSPACE,
+    workspace: WorkspaceArg,
     as_json: bool = typer.Option(False, "--json", help="Print the rounds as JSON."),
 ) -> None:
     """List the mapping rounds of a workspace."""
@@ -163,7 +162,7 @@ def rounds(
 
 @app.command("summary")
 def summary(
-    workspace: Path = WORKSPACE,
+    workspace: WorkspaceArg,
     round_label: str | None = typer.Option(
         None, "--round", help="The round (default: the latest)."
     ),
