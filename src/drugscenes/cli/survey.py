@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from drugscenes.analysis.survey import DEFAULT_MIN_N, GroupEstimate, SurveyResult, survey_estimates
-from drugscenes.cli.app import WorkspaceArg
+from drugscenes.cli.app import WorkspaceArg, spinner
 from drugscenes.errors import UsageError
 from drugscenes.io.survey import AnswerMapping, SurveyColumns, read_survey
 
@@ -92,22 +92,23 @@ def survey(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Weighted share feeling unsafe by distance to the scenes, with confidence intervals."""
-    from drugscenes.store import open_workspace  # the lead's store; imported when run
+    from drugscenes.store import open_workspace
 
-    with open_workspace(workspace) as store:
+    with spinner("reading the survey") as step, open_workspace(workspace) as store:
         respondents = store.read_survey(year)
         scenes = store.round_scenes(round_label)
         municipalities = store.municipalities()
-    result = survey_estimates(
-        respondents,
-        scenes,
-        municipalities,
-        round_label=round_label,
-        year=year,
-        band_edges_m=parse_bands(bands),
-        min_n=min_n,
-        method=method,  # type: ignore[arg-type]
-    )
+        step(f"estimating from {len(respondents):,} respondents")
+        result = survey_estimates(
+            respondents,
+            scenes,
+            municipalities,
+            round_label=round_label,
+            year=year,
+            band_edges_m=parse_bands(bands),
+            min_n=min_n,
+            method=method,  # type: ignore[arg-type]
+        )
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -159,7 +160,7 @@ def import_survey(
         stratum=stratum_column,
         psu=psu_column,
     )
-    with open_workspace(workspace) as store:
+    with spinner(f"reading {file.name}") as step, open_workspace(workspace) as store:
         read = read_survey(
             file, crs=crs, columns=columns, answers=answers, region=store.municipalities()
         )
@@ -168,6 +169,7 @@ def import_survey(
         if record is not None and record.get("source_sha256") == read.source_sha256:
             typer.echo(f"Survey {year} is already imported from this file; nothing changed.")
             return
+        step(f"storing {len(read.respondents):,} respondents")
         store.write_survey(year, read.respondents, file.name, read.source_sha256, replace)
     for p in read.problems:  # warnings and infos (row numbers only, never ids or coordinates)
         typer.echo(f"{p.severity}: {p}", err=True)
