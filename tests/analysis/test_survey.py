@@ -249,11 +249,11 @@ def test_no_output_contains_respondent_ids_coordinates_or_distances(
     import typer
     from typer.testing import CliRunner
 
-    import drugscenes.store
+    import drugscenes.cli.survey
     from drugscenes.cli.survey import register
 
     resp = _respondents(n=2_000)
-    monkeypatch.setattr(drugscenes.store, "open_workspace", _fake_store(resp), raising=False)
+    monkeypatch.setattr(drugscenes.cli.survey, "open_workspace", _fake_store(resp))
     app, import_app = typer.Typer(), typer.Typer()
     app.add_typer(import_app, name="import")
     register(app, import_app)

@@ -26,7 +26,9 @@ from drugscenes.analysis.periods import period_before_round
 from drugscenes.cli.app import WorkspaceArg, err, out, print_json
 from drugscenes.errors import NotFoundError, UsageError
 from drugscenes.io.gpkg_export import write_gpkg_layers
+from drugscenes.store import incidents_path, open_workspace
 from drugscenes.store.base import RoundRecord
+from drugscenes.store.incidents_parquet import read_incidents
 
 __all__ = ["compare", "history", "register"]
 
@@ -68,7 +70,6 @@ def compare(
     ] = True,
 ) -> None:
     """Compare two mapping rounds: ceased, new, merged, split, area change, displacement."""
-    from drugscenes.store import open_workspace  # the store is optional until a command runs
 
     if from_round == to_round:
         raise UsageError(f"FROM and TO are the same round ('{from_round}'); give two rounds")
@@ -115,8 +116,6 @@ def _registry_check(
     record: RoundRecord | None,
 ) -> RegistryCheck | None:
     """Hot areas outside the registry far from every ceased scene, when incidents exist."""
-    from drugscenes.store import incidents_path
-    from drugscenes.store.incidents_parquet import read_incidents
 
     folder = incidents_path(workspace)
     if not (folder / "CURRENT").exists():
@@ -170,7 +169,6 @@ def history(
     ] = False,
 ) -> None:
     """History of every scene place across all rounds: first and last round, gaps, areas."""
-    from drugscenes.store import open_workspace
 
     with open_workspace(workspace) as store:
         labels = [str(x) for x in store.round_labels()]

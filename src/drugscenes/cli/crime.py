@@ -76,6 +76,9 @@ from drugscenes.cli.app import (
 from drugscenes.errors import DataError, UsageError
 from drugscenes.io.incidents import FORMATS, load_categories
 from drugscenes.io.incidents import read_incidents as read_incident_file
+from drugscenes.store import incidents_path, open_workspace
+from drugscenes.store.incidents_parquet import read_incidents as read_store
+from drugscenes.store.incidents_parquet import write_incidents
 
 __all__ = ["crime", "displacement_cmd", "import_incidents", "nearrepeat", "register"]
 
@@ -233,21 +236,18 @@ def _column_mapping(given: dict[str, str | None], pairs: list[str]) -> dict[str,
 
 # -- shared steps ---------------------------------------------------------------------------
 def _incident_root(workspace: Path) -> Path:
-    from drugscenes.store import incidents_path
 
     return incidents_path(workspace)
 
 
 def _stored_count(root: Path) -> int:
     """Incidents in the store (reads one bool column only)."""
-    from drugscenes.store.incidents_parquet import read_incidents as read_store
 
     return len(read_store(root, columns=["police_activity"]))
 
 
 def _read_period(workspace: Path, period: Period, what: str = "incidents") -> pd.DataFrame:
     """Stored incidents of a period; a DataError (exit 1) when there are none."""
-    from drugscenes.store.incidents_parquet import read_incidents as read_store
 
     root = _incident_root(workspace)
     with spinner(f"reading incidents {period}"):
@@ -385,8 +385,6 @@ def import_incidents(
 ) -> None:
     """Import incidents: accepted rows are stored (by id, idempotent); every rejected row is
     reported with its reason. Exit 1 when no row is accepted."""
-    from drugscenes.store import open_workspace
-    from drugscenes.store.incidents_parquet import write_incidents
 
     columns = _column_mapping(
         {
@@ -512,7 +510,6 @@ def crime(
 ) -> None:
     """Crime at and around the scenes of a round: counts, shares and density per zone, rate
     ratios against the rest of the region, scenes ranked, shootings."""
-    from drugscenes.store import open_workspace
 
     period = parse_period(date_from, date_to)
     ring_m = check_rings(parse_numbers(rings, "--rings", "metres"))
@@ -705,7 +702,6 @@ def displacement_cmd(
 ) -> None:
     """Displacement around the scenes that ceased between two rounds: the Weighted
     Displacement Quotient (Bowers & Johnson 2003) per scene and for all together."""
-    from drugscenes.store import open_workspace
 
     if from_round == to_round:
         raise UsageError(f"--from-round and --to-round are the same round ('{from_round}')")
@@ -942,7 +938,6 @@ def nearrepeat(
 ) -> None:
     """Near repeats (Knox test): are events close in space also close in time? And per
     scene: how many events were followed by another within the first bands."""
-    from drugscenes.store import open_workspace
 
     period = parse_period(date_from, date_to)
     space = parse_band_edges(space_bands, "--space-bands", "metres")

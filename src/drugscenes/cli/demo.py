@@ -7,7 +7,10 @@ from pathlib import Path
 import typer
 
 from drugscenes.cli.app import app, err, out, spinner
+from drugscenes.cli.report import run_report
+from drugscenes.cli.workspace import summary
 from drugscenes.demo.build import DEFAULT_SEED, build_demo
+from drugscenes.report.build import ReportOptions
 
 
 @app.command("demo")
@@ -21,9 +24,6 @@ def demo(
         build = build_demo(out_dir, seed, progress=step)
     for imp in build.imports:
         err.print(f"  round {imp.round}: {imp.n_scenes} scenes from {imp.file}")
-    from drugscenes.cli.report import run_report
-    from drugscenes.cli.workspace import summary
-    from drugscenes.report.build import ReportOptions
 
     summary(build.workspace, round_label=None, largest=5, as_json=False)
     result = run_report(build.workspace, out_dir / "report", ReportOptions(lang=lang))

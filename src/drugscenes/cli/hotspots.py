@@ -29,6 +29,8 @@ from drugscenes.cli.app import WorkspaceArg, err, out, print_json
 from drugscenes.cli.crime import parse_date
 from drugscenes.errors import NotFoundError, UsageError
 from drugscenes.io.gpkg_export import write_gpkg_layers
+from drugscenes.store import incidents_path, open_workspace
+from drugscenes.store.incidents_parquet import read_incidents
 
 __all__ = ["hotspots", "register", "write_hotspots_gpkg"]
 
@@ -109,8 +111,6 @@ def hotspots(
     ] = None,
 ) -> None:
     """Hot spots of incidents, emerging trends, and candidate scenes outside the registry."""
-    from drugscenes.store import incidents_path, open_workspace
-    from drugscenes.store.incidents_parquet import read_incidents
 
     if period not in ("month", "quarter", "none"):
         raise UsageError(f"--period must be month, quarter or none, got '{period}'")

@@ -16,6 +16,7 @@ from drugscenes.analysis.survey import DEFAULT_MIN_N, GroupEstimate, SurveyResul
 from drugscenes.cli.app import WorkspaceArg, spinner
 from drugscenes.errors import UsageError
 from drugscenes.io.survey import AnswerMapping, SurveyColumns, read_survey
+from drugscenes.store import open_workspace
 
 
 def _split(text: str | None) -> tuple[str, ...] | None:
@@ -92,7 +93,6 @@ def survey(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Weighted share feeling unsafe by distance to the scenes, with confidence intervals."""
-    from drugscenes.store import open_workspace
 
     with spinner("reading the survey") as step, open_workspace(workspace) as store:
         respondents = store.read_survey(year)
@@ -140,7 +140,6 @@ def import_survey(
     replace: Annotated[bool, typer.Option("--replace", help="Replace this year's survey")] = False,
 ) -> None:
     """Import survey microdata for a year: all rows or nothing; bad rows are listed with reasons."""
-    from drugscenes.store import open_workspace
 
     default = AnswerMapping()
     answers = AnswerMapping(

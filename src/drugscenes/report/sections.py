@@ -16,6 +16,7 @@ from drugscenes.analysis.crime import crime_concentration
 from drugscenes.analysis.hotspots import registry_check
 from drugscenes.analysis.periods import period_before_round
 from drugscenes.analysis.survey import survey_estimates
+from drugscenes.analysis.zones import assign_polygons
 from drugscenes.errors import DrugscenesError, UsageError
 from drugscenes.report import charts
 from drugscenes.report.i18n import fmt_dist, fmt_pct, label, t
@@ -50,8 +51,6 @@ def _incidents(store: Store, opts: ReportOptions, ctx: dict[str, object], start:
     """The period's incidents, only those in the reported municipality when there is one."""
     incidents = read_incidents(incidents_path(store.path), start, end)
     if opts.municipality and len(incidents):
-        from drugscenes.analysis.zones import assign_polygons
-
         munis = ctx["municipalities"]
         inside = assign_polygons(
             incidents["x"].to_numpy(), incidents["y"].to_numpy(), munis.geometry.to_numpy()
