@@ -77,8 +77,8 @@ from drugscenes.errors import DataError, UsageError
 from drugscenes.io.incidents import FORMATS, load_categories
 from drugscenes.io.incidents import read_incidents as read_incident_file
 from drugscenes.store import incidents_path, open_workspace
+from drugscenes.store.incidents_parquet import count_incidents, write_incidents
 from drugscenes.store.incidents_parquet import read_incidents as read_store
-from drugscenes.store.incidents_parquet import write_incidents
 
 __all__ = ["crime", "displacement_cmd", "import_incidents", "nearrepeat", "register"]
 
@@ -241,9 +241,8 @@ def _incident_root(workspace: Path) -> Path:
 
 
 def _stored_count(root: Path) -> int:
-    """Incidents in the store (reads one bool column only)."""
-
-    return len(read_store(root, columns=["police_activity"]))
+    """Incidents in the store (from the Parquet footers, no data read)."""
+    return count_incidents(root)
 
 
 def _read_period(workspace: Path, period: Period, what: str = "incidents") -> pd.DataFrame:

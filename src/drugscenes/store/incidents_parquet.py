@@ -16,6 +16,10 @@ Writes are all-or-nothing and idempotent by ``incident_id``: a new version folde
 built (changed years rewritten, unchanged years hard-linked), then ``CURRENT`` is
 replaced atomically (``os.replace``); a crash leaves the old version live. Rows of a
 re-import replace stored rows with the same id, in whichever year they were.
+
+The format was chosen by measurement (benchmarks/bench_incident_store.py): for 10 M
+incidents it is 4.6x smaller than a GeoPackage, 9x faster to write and 18x faster to
+read one year.
 """
 
 from __future__ import annotations

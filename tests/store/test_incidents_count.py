@@ -1,0 +1,56 @@
+"""count_incidents: the row count from the Parquet footers of the live version only."""
+
+from __future__ import annotations
+
+import shutil
+
+import geopandas as gpd
+import pandas as pd
+from shapely import box
+
+from drugscenes.demo.incidents import generate_incidents
+from drugscenes.store.incidents_parquet import count_incidents, read_incidents, write_incidents
+from helpers import square_region
+
+
+def _incidents(n: int, start: str, end: str, seed: int, prefix: str) -> pd.DataFrame:
+    region = square_region()
+    scenes = gpd.GeoDataFrame(
+        {"scene_id": ["A"]}, geometry=[box(665_000, 6_575_000, 665_100, 6_575_100)], crs=3006
+    )
+    df = generate_incidents(region, scenes, n, start, end, seed=seed, id_prefix=prefix)
+    df["municipality_code"] = "0180"
+    return df
+
+
+def test_count_of_nothing_written_is_zero(tmp_path):
+    assert count_incidents(tmp_path / "missing") == 0
+    assert count_incidents(tmp_path / "missing") == len(read_incidents(tmp_path / "missing"))
+
+
+def test_count_matches_rows_read_over_three_years(tmp_path):
+    root = tmp_path / "inc"
+    written = write_incidents(root, _incidents(3000, "2023-01-01", "2026-01-01", 1, "a-"))
+    assert len(list((root / (root / "CURRENT").read_text().strip()).glob("year=*"))) == 3
+    assert count_incidents(root) == len(read_incidents(root)) == written == 3000
+
+
+def test_count_after_reimport_counts_replaced_ids_once(tmp_path):
+    root = tmp_path / "inc"
+    first = _incidents(2000, "2023-01-01", "2025-01-01", 1, "a-")
+    write_incidents(root, first)
+    # Re-import 500 stored ids (moved to 2025) plus 700 new ones: 2000 + 700 distinct ids.
+    again = _incidents(500, "2025-01-01", "2026-01-01", 2, "a-")
+    new = _incidents(700, "2024-01-01", "2025-01-01", 3, "b-")
+    write_incidents(root, pd.concat([again, new], ignore_index=True))
+    assert count_incidents(root) == len(read_incidents(root)) == 2700
+
+
+def test_leftover_version_folders_are_not_counted(tmp_path):
+    root = tmp_path / "inc"
+    write_incidents(root, _incidents(1000, "2023-01-01", "2025-01-01", 1, "a-"))
+    live = root / (root / "CURRENT").read_text().strip()
+    # What a crash mid-write leaves: a half-built copy beside the live version.
+    shutil.copytree(live, root / ".tmp-v-crashed")
+    shutil.copytree(live, root / "v-stale")
+    assert count_incidents(root) == len(read_incidents(root)) == 1000
