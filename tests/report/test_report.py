@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 import zipfile
 from pathlib import Path
 
@@ -34,14 +33,12 @@ def report(demo, tmp_path_factory):
         return build_report(store, out, ReportOptions())
 
 
-def test_demo_report_is_built_within_30_seconds(tmp_path):
-    t0 = time.perf_counter()
+def test_demo_command_ends_with_the_report(tmp_path):
     code, out, err = run("demo", "--out", tmp_path / "demo")
-    elapsed = time.perf_counter() - t0
     assert code == 0, err
-    assert (tmp_path / "demo" / "report" / "report.html").exists()
-    assert "report.html" in out
-    assert elapsed < 30, f"demo with report took {elapsed:.1f} s"
+    for name in ("report.html", "report.xlsx", "scenes.gpkg"):
+        assert (tmp_path / "demo" / "report" / name).exists()
+    assert "report.html" in out and "Vid kartläggningen 2024 fanns 53" in out
 
 
 def test_headline_sentences_come_from_the_analyses(report):
