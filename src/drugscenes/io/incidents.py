@@ -61,6 +61,7 @@ from pyproj import CRS, Transformer
 
 from drugscenes.analysis.zones import assign_polygons
 from drugscenes.errors import DataError, Problem, UsageError
+from drugscenes.store.incidents_parquet import COLUMNS as STORED_COLUMNS
 
 FORMATS = ("csv", "police-csv", "police-json", "gpkg", "parquet")
 """Formats :func:`read_incidents` understands."""
@@ -78,16 +79,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 }
 """Recognised column names (lower case) for each field, in order of preference."""
 
-OUTPUT_COLUMNS = [
-    "incident_id",
-    "time",
-    "source_type",
-    "category",
-    "x",
-    "y",
-    "police_activity",
-    "municipality_code",
-]
+OUTPUT_COLUMNS = STORED_COLUMNS
+"""Columns of the clean incident frame: exactly what the incident store keeps."""
 
 PLACE_LEVEL_NOTE = (
     "Police event coordinates are place-level (one point per municipality): use them "
