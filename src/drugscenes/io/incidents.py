@@ -43,7 +43,6 @@ centre, which lies inside one municipality (Vallentuna for Stockholm county).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -61,6 +60,7 @@ from pyproj import CRS, Transformer
 
 from drugscenes.analysis.zones import assign_polygons
 from drugscenes.errors import DataError, Problem, UsageError
+from drugscenes.io.tabular import decode_text, sniff_separator
 from drugscenes.store.incidents_parquet import COLUMNS as STORED_COLUMNS
 
 FORMATS = ("csv", "police-csv", "police-json", "gpkg", "parquet")
@@ -313,25 +313,6 @@ def _read_police_json(p: Path) -> pd.DataFrame:
     return frame.astype(object)
 
 
-def _sniff(p: Path) -> tuple[str, str]:
-    opener = _open_text(p)
-    with opener as f:
-        head = f.read(64 * 1024)
-    try:
-        delim = csv.Sniffer().sniff(head.splitlines()[0], delimiters=",;\t").delimiter
-    except (csv.Error, IndexError):
-        delim = ","
-    return delim, ("," if delim == ";" else ".")
-
-
-def _open_text(p: Path) -> io.TextIOBase:
-    if p.name.lower().endswith(".gz"):
-        import gzip
-
-        return io.TextIOWrapper(gzip.open(p), encoding="utf-8-sig")
-    return open(p, encoding="utf-8-sig")
-
-
 def _pick(cols: list[str], field_name: str, given: dict[str, str]) -> str | None:
     if field_name in given:
         if given[field_name] not in cols:
@@ -371,12 +352,14 @@ _POLICE_CSV_COLUMNS = {"id", "datetime", "type", "location_name", "lat", "lon", 
 def _read_csv(
     p: Path, given: dict[str, str], crs: int | str | None
 ) -> tuple[pd.DataFrame, Any, bool]:
-    delim, decimal = _sniff(p)
+    text, _ = decode_text(p)
+    delim = sniff_separator(text.split("\n", 1)[0])
+    decimal = "," if delim == ";" else "."  # Swedish Excel: ';' between, ',' in numbers
     try:
         df = pd.read_csv(
-            p, sep=delim, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+            io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, na_values=[""]
         )
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+    except (pd.errors.ParserError, ValueError) as e:
         raise DataError(f"{p.name}: cannot read as CSV: {e}") from e
     is_police = _POLICE_CSV_COLUMNS <= {str(c).strip().casefold() for c in df.columns}
     out = _canonical(df, given, p.name)

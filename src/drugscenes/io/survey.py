@@ -49,6 +49,7 @@ from pyproj import CRS, Transformer
 from drugscenes import CRS_EPSG
 from drugscenes.analysis.survey import municipality_of
 from drugscenes.errors import DataError, Problem, UsageError
+from drugscenes.io.tabular import decode_bytes
 
 RESPONDENT_COLUMNS = ["respondent_id", "x", "y", "weight", "unsafe", "stratum", "psu"]
 """Columns of the clean frame (plus ``municipality_code`` when a region is given)."""
@@ -144,15 +145,8 @@ def _norm(v: object) -> str:
     return s
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252")
-
-
 def _read_csv(data: bytes) -> tuple[pd.DataFrame, bool]:
-    text = _decode(data)
+    text = decode_bytes(data)
     header = text.split("\n", 1)[0]
     sep = ";" if ";" in header else ("\t" if "\t" in header else ",")
     frame = pd.read_csv(

@@ -15,22 +15,36 @@ import pandas as pd
 
 from drugscenes.errors import DataError, Problem
 
-ENCODINGS = ("utf-8-sig", "cp1252")
-"""Encodings tried in order: UTF-8 (with or without BOM), then Windows-1252."""
+ENCODINGS = ("utf-8", "cp1252")
+"""Encodings tried in order when a file has no byte-order mark: UTF-8, then Windows-1252."""
 
 
-def decode_text(path: Path) -> tuple[str, str]:
-    """The file's text and the encoding that decoded it."""
-    raw = path.read_bytes()
+def decode_bytes(raw: bytes, name: str = "") -> str:
+    """Text of a file's bytes: UTF-8 or UTF-16 by their byte-order mark, else UTF-8, else
+    Windows-1252 (Excel on Swedish Windows); the mark is dropped."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
+        return raw.decode("utf-16")
     for enc in ENCODINGS:
         try:
-            return raw.decode(enc), enc
+            return raw.decode(enc)
         except UnicodeDecodeError:
             continue
     raise DataError(  # cp1252 decodes almost anything; this is a safety net
-        f"{path.name}: cannot decode as UTF-8 or Windows-1252",
-        [Problem("encoding", "not UTF-8 or Windows-1252 text", file=path.name)],
+        f"{name}: cannot decode as UTF-8 or Windows-1252",
+        [Problem("encoding", "not UTF-8 or Windows-1252 text", file=name)],
     )
+
+
+def decode_text(path: Path) -> tuple[str, str]:
+    """The file's text (gzip-compressed files are unpacked) and its name."""
+    raw = path.read_bytes()
+    if path.name.lower().endswith(".gz"):
+        import gzip
+
+        raw = gzip.decompress(raw)
+    return decode_bytes(raw, path.name), path.name
 
 
 def sniff_separator(header: str) -> str:
