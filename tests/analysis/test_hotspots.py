@@ -656,3 +656,20 @@ def test_cli_hotspots_clear_messages(workspace, tmp_path) -> None:
     # --to is the last day, included, as in the other commands; before --from is refused.
     code, _, stderr = _cli(*base, "--to", "2022-12-31")
     assert code == 2 and "before --from" in stderr
+
+
+def test_months_follow_the_calendar_of_the_start() -> None:
+    # 2023-01-31 23:30 UTC is 00:30 on 1 February in Stockholm: with local days the
+    # incident belongs to February, with UTC days to January.
+    from drugscenes.analysis.periods import local_day
+
+    local = make_periods(local_day("2023-01-01"), local_day("2023-03-01"), "month")
+    assert [p.label for p in local] == ["2023-01", "2023-02"]
+    assert local[1].start == pd.Timestamp("2023-01-31 23:00", tz="UTC")
+    utc = make_periods("2023-01-01", "2023-03-01", "month")
+    assert utc[1].start == pd.Timestamp("2023-02-01 00:00", tz="UTC")
+    t = pd.Timestamp("2023-01-31 23:30", tz="UTC")
+    assert local[1].start <= t < local[1].end and utc[0].start <= t < utc[0].end
+    # Summer time: July starts at 22:00 UTC the day before.
+    july = make_periods(local_day("2023-07-01"), local_day("2023-08-01"), "month")
+    assert july[0].start == pd.Timestamp("2023-06-30 22:00", tz="UTC")

@@ -135,10 +135,12 @@ def _ns(times: pd.Series) -> NDArray[np.int64]:
 def make_periods(
     start: str | pd.Timestamp, end: str | pd.Timestamp, period: Literal["month", "quarter"]
 ) -> list[Period]:
-    """Calendar months or quarters (UTC) exactly covering ``[start, end)``.
+    """Calendar months or quarters exactly covering ``[start, end)``.
 
-    Raises UsageError when ``start``/``end`` do not fall on period boundaries: a partial
-    first or last period would have fewer incidents and fake a trend.
+    The calendar is that of ``start``'s timezone (``Europe/Stockholm`` for local days),
+    UTC when ``start`` is naive; the periods' bounds are returned in UTC. Raises
+    UsageError when ``start``/``end`` do not fall on period boundaries: a partial first
+    or last period would have fewer incidents and fake a trend.
 
     Examples
     --------
@@ -150,8 +152,9 @@ def make_periods(
     s, e = to_utc(start), to_utc(end)
     if e <= s:
         raise UsageError(f"the end ({e.date()}) must be after the start ({s.date()})")
+    tz = _calendar(start)
     freq = "M" if period == "month" else "Q"
-    naive_s, naive_e = s.tz_localize(None), e.tz_localize(None)
+    naive_s, naive_e = s.tz_convert(tz).tz_localize(None), e.tz_convert(tz).tz_localize(None)
     first = naive_s.to_period(freq)
     last = (naive_e - pd.Timedelta(1, "ns")).to_period(freq)
     if first.start_time != naive_s or (last + 1).start_time != naive_e:
@@ -163,10 +166,15 @@ def make_periods(
     out = []
     for p in pd.period_range(first, last, freq=freq):
         label = str(p) if period == "month" else f"{p.year}Q{p.quarter}"
-        out.append(
-            Period(label, p.start_time.tz_localize("UTC"), (p + 1).start_time.tz_localize("UTC"))
-        )
+        bounds = (p.start_time, (p + 1).start_time)
+        out.append(Period(label, *(b.tz_localize(tz).tz_convert("UTC") for b in bounds)))
     return out
+
+
+def _calendar(start: str | pd.Timestamp) -> object:
+    """Timezone whose calendar the periods follow: ``start``'s own, else UTC."""
+    ts = pd.Timestamp(start)
+    return ts.tz if ts.tzinfo is not None else "UTC"
 
 
 # -- counts ----------------------------------------------------------------------------------
@@ -268,7 +276,7 @@ def grid_counts(
     s, e = to_utc(start), to_utc(end)
     if e <= s:
         raise UsageError(f"the end ({e.date()}) must be after the start ({s.date()})")
-    periods = make_periods(s, e, period) if period is not None else [Period("all", s, e)]
+    periods = make_periods(start, end, period) if period is not None else [Period("all", s, e)]
     cat_all = incidents["category"].astype(str).to_numpy()
     known = sorted(set(np.unique(cat_all).tolist()))
     cats = tuple(known if categories is None else dict.fromkeys(categories))
@@ -1491,7 +1499,7 @@ def analyse_hotspots(
             f"the band ({band_m:g} m) is smaller than a cell ({cell_m:g} m): no cell would "
             "have a neighbour; use a band of at least one cell"
         )
-    periods = make_periods(s, e, period) if period is not None else None
+    periods = make_periods(start, end, period) if period is not None else None
     present = set(incidents["category"].astype(str).unique().tolist())
     used = tuple(c for c in dict.fromkeys(categories) if c in present)
     notes: list[str] = []
@@ -1535,7 +1543,7 @@ def analyse_hotspots(
             f"{MIN_TREND_PERIODS} periods"
         )
     else:
-        per = grid_counts(grid, incidents, s, e, categories=used, period=period).total()
+        per = grid_counts(grid, incidents, start, end, categories=used, period=period).total()
         emerging = emerging_hotspots(grid, per, periods, band_m, alpha=alpha, fdr=fdr)
         if emerging.empty_periods:
             notes.append(
@@ -1584,19 +1592,20 @@ class RegistryCheck:
         Candidates farther than ``distance_m`` from every ceased scene: places where a
         new scene may have appeared elsewhere, not displaced from a worked-away one.
     distance_m : float
+    start, end : Timestamp
+        The period ``[start, end)`` as given (e.g. Swedish local days).
     """
 
     analysis: HotspotAnalysis
     elsewhere: gpd.GeoDataFrame
     distance_m: float
+    start: pd.Timestamp
+    end: pd.Timestamp
 
     def to_dict(self) -> dict[str, Any]:
         cols = [c for c in self.elsewhere.columns if c != "geometry"]
         return {
-            "period": {
-                "from": self.analysis.start.isoformat(),
-                "to": self.analysis.end.isoformat(),
-            },
+            "period": {"from": self.start.isoformat(), "to": self.end.isoformat()},
             "categories": list(self.analysis.categories),
             "n_candidates": len(self.analysis.candidates.candidates),
             "distance_m": self.distance_m,
@@ -1622,7 +1631,7 @@ def registry_check(
     distance of :func:`drugscenes.analysis.change.compare_rounds`) from every ceased
     scene of the earlier round (:func:`candidates_far_from`).
     """
-    s, e = to_utc(start), to_utc(end)
+    s, e = pd.Timestamp(start), pd.Timestamp(end)  # keep their timezone: it is the calendar
     whole_months = s == s.normalize() and e == e.normalize() and s.day == 1 and e.day == 1
     analysis = analyse_hotspots(
         incidents,
@@ -1634,4 +1643,4 @@ def registry_check(
         round_label=round_label,
     )
     elsewhere = candidates_far_from(analysis.candidates, ceased, distance_m)
-    return RegistryCheck(analysis, elsewhere, distance_m)
+    return RegistryCheck(analysis, elsewhere, distance_m, s, e)

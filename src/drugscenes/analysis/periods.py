@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
+
 from drugscenes.errors import UsageError
+
+TIMEZONE = "Europe/Stockholm"
+"""The calendar of the days people give (``--from``/``--to``) and of monthly periods."""
+
+
+def local_day(day: str | date) -> pd.Timestamp:
+    """Midnight starting a Swedish calendar day, as a timezone-aware timestamp.
+
+    Examples
+    --------
+    >>> local_day("2023-07-01").isoformat()
+    '2023-07-01T00:00:00+02:00'
+    """
+    return pd.Timestamp(str(day)).tz_localize(TIMEZONE)
 
 
 def period_before_round(label: str, round_date: str | None) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from rich.text import Text
 from drugscenes.analysis.change import MatchParameters, RoundComparison, compare_rounds
 from drugscenes.analysis.history import scene_history, summarize_history
 from drugscenes.analysis.hotspots import RegistryCheck, registry_check
-from drugscenes.analysis.periods import period_before_round
+from drugscenes.analysis.periods import local_day, period_before_round
 from drugscenes.cli.app import WorkspaceArg, err, out, print_json
 from drugscenes.errors import NotFoundError, UsageError
 from drugscenes.io.gpkg_export import write_gpkg_layers
@@ -120,10 +120,11 @@ def _registry_check(
     folder = incidents_path(workspace)
     if not (folder / "CURRENT").exists():
         return None
-    start, end = period_before_round(result.to_round, record.date if record else None)
+    days = period_before_round(result.to_round, record.date if record else None)
+    start, end = local_day(days[0]), local_day(days[1])
     incidents = read_incidents(folder, start, end, columns=["time", "category", "x", "y"])
     if len(incidents) == 0:
-        err.print(f"[yellow]note[/] no incidents {start} – {end}: no hot-spot check")
+        err.print(f"[yellow]note[/] no incidents {days[0]} – {days[1]}: no hot-spot check")
         return None
     ceased = before[(result.from_scenes["status"] == "ceased").to_numpy()]
     return registry_check(

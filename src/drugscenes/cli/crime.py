@@ -62,6 +62,7 @@ from drugscenes.analysis.nearrepeat import (
     followups_per_scene,
     knox_bands,
 )
+from drugscenes.analysis.periods import TIMEZONE
 from drugscenes.analysis.zones import DEFAULT_RING_M, ZoneIndex, check_rings
 from drugscenes.cli.app import (
     WorkspaceArg,
@@ -82,7 +83,6 @@ from drugscenes.store.incidents_parquet import read_incidents as read_store
 
 __all__ = ["crime", "displacement_cmd", "import_incidents", "nearrepeat", "register"]
 
-TIMEZONE = "Europe/Stockholm"
 """Time zone of the calendar days given on the command line."""
 
 ANALYSIS_COLUMNS = ["time", "category", "x", "y", "police_activity"]

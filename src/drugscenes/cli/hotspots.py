@@ -10,7 +10,6 @@ line and an exit status.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -26,7 +25,7 @@ from drugscenes.analysis.hotspots import (
     analyse_hotspots,
 )
 from drugscenes.cli.app import WorkspaceArg, err, out, print_json
-from drugscenes.cli.crime import parse_date
+from drugscenes.cli.crime import parse_period
 from drugscenes.errors import NotFoundError, UsageError
 from drugscenes.io.gpkg_export import write_gpkg_layers
 from drugscenes.store import incidents_path, open_workspace
@@ -51,8 +50,8 @@ def hotspots(
         typer.Option(
             "--to",
             metavar="DATE",
-            help="Last day of the period, included (YYYY-MM-DD). Months and quarters are "
-            "calendar periods in UTC.",
+            help="Last day of the period, included (YYYY-MM-DD, Swedish local days; months "
+            "and quarters follow the Swedish calendar).",
         ),
     ],
     category: Annotated[
@@ -124,11 +123,10 @@ def hotspots(
             f"no incidents imported for {workspace} (expected the folder {folder}); "
             "import incidents first"
         )
-    # Days as for the other commands: --to is included, so the analysis ends the day after.
-    first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
-    if last < first:
-        raise UsageError(f"--to ({last}) is before --from ({first})")
-    start, end = first.isoformat(), (last + timedelta(days=1)).isoformat()
+    # Days as for the other commands: Swedish local days, --to included; months and
+    # quarters are those of the Swedish calendar.
+    period_days = parse_period(date_from, date_to)
+    start, end = period_days.start, period_days.end
     incidents = read_incidents(folder, start, end, columns=["time", "category", "x", "y"])
     result = analyse_hotspots(
         incidents,

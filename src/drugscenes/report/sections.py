@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from drugscenes.analysis.crime import crime_concentration
 from drugscenes.analysis.hotspots import registry_check
-from drugscenes.analysis.periods import period_before_round
+from drugscenes.analysis.periods import local_day, period_before_round
 from drugscenes.analysis.survey import survey_estimates
 from drugscenes.analysis.zones import assign_polygons
 from drugscenes.errors import DrugscenesError, UsageError
@@ -48,8 +48,9 @@ def _period_text(start: str, end: str) -> str:
 
 
 def _incidents(store: Store, opts: ReportOptions, ctx: dict[str, object], start: str, end: str):
-    """The period's incidents, only those in the reported municipality when there is one."""
-    incidents = read_incidents(incidents_path(store.path), start, end)
+    """The period's incidents (Swedish local days), only those in the reported municipality
+    when there is one."""
+    incidents = read_incidents(incidents_path(store.path), local_day(start), local_day(end))
     if opts.municipality and len(incidents):
         munis = ctx["municipalities"]
         inside = assign_polygons(
@@ -71,7 +72,13 @@ def crime_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) -> 
         sec.missing = t("missing", lang, why=t("missing_incidents", lang, period=period))
         return sec
     result = crime_concentration(
-        incidents, ctx["scenes"], munis, start, end_excl, rnd, rings_m=(DEFAULT_RING_M,)
+        incidents,
+        ctx["scenes"],
+        munis,
+        local_day(start),
+        local_day(end_excl),
+        rnd,
+        rings_m=(DEFAULT_RING_M,),
     )
     d = result.to_dict()
     ctx["crime_result"] = d
@@ -352,7 +359,14 @@ def candidates_section(store: Store, opts: ReportOptions, ctx: dict[str, object]
     distance = comparison.parameters.displacement_m if comparison is not None else 1000.0
     try:
         check = registry_check(
-            incidents, ctx["municipalities"], ctx["scenes"], ceased, start, end, distance, rnd
+            incidents,
+            ctx["municipalities"],
+            ctx["scenes"],
+            ceased,
+            local_day(start),
+            local_day(end),
+            distance,
+            rnd,
         )
     except DrugscenesError as exc:
         sec.missing = t("missing", lang, why=str(exc))
