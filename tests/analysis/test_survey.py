@@ -340,3 +340,26 @@ def test_demo_survey_on_the_real_county(
     shares = [b.share_unsafe for b in r.bands]
     assert shares == sorted(shares, reverse=True)  # type: ignore[type-var]
     assert r.bands[0].ci_low <= 0.36 + 0.03 and r.region.ci_low <= 0.21 <= r.region.ci_high  # type: ignore[operator]
+
+
+def test_a_single_suppressed_band_gets_a_second_one_suppressed_beside_it() -> None:
+    # With the region published, one suppressed band could be estimated from the region
+    # and the other bands, so the published band with the fewest respondents goes too.
+    resp = _respondents()
+    d = _shapely_distance(resp["x"].to_numpy(), resp["y"].to_numpy(), SCENES)
+    answered = resp["unsafe"].notna().to_numpy()
+    edges = [30.0, 1_000.0, 3_000.0]
+    counts = np.bincount(np.searchsorted(edges, d[answered], side="left"), minlength=4)
+    min_n = int(counts[0]) + 1  # only the nearest band is under the threshold
+    assert (counts[1:] >= min_n).all()
+    r = survey_estimates(
+        resp, SCENES, None, round_label="2023", year=2023, band_edges_m=edges, min_n=min_n
+    )
+    suppressed = [b.label for b in r.bands if b.suppressed]
+    second = r.bands[1 + int(np.argmin(counts[1:]))]
+    assert set(suppressed) == {r.bands[0].label, second.label}
+    assert second.share_unsafe is None and second.ci_low is None and second.diff_vs_region is None
+    assert "secondary suppression" in second.reason
+    assert second.n == counts[1 + int(np.argmin(counts[1:]))]  # the count is still shown
+    # Two suppressed bands already protect each other: nothing more is suppressed.
+    assert sum(b.suppressed for b in r.bands) == 2

@@ -20,7 +20,7 @@ scene has distance 0.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -503,6 +503,33 @@ class SurveyResult:
 RESPONDENT_COLUMNS = ["respondent_id", "x", "y", "weight", "unsafe", "stratum", "psu"]
 
 
+SECONDARY_REASON = "suppressed to protect a suppressed group (secondary suppression)"
+
+
+def _protect(groups: tuple[GroupEstimate, ...]) -> tuple[GroupEstimate, ...]:
+    """Secondary suppression within a partition of the region (bands, municipalities).
+
+    With the region published, a single suppressed group could be estimated from the
+    region and the other groups. When exactly one group with respondents is suppressed,
+    the published group with the fewest respondents is suppressed as well.
+    """
+    hidden = [g for g in groups if g.suppressed and g.n > 0]
+    shown = [g for g in groups if not g.suppressed]
+    if len(hidden) != 1 or not shown:
+        return groups
+    victim = min(shown, key=lambda g: (g.n, g.label))
+    blank = dict.fromkeys(
+        ("share_unsafe", "ci_low", "ci_high", "se", "df", "diff_vs_region", "diff_ci_low",
+         "diff_ci_high"),
+    )  # fmt: skip
+    return tuple(
+        replace(g, **blank, suppressed=True, estimable=False, reason=SECONDARY_REASON)
+        if g is victim
+        else g
+        for g in groups
+    )
+
+
 def _check_respondents(respondents: pd.DataFrame) -> None:
     if not isinstance(respondents, pd.DataFrame):
         raise UsageError(f"'respondents' should be a DataFrame, got {type(respondents)}")
@@ -687,12 +714,17 @@ def survey_estimates(
             codes[unknown] = municipality_of(x[unknown], y[unknown], municipalities)
         for code, name in zip(municipalities["code"], municipalities["name"], strict=True):
             areas.append(estimate(str(name), answered & (codes == code), code=str(code)))
+    if not region.suppressed:
+        bands = _protect(bands)
+        areas = list(_protect(tuple(areas)))
     trend = _trend(design, unsafe, distance, answered, min_n, level)
     notes = (
         "Shares are weighted fractions of respondents who answered; 'vet ej' answers are left out.",
         "Distance is from the home to the nearest scene of the round, 0 inside a scene; "
         "a band includes its upper edge.",
-        f"Groups with fewer than {min_n} respondents are suppressed.",
+        f"Groups with fewer than {min_n} respondents are suppressed; where that would leave "
+        "a single suppressed group beside the published region, the next smallest group is "
+        "suppressed too (secondary suppression).",
     )
     return SurveyResult(
         round=str(round_label),

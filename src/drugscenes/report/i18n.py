@@ -150,6 +150,10 @@ TEXT: dict[str, dict[str, str]] = {
     "col_rank": {"sv": "Rang", "en": "Rank"},
     "col_shooting": {"sv": "Minst en skjutning", "en": "At least one shooting"},
     "suppressed": {"sv": "undertryckt (n < {k})", "en": "suppressed (n < {k})"},
+    "suppressed_secondary": {
+        "sv": "undertryckt (skyddar en annan undertryckt grupp)",
+        "en": "suppressed (protects another suppressed group)",
+    },
     "yes": {"sv": "ja", "en": "yes"},
     "no": {"sv": "nej", "en": "no"},
     # crime categories and zones

@@ -306,7 +306,14 @@ def survey_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) ->
                 t("col_ci_low", lang): [None if g["suppressed"] else g["ci_low"] for g in groups],
                 t("col_ci_high", lang): [None if g["suppressed"] else g["ci_high"] for g in groups],
                 t("col_note", lang): [
-                    supp if g["suppressed"] else (g.get("reason") or "") for g in groups
+                    (
+                        t("suppressed_secondary", lang)
+                        if "secondary" in (g["reason"] or "")
+                        else supp
+                    )
+                    if g["suppressed"]
+                    else (g.get("reason") or "")
+                    for g in groups
                 ],
             }
         )
