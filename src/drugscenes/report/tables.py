@@ -162,8 +162,11 @@ def write_workbook(path: Path, tables: Sequence[ReportTable], lang: str) -> None
                     cell.number_format = EXCEL_FORMATS[fmt]
         ws.freeze_panes = "A2"
         for j, c in enumerate(cols, start=1):
-            width = max([len(str(c))] + [len(str(_excel_value(v) or "")) for v in table.frame[c]])
-            ws.column_dimensions[get_column_letter(j)].width = min(max(10, width + 2), 60)
+            # Bold headers are wider than their character count; numbers are formatted wider.
+            header = len(str(c)) * 1.2
+            cells = max([len(str(_excel_value(v) or "")) for v in table.frame[c]], default=0)
+            width = max(header, cells * 1.1) + 2
+            ws.column_dimensions[get_column_letter(j)].width = min(max(10, width), 60)
         if table.note:
             ws.cell(row=len(table.frame) + 3, column=1, value=table.note).font = Font(italic=True)
     if not tables:
