@@ -46,6 +46,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from drugscenes import imports
 from drugscenes.analysis.change import compare_rounds
 from drugscenes.analysis.crime import (
     POLICE_ACTIVITY_NOTE,
@@ -76,9 +77,8 @@ from drugscenes.cli.app import (
 )
 from drugscenes.errors import DataError, UsageError
 from drugscenes.io.incidents import FORMATS, load_categories
-from drugscenes.io.incidents import read_incidents as read_incident_file
 from drugscenes.store import incidents_path, open_workspace
-from drugscenes.store.incidents_parquet import count_incidents, write_incidents
+from drugscenes.store.incidents_parquet import count_incidents
 from drugscenes.store.incidents_parquet import read_incidents as read_store
 
 __all__ = ["crime", "displacement_cmd", "import_incidents", "nearrepeat", "register"]
@@ -240,11 +240,6 @@ def _incident_root(workspace: Path) -> Path:
     return incidents_path(workspace)
 
 
-def _stored_count(root: Path) -> int:
-    """Incidents in the store (from the Parquet footers, no data read)."""
-    return count_incidents(root)
-
-
 def _read_period(workspace: Path, period: Period, what: str = "incidents") -> pd.DataFrame:
     """Stored incidents of a period; a DataError (exit 1) when there are none."""
 
@@ -252,7 +247,7 @@ def _read_period(workspace: Path, period: Period, what: str = "incidents") -> pd
     with spinner(f"reading incidents {period}"):
         inc = read_store(root, period.start, period.end, columns=ANALYSIS_COLUMNS)
     if inc.empty:
-        n = _stored_count(root)
+        n = count_incidents(root)
         held = (
             f"the store holds {n:,} incidents in other periods"
             if n
@@ -402,21 +397,25 @@ def import_incidents(
     mapping = load_categories(categories) if categories is not None else None
     with open_workspace(workspace) as store:
         region = store.municipalities()
-    with spinner(f"reading {file.name}"):
-        res = read_incident_file(file, region, fmt, src_crs, columns or None, mapping)
+    try:
+        with spinner(f"reading {file.name}") as step:
+            imported = imports.import_incidents(
+                workspace, file, region, fmt, src_crs, columns or None, mapping, step
+            )
+    except DataError as exc:
+        if problems_file is not None:
+            write_problems(problems_file, exc.problems)
+        raise
+    res = imported.read
     rejected = [p for p in res.problems if p.severity == "warning"]
     if problems_file is not None:
         write_problems(problems_file, res.problems)
-    if res.incidents.empty:
-        raise DataError(
-            f"no row of {file.name} was accepted ({res.n_read:,} read); nothing was stored",
-            rejected,
-        )
-    root = _incident_root(workspace)
-    before = _stored_count(root)
-    with spinner(f"storing {len(res.incidents):,} incidents"):
-        after = write_incidents(root, res.incidents)
-    n_new = after - before
+    root, before, after, n_new = (
+        imported.store,
+        imported.stored_before,
+        imported.stored_after,
+        imported.n_new,
+    )
     by_reason = dict(collections.Counter(p.code for p in rejected).most_common())
     times = res.incidents["time"]
     result = {

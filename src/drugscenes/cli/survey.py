@@ -15,7 +15,8 @@ import typer
 from drugscenes.analysis.survey import DEFAULT_MIN_N, GroupEstimate, SurveyResult, survey_estimates
 from drugscenes.cli.app import WorkspaceArg, spinner
 from drugscenes.errors import UsageError
-from drugscenes.io.survey import AnswerMapping, SurveyColumns, read_survey
+from drugscenes.imports import import_survey
+from drugscenes.io.survey import AnswerMapping, SurveyColumns
 from drugscenes.store import open_workspace
 
 
@@ -115,7 +116,7 @@ def survey(
         typer.echo(render_survey(result))
 
 
-def import_survey(
+def import_survey_cmd(
     workspace: WorkspaceArg,
     file: Annotated[Path, typer.Argument(help="Survey microdata, .csv or .gpkg")],
     year: Annotated[int, typer.Option("--year", help="Survey year")],
@@ -159,27 +160,20 @@ def import_survey(
         stratum=stratum_column,
         psu=psu_column,
     )
-    with spinner(f"reading {file.name}") as step, open_workspace(workspace) as store:
-        read = read_survey(
-            file, crs=crs, columns=columns, answers=answers, region=store.municipalities()
-        )
-        read.raise_for_errors()  # nothing is written when any row is bad
-        record = store.survey_record(year)
-        if record is not None and record.get("source_sha256") == read.source_sha256:
-            typer.echo(f"Survey {year} is already imported from this file; nothing changed.")
-            return
-        step(f"storing {len(read.respondents):,} respondents")
-        store.write_survey(year, read.respondents, file.name, read.source_sha256, replace)
-    for p in read.problems:  # warnings and infos (row numbers only, never ids or coordinates)
+    with spinner(f"reading {file.name}"), open_workspace(workspace) as store:
+        result = import_survey(store, file, year, crs, columns, answers, replace)
+    if result.status == "unchanged":
+        typer.echo(f"Survey {year} is already imported from this file; nothing changed.")
+        return
+    for p in result.read.problems:  # warnings and infos: row numbers, never ids or places
         typer.echo(f"{p.severity}: {p}", err=True)
-    n_missing = int(read.respondents["unsafe"].isna().sum())
     typer.echo(
-        f"Imported {len(read.respondents)} respondents for {year} from {file.name} "
-        f"({n_missing} without a usable answer)."
+        f"{result.status.capitalize()} {len(result.read.respondents)} respondents for {year} "
+        f"from {file.name} ({result.n_missing_answer} without a usable answer)."
     )
 
 
 def register(app: typer.Typer, import_app: typer.Typer) -> None:
     """Add ``survey`` to ``app`` and ``survey`` to the ``import`` group."""
     app.command("survey")(survey)
-    import_app.command("survey")(import_survey)
+    import_app.command("survey")(import_survey_cmd)

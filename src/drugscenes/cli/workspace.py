@@ -20,9 +20,9 @@ from drugscenes.cli.app import (
     write_problems,
 )
 from drugscenes.errors import DataError, UsageError
+from drugscenes.imports import import_scenes
 from drugscenes.io.vector import read_vector
 from drugscenes.registry.region import prepare_municipalities
-from drugscenes.registry.service import import_scenes
 from drugscenes.store import create_workspace, open_workspace
 
 

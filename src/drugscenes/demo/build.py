@@ -18,13 +18,10 @@ import shapely
 from drugscenes.demo.incidents import generate_incidents
 from drugscenes.demo.region import ROUNDS, make_region, make_rounds
 from drugscenes.demo.survey import generate_survey
-from drugscenes.io.incidents import read_incidents
-from drugscenes.io.survey import read_survey
+from drugscenes.imports import ImportResult, import_incidents, import_scenes, import_survey
 from drugscenes.io.vector import read_vector
 from drugscenes.registry.region import prepare_municipalities
-from drugscenes.registry.service import ImportResult, import_scenes
-from drugscenes.store import create_workspace, incidents_path
-from drugscenes.store.incidents_parquet import write_incidents
+from drugscenes.store import create_workspace
 
 DEFAULT_SEED = 2023
 INCIDENTS_PER_YEAR = 40_000
@@ -178,18 +175,8 @@ def build_demo(
             step(f"importing round {label}")
             crs = 3006 if files[label].suffix == ".csv" else None
             build.imports.append(import_scenes(store, files[label], label, date=date, crs=crs))
-        munis = store.municipalities()
         step("importing incidents")
-        incidents = read_incidents(files["incidents"], munis, crs=3006)
-        write_incidents(incidents_path(workspace), incidents.incidents)
+        import_incidents(workspace, files["incidents"], store.municipalities(), crs=3006)
         step("importing the safety survey")
-        survey = read_survey(files["survey"], region=munis)
-        survey.raise_for_errors()
-        store.write_survey(
-            SURVEY_YEAR,
-            survey.respondents,
-            files["survey"].name,
-            survey.source_sha256,
-            replace=True,
-        )
+        import_survey(store, files["survey"], SURVEY_YEAR)
     return build

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,8 +28,15 @@ def create_workspace(
     region_name: str = "",
     overwrite: bool = False,
 ) -> Store:
-    """Create a workspace for a region given by its municipalities (EPSG:3006)."""
-    return GeoPackageStore.create(path, municipalities, region_name, overwrite)
+    """Create a workspace for a region given by its municipalities (EPSG:3006).
+
+    With ``overwrite``, an existing workspace is replaced together with its incidents
+    (:func:`incidents_path`), so that nothing of the old one lingers.
+    """
+    store = GeoPackageStore.create(path, municipalities, region_name, overwrite)
+    if overwrite:
+        shutil.rmtree(incidents_path(path), ignore_errors=True)
+    return store
 
 
 __all__ = [

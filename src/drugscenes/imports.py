@@ -1,10 +1,21 @@
-"""Importing a round's scenes into a workspace: read, validate, store in one transaction."""
+"""Imports into a workspace: read a file, validate it, store it.
+
+- Scenes of a mapping round (:func:`import_scenes`): all or nothing; any error rejects
+  the file.
+- Incidents (:func:`import_incidents`): the accepted rows are stored and every rejected
+  row is reported with its reason (rejected rows are normal in police extracts, e.g.
+  county-level events); nothing is stored when no row is accepted.
+- Safety-survey microdata (:func:`import_survey`): all or nothing.
+
+Each is idempotent: importing the same file again changes nothing.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date as date_type
 from pathlib import Path
@@ -14,9 +25,12 @@ import pandas as pd
 
 from drugscenes.analysis.history import scene_history
 from drugscenes.errors import DataError, Problem, UsageError
+from drugscenes.io.incidents import CategoryMapping, IncidentImport, read_incidents
+from drugscenes.io.survey import AnswerMapping, SurveyColumns, SurveyReadResult, read_survey
 from drugscenes.io.vector import read_vector
 from drugscenes.registry.prepare import ValidationOptions, prepare_round
-from drugscenes.store import RoundRecord, Store
+from drugscenes.store import RoundRecord, Store, incidents_path
+from drugscenes.store.incidents_parquet import count_incidents, write_incidents
 
 _LABEL_RE = re.compile(r"^[\w][\w .:-]{0,63}$")
 _SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -233,3 +247,115 @@ def import_scenes(
         [p for p in problems if p.severity != "error"],
         prepared.fields,
     )
+
+
+# -- incidents ------------------------------------------------------------------------------
+
+
+@dataclass
+class IncidentImportResult:
+    """What an incident import read, rejected and stored.
+
+    Attributes
+    ----------
+    read : IncidentImport
+        The reader's result: accepted rows, problems (one per rejected row and reason),
+        notes, counts.
+    stored_before, stored_after : int
+        Incidents in the store before and after; ``stored_after - stored_before`` are
+        new ids, the rest of the accepted rows replaced stored ones with the same id.
+    store : Path
+        The incident folder.
+    """
+
+    read: IncidentImport
+    stored_before: int
+    stored_after: int
+    store: Path
+
+    @property
+    def n_new(self) -> int:
+        return self.stored_after - self.stored_before
+
+    @property
+    def n_replaced(self) -> int:
+        return len(self.read.incidents) - self.n_new
+
+
+def import_incidents(
+    workspace: str | Path,
+    file: str | Path,
+    region: gpd.GeoDataFrame,
+    fmt: str | None = None,
+    crs: int | str | None = None,
+    columns: dict[str, str] | None = None,
+    mapping: CategoryMapping | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> IncidentImportResult:
+    """Read incidents and store the accepted ones beside the workspace, by id.
+
+    Raises
+    ------
+    DataError
+        When the file cannot be read or no row is accepted (nothing is stored then);
+        its problems list every rejected row with its reason.
+    """
+    step = progress or (lambda _m: None)
+    path = Path(file)
+    step(f"reading {path.name}")
+    read = read_incidents(path, region, fmt, crs, columns, mapping)
+    if read.incidents.empty:
+        raise DataError(
+            f"no row of {path.name} was accepted ({read.n_read:,} read); nothing was stored",
+            [p for p in read.problems if p.severity == "warning"],
+        )
+    root = incidents_path(workspace)
+    before = count_incidents(root)
+    step(f"storing {len(read.incidents):,} incidents")
+    after = write_incidents(root, read.incidents)
+    return IncidentImportResult(read, before, after, root)
+
+
+# -- safety survey ------------------------------------------------------------------------------
+
+
+@dataclass
+class SurveyImportResult:
+    """What a survey import did: ``status`` is ``imported``, ``replaced`` or ``unchanged``."""
+
+    status: str
+    year: int
+    read: SurveyReadResult
+
+    @property
+    def n_missing_answer(self) -> int:
+        return int(self.read.respondents["unsafe"].isna().sum())
+
+
+def import_survey(
+    store: Store,
+    file: str | Path,
+    year: int,
+    crs: int | None = None,
+    columns: SurveyColumns | None = None,
+    answers: AnswerMapping | None = None,
+    replace: bool = False,
+) -> SurveyImportResult:
+    """Import a survey year's microdata, all or nothing.
+
+    Raises
+    ------
+    DataError
+        Any bad row (nothing is written), or the year exists with another file and
+        ``replace`` is false.
+    """
+    path = Path(file)
+    read = read_survey(
+        path, crs=crs, columns=columns, answers=answers, region=store.municipalities()
+    )
+    read.raise_for_errors()
+    record = store.survey_record(year)
+    if record is not None and record.get("source_sha256") == read.source_sha256:
+        return SurveyImportResult("unchanged", year, read)
+    store.write_survey(year, read.respondents, path.name, read.source_sha256, replace)
+    return SurveyImportResult("imported" if record is None else "replaced", year, read)
