@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from pyproj import CRS
 
 from drugscenes.errors import DataError
+from drugscenes.times import to_utc
 
 COLUMNS = [
     "incident_id",
@@ -237,10 +238,10 @@ def read_incidents(
     t = ds.field("time")
     y = ds.field("year")
     if start is not None:
-        s = _utc(start)
+        s = to_utc(start)
         flt = (t >= pa.scalar(s, pa.timestamp("ns", tz="UTC"))) & (y >= s.year)
     if end is not None:
-        e = _utc(end)
+        e = to_utc(end)
         f2 = (t < pa.scalar(e, pa.timestamp("ns", tz="UTC"))) & (y <= e.year)
         flt = f2 if flt is None else flt & f2
     table = dataset.to_table(columns=cols, filter=flt)
@@ -268,8 +269,3 @@ def count_incidents(root: str | Path) -> int:
     if cur is None or not cur.exists():
         return 0
     return sum(pq.read_metadata(f).num_rows for f in cur.glob("year=*/part-0.parquet"))
-
-
-def _utc(t: str | pd.Timestamp) -> pd.Timestamp:
-    ts = pd.Timestamp(t)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
