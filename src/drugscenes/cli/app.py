@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from drugscenes.errors import DataError, DrugscenesError, Problem
+from drugscenes.report import i18n
 
 WorkspaceArg = Annotated[Path, typer.Argument(help="The workspace (GeoPackage file).")]
 """The WORKSPACE argument every command takes."""
@@ -139,7 +140,5 @@ def _clean(value: object) -> object:
 
 
 def fmt_area(m2: float) -> str:
-    """Area for people: m² below one hectare, else hectares."""
-    if m2 < 10_000:
-        return f"{m2:,.0f} m²"
-    return f"{m2 / 10_000:,.2f} ha"
+    """Area for people, as the report writes it in English: m² below a hectare, else ha."""
+    return i18n.fmt_area(m2, "en")
