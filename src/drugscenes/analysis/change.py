@@ -51,8 +51,6 @@ reported, since new ids are part of their fate).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -64,6 +62,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from drugscenes import CRS_EPSG
+from drugscenes.analysis.records import json_value, records
 from drugscenes.errors import DataError, Problem, UsageError
 
 __all__ = [
@@ -332,7 +331,7 @@ class RoundComparison:
             "municipalities_change",
             "no_new_elsewhere",
         ]
-        out: dict[str, Any] = {k: _json_value(getattr(self, k)) for k in scalars}
+        out: dict[str, Any] = {k: json_value(getattr(self, k)) for k in scalars}
         scene_cols = [
             "from_ids",
             "to_ids",
@@ -345,9 +344,9 @@ class RoundComparison:
             "nearest_previous_id",
             "municipality_code",
         ]
-        out["scenes"] = _records(self.scenes, scene_cols)
+        out["scenes"] = records(self.scenes, scene_cols)
         bym = self.by_municipality.reset_index()
-        out["by_municipality"] = _records(bym, list(bym.columns))
+        out["by_municipality"] = records(bym, list(bym.columns))
         out["inconsistencies"] = [i.to_dict() for i in self.inconsistencies]
         out["parameters"] = asdict(self.parameters)
         return out
@@ -1011,26 +1010,3 @@ def _by_municipality(
         "new",
     ]
     return table[cols].sort_index()
-
-
-# -- JSON helpers --------------------------------------------------------------------------
-
-
-def _json_value(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if isinstance(v, list | tuple):
-        return [_json_value(x) for x in v]
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return v
-
-
-def _records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
-    cols = [c for c in columns if c in df.columns]
-    return [
-        {c: _json_value(v) for c, v in zip(cols, row, strict=True)}
-        for row in df[cols].itertuples(index=False, name=None)
-    ]

@@ -8,6 +8,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from drugscenes.analysis.records import records
+
 
 @dataclass(frozen=True)
 class RoundInventory:
@@ -50,8 +52,8 @@ class RoundInventory:
             "n_municipalities": self.n_municipalities,
             "total_area_m2": self.total_area_m2,
             "union_area_m2": self.union_area_m2,
-            "by_municipality": _records(self.by_municipality),
-            "largest_scenes": _records(self.largest),
+            "by_municipality": records(self.by_municipality),
+            "largest_scenes": records(self.largest),
         }
 
 
@@ -140,10 +142,3 @@ def summarize_round(
         by_municipality=by_muni,
         largest=largest,
     )
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    out = []
-    for rec in frame.to_dict(orient="records"):
-        out.append({k: (v.item() if hasattr(v, "item") else v) for k, v in rec.items()})
-    return out
