@@ -17,13 +17,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date as date_type
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from drugscenes.analysis.history import scene_history
+from drugscenes.analysis.periods import parse_day
 from drugscenes.errors import DataError, Problem, UsageError
 from drugscenes.io.incidents import CategoryMapping, IncidentImport, read_incidents
 from drugscenes.io.survey import AnswerMapping, SurveyColumns, SurveyReadResult, read_survey
@@ -92,10 +92,7 @@ def check_date(value: str | None) -> str | None:
     """ISO date (YYYY-MM-DD) or None."""
     if value is None or not value.strip():
         return None
-    try:
-        return date_type.fromisoformat(value.strip()).isoformat()
-    except ValueError:
-        raise UsageError(f"--date {value!r} is not an ISO date (YYYY-MM-DD)") from None
+    return parse_day(value, "--date").isoformat()
 
 
 def file_fingerprint(path: Path, options: dict[str, object]) -> str:

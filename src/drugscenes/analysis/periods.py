@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pandas as pd
@@ -10,6 +11,28 @@ from drugscenes.errors import UsageError
 
 TIMEZONE = "Europe/Stockholm"
 """The calendar of the days people give (``--from``/``--to``) and of monthly periods."""
+
+
+_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_day(text: str, option: str) -> date:
+    """A ``YYYY-MM-DD`` day as people give it; anything else is a UsageError naming the option.
+
+    Examples
+    --------
+    >>> parse_day("2023-01-31", "--from")
+    datetime.date(2023, 1, 31)
+    """
+    value = text.strip()
+    try:
+        if not _DAY_RE.match(value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{option}: '{text}' is not an ISO date; give it as YYYY-MM-DD, e.g. 2023-01-31"
+        ) from None
 
 
 def local_day(day: str | date) -> pd.Timestamp:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import collections
 import itertools
 import math
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -63,7 +62,7 @@ from drugscenes.analysis.nearrepeat import (
     followups_per_scene,
     knox_bands,
 )
-from drugscenes.analysis.periods import TIMEZONE
+from drugscenes.analysis.periods import TIMEZONE, parse_day
 from drugscenes.analysis.zones import DEFAULT_RING_M, ZoneIndex, check_rings
 from drugscenes.cli.app import (
     WorkspaceArg,
@@ -103,8 +102,6 @@ REASONS = {
 PLACE_LEVEL_SAMPLE = 200_000
 """Rows looked at to tell place-level coordinates from point data."""
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
 
 # -- parsing --------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -138,7 +135,7 @@ class Period:
 
 
 def parse_date(text: str, option: str) -> date:
-    """A ``YYYY-MM-DD`` day; anything else is a UsageError naming the option.
+    """A ``YYYY-MM-DD`` day (see :func:`drugscenes.analysis.periods.parse_day`).
 
     Examples
     --------
@@ -146,15 +143,7 @@ def parse_date(text: str, option: str) -> date:
     >>> p.start.isoformat(), p.end.isoformat()  # --to is included: the end is the next day
     ('2023-01-01T00:00:00+01:00', '2024-01-01T00:00:00+01:00')
     """
-    value = text.strip()
-    try:
-        if not _DATE_RE.match(value):
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(
-            f"{option}: '{text}' is not a date; give it as YYYY-MM-DD, e.g. 2023-01-31"
-        ) from None
+    return parse_day(text, option)
 
 
 def parse_period(first: str, last: str) -> Period:
