@@ -1,9 +1,8 @@
-"""Hot-spot surveillance: grid, counts, KDE, Gi*, FDR, Mann-Kendall, patterns, candidates.
+"""Hot-spot surveillance: grid, counts, KDE, Gi*, patterns, candidates.
 
-Oracles: esda.G_Local(star=True) on libpysal DistanceBand weights (Gi*), statsmodels'
-multipletests (BH FDR), pymannkendall.original_test (Mann-Kendall), a direct sum of
+Oracles: esda.G_Local(star=True) on libpysal DistanceBand weights (Gi*), a direct sum of
 Gaussian kernels (KDE), hand-made series (pattern classes), and a planted cluster in the
-demo county (candidates).
+demo county (candidates). BH FDR and Mann-Kendall are tested in tests/stats.
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ from drugscenes.analysis.hotspots import (
     grid_counts,
     kde,
     make_periods,
-    mann_kendall,
 )
 from drugscenes.errors import DataError, UsageError
 
@@ -271,20 +269,6 @@ def test_band_kernel_counts_neighbours_on_the_band() -> None:
     assert band_kernel(100.0, 100.0).sum() == 5
 
 
-def test_fdr_equals_statsmodels() -> None:
-    from statsmodels.stats.multitest import multipletests
-
-    rng = np.random.default_rng(8)
-    p = np.concatenate([rng.uniform(0, 1, 500), rng.uniform(0, 0.001, 50), [0.02, 0.02]])
-    ref = multipletests(p, method="fdr_bh")[1]
-    np.testing.assert_allclose(fdr_bh(p), ref, rtol=1e-12, atol=0)
-    q2 = fdr_bh(np.vstack([p, p[::-1]]))
-    np.testing.assert_allclose(q2[1], ref[::-1], rtol=1e-12)
-    withnan = np.r_[np.nan, p]
-    assert np.isnan(fdr_bh(withnan)[0])
-    np.testing.assert_allclose(fdr_bh(withnan)[1:], ref, rtol=1e-12)
-
-
 def test_confidence_bin_levels() -> None:
     z = np.array([3.0, 2.0, 1.7, 1.0, -1.7, -2.0, -3.0])
     p = 2 * (1 - __import__("scipy").stats.norm.cdf(np.abs(z)))
@@ -303,42 +287,7 @@ def test_gi_bin_with_fdr_is_stricter(grid) -> None:
     np.testing.assert_array_equal(a.bin, confidence_bin(a.z, fdr_bh(a.p)))
 
 
-# -- Mann-Kendall and patterns ---------------------------------------------------------------
-
-
-def test_mann_kendall_equals_pymannkendall() -> None:
-    import pymannkendall as pmk
-
-    rng = np.random.default_rng(10)
-    series = [
-        rng.normal(size=12),
-        np.arange(12.0) + rng.normal(0, 2, 12),
-        np.array([1.0, 1, 2, 2, 2, 3, 1, 4, 4, 5]),  # ties
-        np.array([5.0, 4, 4, 3, 1, 1, 1, 0]),
-        np.array([1.0, 2, 3, 4, 5]),
-        np.array([2.0, 2, 2, 2, 2, 2]),  # all tied: S = 0
-        rng.integers(0, 3, 24).astype(float),
-    ]
-    for s in series:
-        ref = pmk.original_test(s)
-        mk = mann_kendall(s[None, :])
-        assert mk.s[0] == ref.s
-        assert mk.var_s[0] == pytest.approx(ref.var_s, rel=1e-12)
-        assert mk.z[0] == pytest.approx(ref.z, rel=1e-12, abs=1e-15)
-        assert mk.p[0] == pytest.approx(ref.p, rel=1e-9, abs=1e-14)
-        assert mk.tau[0] == pytest.approx(ref.Tau, rel=1e-12)
-    # Vectorised over rows of equal length.
-    block = rng.normal(size=(50, 9))
-    mk = mann_kendall(block)
-    for i in (0, 17, 49):
-        assert mk.p[i] == pytest.approx(pmk.original_test(block[i]).p, rel=1e-9)
-
-
-def test_mann_kendall_floor_with_four_periods() -> None:
-    # The smallest p-value of 4 steps is above 0.05: why trends need 5 periods.
-    assert mann_kendall([[1.0, 2, 3, 4]]).p[0] > 0.05
-    assert mann_kendall([[1.0, 2, 3, 4, 5]]).p[0] < 0.05
-    assert 2 / math.factorial(4) > 0.05 > 2 / math.factorial(5)
+# -- patterns --------------------------------------------------------------------------------
 
 
 def _series(*codes: str) -> tuple[np.ndarray, np.ndarray]:
@@ -577,8 +526,7 @@ def test_analyse_says_why_it_cannot(demo) -> None:
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, demo):
     """A workspace of the demo county with round 2023 and the demo incidents stored."""
-    from drugscenes.store import RoundRecord, create_workspace, incidents_path
-    from drugscenes.store.incidents_parquet import write_incidents
+    from drugscenes.store import RoundRecord, create_workspace, open_workspace
 
     municipalities, scenes, incidents, _ = demo
     path = tmp_path_factory.mktemp("hs") / "county.gpkg"
@@ -590,7 +538,8 @@ def workspace(tmp_path_factory, demo):
     inc["source_type"] = inc["category"]
     inc["police_activity"] = inc["category"] == "drug offence"
     inc["municipality_code"] = "0180"
-    write_incidents(incidents_path(path), inc)
+    with open_workspace(path) as store:
+        store.write_incidents(inc)
     return path
 
 
@@ -648,7 +597,7 @@ def test_cli_hotspots_clear_messages(workspace, tmp_path) -> None:
     bare = tmp_path / "bare.gpkg"
     shutil.copy(workspace, bare)
     code, _, stderr = _cli("hotspots", bare, *base[2:], "--to", "2023-12-31")
-    assert code == 1 and "no incidents imported" in stderr and "bare.incidents" in stderr
+    assert code == 1 and "no incidents are imported" in stderr and "bare.gpkg" in stderr
     code, _, stderr = _cli(
         "hotspots", workspace, "--round", "1999", *base[4:], "--to", "2023-12-31"
     )
@@ -661,7 +610,7 @@ def test_cli_hotspots_clear_messages(workspace, tmp_path) -> None:
 def test_months_follow_the_calendar_of_the_start() -> None:
     # 2023-01-31 23:30 UTC is 00:30 on 1 February in Stockholm: with local days the
     # incident belongs to February, with UTC days to January.
-    from drugscenes.analysis.periods import local_day
+    from drugscenes.periods import local_day
 
     local = make_periods(local_day("2023-01-01"), local_day("2023-03-01"), "month")
     assert [p.label for p in local] == ["2023-01", "2023-02"]

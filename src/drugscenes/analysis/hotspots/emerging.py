@@ -1,0 +1,263 @@
+"""Emerging hot spots: Gi* per period, the Mann-Kendall trend of each cell's z-series
+(:func:`drugscenes.stats.trend.mann_kendall`) and the space-time pattern classes
+("new", "intensifying", "persistent", … hot or cold spot) after ArcGIS Pro.
+
+Trends need at least :data:`MIN_TREND_PERIODS` periods: with n periods the smallest
+two-sided Mann-Kendall p-value is 2/n! (0.083 for n = 4), so with fewer no trend can be
+significant at 0.05 and trend classes are refused instead of silently never assigned.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from drugscenes.analysis.grid import Grid
+from drugscenes.analysis.hotspots.counts import Period
+from drugscenes.analysis.hotspots.gistar import GiStar, gi_star
+from drugscenes.errors import UsageError
+from drugscenes.stats.trend import MannKendall, mann_kendall
+
+__all__ = [
+    "COLD_PATTERNS",
+    "HOT_PATTERNS",
+    "MIN_TREND_PERIODS",
+    "NO_PATTERN",
+    "EmergingHotSpots",
+    "classify_patterns",
+    "emerging_hotspots",
+]
+
+MIN_TREND_PERIODS = 5
+"""Fewest periods for a Mann-Kendall trend that can be significant at 0.05 (2/4! = 0.083)."""
+
+HOT_PATTERNS = (
+    "new hot spot",
+    "consecutive hot spot",
+    "intensifying hot spot",
+    "persistent hot spot",
+    "diminishing hot spot",
+    "sporadic hot spot",
+    "oscillating hot spot",
+    "historical hot spot",
+)
+COLD_PATTERNS = tuple(p.replace("hot", "cold") for p in HOT_PATTERNS)
+NO_PATTERN = "no pattern detected"
+
+
+def classify_patterns(
+    hot: ArrayLike,
+    cold: ArrayLike,
+    trend_p: ArrayLike,
+    trend_s: ArrayLike,
+    trend_alpha: float = 0.05,
+) -> NDArray[np.object_]:
+    """Emerging hot/cold spot pattern of each cell from its per-period significance.
+
+    After ArcGIS Pro, "How Emerging Hot Spot Analysis works". ``hot[i, t]``: cell i is a
+    significant hot spot in period t (``cold`` likewise); T periods, the last is "final";
+    "≥ 90 %" means ``10·n_hot ≥ 9·T`` (exact integers); the trend is the Mann-Kendall test of
+    the cell's Gi* z-series, significant when ``trend_p ≤ trend_alpha``, its sign that of S.
+
+    Hot patterns (cold ones mirror them with hot and cold swapped):
+
+    ==============  ===========================================================================
+    intensifying    hot in the final period, hot in ≥ 90 % of periods, significant upward trend
+    persistent      hot in the final period, hot in ≥ 90 % of periods, no significant trend
+    diminishing     hot in the final period, hot in ≥ 90 % of periods, significant downward
+                    trend
+    new             hot in the final period only, never before (and never cold)
+    consecutive     hot in an uninterrupted final run of ≥ 2 periods, never hot before the run
+                    (and never cold), < 90 % of periods hot
+    sporadic        hot in the final period, hot on and off before, < 90 % of periods hot,
+                    never cold
+    oscillating     hot in the final period, cold in some earlier period, < 90 % of periods hot
+    historical      not significant in the final period, hot in ≥ 90 % of periods
+    ==============  ===========================================================================
+
+    Precedence where ArcGIS' wording overlaps: the final period decides the side (a cell cold
+    in the final period gets a cold pattern even if it was hot 90 % of the time); a cell with
+    any earlier cold period is oscillating, never new, consecutive or sporadic (those three
+    are defined by a hot history only). Everything else: :data:`NO_PATTERN`.
+
+    Parameters
+    ----------
+    hot, cold : array_like of bool, shape (n_cells, T)
+    trend_p, trend_s : array_like, shape (n_cells,)
+        Mann-Kendall p-value and S of each cell (NaN: no trend).
+    trend_alpha : float, default 0.05
+
+    Returns
+    -------
+    ndarray of str (object), shape (n_cells,)
+
+    Examples
+    --------
+    >>> hot = [[False, False, False, False, True]]
+    >>> classify_patterns(hot, [[False] * 5], [0.5], [1.0]).tolist()
+    ['new hot spot']
+    """
+    h = np.asarray(hot, dtype=bool)
+    c = np.asarray(cold, dtype=bool)
+    if h.ndim != 2 or h.shape != c.shape:
+        raise UsageError(f"hot and cold must be (n_cells, T) arrays of one shape: {h.shape}")
+    if (h & c).any():
+        raise UsageError("a cell cannot be a hot and a cold spot in the same period")
+    tp = np.nan_to_num(np.asarray(trend_p, dtype=np.float64), nan=1.0)
+    ts = np.nan_to_num(np.asarray(trend_s, dtype=np.float64))
+    sig_trend = tp <= trend_alpha
+    out = np.full(h.shape[0], NO_PATTERN, dtype=object)
+    _assign_side(out, h, c, sig_trend & (ts > 0), sig_trend & (ts < 0), sig_trend, HOT_PATTERNS)
+    _assign_side(out, c, h, sig_trend & (ts < 0), sig_trend & (ts > 0), sig_trend, COLD_PATTERNS)
+    return out
+
+
+def _assign_side(
+    out: NDArray[np.object_],
+    this: NDArray[np.bool_],
+    other: NDArray[np.bool_],
+    stronger: NDArray[np.bool_],
+    weaker: NDArray[np.bool_],
+    sig_trend: NDArray[np.bool_],
+    names: tuple[str, ...],
+) -> None:
+    """Patterns of one side (hot or cold); ``names`` in the order of :data:`HOT_PATTERNS`.
+
+    For cold spots "intensifying" means z falling (becoming colder): ``stronger`` is the
+    trend direction that strengthens this side.
+    """
+    new, consecutive, intensifying, persistent, diminishing, sporadic, oscillating, hist = names
+    t = this.shape[1]
+    final = this[:, -1]
+    n_this = this.sum(axis=1)
+    ge90 = 10 * n_this >= 9 * t
+    other_before = other[:, :-1].any(axis=1) if t > 1 else np.zeros(len(out), bool)
+    rev = this[:, ::-1]
+    run = np.where(rev.all(axis=1), t, np.argmin(rev, axis=1))  # final run length
+    final_other = other[:, -1]
+    rules = [
+        (final & ge90 & stronger, intensifying),
+        (final & ge90 & weaker, diminishing),
+        (final & ge90 & ~sig_trend, persistent),
+        (~final & ~final_other & ge90, hist),
+        (final & ~ge90 & other_before, oscillating),
+        (final & ~ge90 & ~other_before & (n_this == 1), new),
+        (final & ~ge90 & ~other_before & (run >= 2) & (n_this == run), consecutive),
+        (final & ~ge90 & ~other_before & (n_this > run), sporadic),
+    ]
+    for cond, name in rules:  # conditions are disjoint; the order only documents them
+        out[cond] = name
+
+
+@dataclass(frozen=True, eq=False)
+class EmergingHotSpots:
+    """Emerging hot-spot analysis over periods (result of :func:`emerging_hotspots`).
+
+    Attributes
+    ----------
+    periods : tuple of Period
+    counts : ndarray of int, shape (T, n_cells)
+    gi : GiStar
+        Per period: arrays of shape (T, n_cells).
+    alpha : float
+        Significance of a hot/cold spot in a period (FDR-adjusted if ``gi.fdr``).
+    trend : MannKendall
+        Of each cell's Gi* z-series.
+    trend_alpha : float
+    pattern : ndarray of str, shape (n_cells,)
+    """
+
+    periods: tuple[Period, ...]
+    counts: NDArray[np.int64]
+    gi: GiStar
+    alpha: float
+    trend: MannKendall
+    trend_alpha: float
+    pattern: NDArray[np.object_]
+
+    @property
+    def empty_periods(self) -> list[str]:
+        """Periods without any incident (Gi* undefined there; taken as not significant)."""
+        return [self.periods[i].label for i in self.gi.constant_slices]
+
+    def pattern_counts(self) -> dict[str, int]:
+        """Cells per pattern, in the order hot patterns, cold patterns, no pattern."""
+        vals, cnt = np.unique(self.pattern.astype(str), return_counts=True)
+        found = dict(zip(vals.tolist(), cnt.tolist(), strict=True))
+        return {p: found.get(p, 0) for p in (*HOT_PATTERNS, *COLD_PATTERNS, NO_PATTERN)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "periods": [p.label for p in self.periods],
+            "alpha": self.alpha,
+            "trend_alpha": self.trend_alpha,
+            "fdr": self.gi.fdr,
+            "band_m": self.gi.band_m,
+            "empty_periods": self.empty_periods,
+            "pattern_counts": self.pattern_counts(),
+        }
+
+
+def emerging_hotspots(
+    grid: Grid,
+    counts: ArrayLike,
+    periods: Sequence[Period],
+    band_m: float,
+    alpha: float = 0.05,
+    fdr: bool = True,
+    trend_alpha: float = 0.05,
+) -> EmergingHotSpots:
+    """Gi* per period, Mann-Kendall trend of each cell's z-series, pattern classes.
+
+    A cell is a hot (cold) spot in a period when its Gi* is positive (negative) and
+    significant at ``alpha`` (BH-adjusted within the period when ``fdr``). The trend is
+    :func:`mann_kendall` on the cell's z-scores over the periods; the classes are those of
+    :func:`classify_patterns`. Differs from ArcGIS in one respect: the neighbourhood is
+    spatial only (no time-step window).
+
+    Parameters
+    ----------
+    grid : Grid
+    counts : array_like, shape (T, n_cells)
+        E.g. ``grid_counts(..., period="month").total(categories)``.
+    periods : sequence of Period
+        The T periods, in time order.
+    band_m : float
+    alpha, trend_alpha : float
+    fdr : bool
+
+    Raises
+    ------
+    UsageError
+        Fewer than :data:`MIN_TREND_PERIODS` periods: with n periods the smallest two-sided
+        Mann-Kendall p-value is 2/n! (n = 4: 0.083), so no trend could be significant at
+        0.05 and the trend classes would be silently empty.
+    """
+    x = np.asarray(counts)
+    t = len(periods)
+    if x.ndim != 2 or x.shape[0] != t:
+        raise UsageError(f"counts must have shape (n_periods={t}, n_cells), got {x.shape}")
+    if t < MIN_TREND_PERIODS:
+        raise UsageError(
+            f"{t} period(s) are too few for trends: with n periods the smallest two-sided "
+            f"Mann-Kendall p-value is 2/n! ({2 / math.factorial(max(t, 1)):.3f} for n = {t}), "
+            f"so no trend can be significant at 0.05; use at least {MIN_TREND_PERIODS} "
+            "periods (months or quarters rather than years)"
+        )
+    for a, name in ((alpha, "alpha"), (trend_alpha, "trend_alpha")):
+        if not 0 < a < 1:
+            raise UsageError(f"{name} must be in (0, 1), got {a}")
+    gi = gi_star(grid, x, band_m, fdr=fdr)
+    sig = gi.significant(alpha)
+    hot = (sig & (gi.z > 0)).T
+    cold = (sig & (gi.z < 0)).T
+    trend = mann_kendall(gi.z.T)
+    pattern = classify_patterns(hot, cold, trend.p, trend.s, trend_alpha)
+    return EmergingHotSpots(
+        tuple(periods), x.astype(np.int64), gi, alpha, trend, trend_alpha, pattern
+    )
