@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from drugscenes.errors import DataError, UsageError
+from drugscenes.errors import ColumnError, DataError, UsageError
 from drugscenes.io.incidents import PLACE_LEVEL_NOTE, load_categories, parse_times, read_incidents
 from drugscenes.store.incidents_parquet import read_incidents as read_store
 from drugscenes.store.incidents_parquet import write_incidents
@@ -103,6 +103,20 @@ def test_swedish_excel_csv_with_mapping_and_bad_rows(tmp_path: Path) -> None:
         6: "id-duplicate",
         7: "type-excluded",
     }
+
+
+def test_mistyped_column_option_is_a_clear_error(tmp_path: Path) -> None:
+    f = tmp_path / "brott.csv"
+    f.write_text("Ärende;Tidpunkt;Brottstyp;E;N\n1;2023-05-01 10:00;Rån;650000;6550000\n")
+    with pytest.raises(ColumnError) as info:
+        read_incidents(f, REGION, crs=3006, columns={"id": "Ärnde", "x": "E", "y": "N"})
+    assert str(info.value) == (
+        "brott.csv: --id-field: no column 'Ärnde' (did you mean 'Ärende'?); "
+        "columns: Ärende, Tidpunkt, Brottstyp, E, N"
+    )
+    # The same column named in another case is found.
+    res = read_incidents(f, REGION, crs=3006, columns={"id": "ÄRENDE", "x": "e", "y": "n"})
+    assert res.incidents["incident_id"].tolist() == ["1"]
 
 
 def test_latlon_csv_and_missing_columns(tmp_path: Path) -> None:

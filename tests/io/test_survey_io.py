@@ -11,7 +11,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from drugscenes.errors import DataError, UsageError
+from drugscenes.errors import ColumnError, DataError, UsageError
 from drugscenes.io.survey import AnswerMapping, SurveyColumns, read_survey
 
 REGION = gpd.GeoDataFrame(
@@ -221,6 +221,21 @@ def test_missing_columns_and_unknown_types(tmp_path: Path) -> None:
         read_survey(_write(tmp_path, "respondent_id,weight,answer\n1,1,0\n"))
     with pytest.raises(UsageError, match="file type"):
         read_survey(_write(tmp_path, "x", name="s.xlsx"))
+
+
+def test_mistyped_column_option_is_a_clear_error(tmp_path: Path) -> None:
+    p = _write(tmp_path, "respondent_id;x;y;vikt;answer;strat\n1;1;1;1;1;a\n")
+    with pytest.raises(ColumnError) as info:
+        read_survey(p, columns=SurveyColumns(weight="vitk"))
+    assert str(info.value) == (
+        "s.csv: --weight-column: no column 'vitk' (did you mean 'vikt'?); "
+        "columns: respondent_id, x, y, vikt, answer, strat"
+    )
+    # An optional design column named wrongly is an error too, not silently left out.
+    with pytest.raises(ColumnError, match="--stratum-column: no column 'stratum_id'"):
+        read_survey(p, columns=SurveyColumns(weight="vikt", stratum="stratum_id"))
+    r = read_survey(p, columns=SurveyColumns(weight="VIKT", stratum="Strat"))
+    assert r.errors == [] and r.respondents["stratum"].tolist() == ["a"]
 
 
 def test_same_file_and_options_have_the_same_fingerprint(tmp_path: Path) -> None:

@@ -144,6 +144,30 @@ def assert_rejected(ws, f, *args, where: list[str], code_expected: int = 1):
     return err
 
 
+def test_mistyped_field_option_is_a_clear_usage_error(ws, tmp_path):
+    f = tmp_path / "r.csv"
+    write_csv(f, HEADER, good_rows())
+    err = assert_rejected(
+        ws,
+        f,
+        "--crs",
+        "3006",
+        "--name-field",
+        "nman",
+        where=[
+            "r.csv: --name-field: no column 'nman'",
+            "columns: scene_id, name, municipality_code",
+        ],
+        code_expected=2,
+    )
+    assert "KeyError" not in err
+    # Named in another case, the column is found.
+    code, _, err = import_csv(ws, f, "--name-field", "NAME", "--id-field", "Scene_ID")
+    assert code == 0, err
+    with open_workspace(ws) as store:
+        assert sorted(store.round_scenes("2023")["name"]) == ["Parken", "Stationen", "Torget"]
+
+
 def test_empty_geometry(ws, tmp_path):
     f = tmp_path / "empty.csv"
     write_csv(f, HEADER, [*good_rows(), "A9;Tom;0180;", "A8;Tom;0180;POLYGON EMPTY"])

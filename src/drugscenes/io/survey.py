@@ -49,6 +49,7 @@ from pyproj import CRS, Transformer
 from drugscenes import CRS_EPSG
 from drugscenes.analysis.survey import municipality_of
 from drugscenes.errors import DataError, Problem, UsageError
+from drugscenes.io.columns import resolve_columns
 from drugscenes.io.tabular import decode_bytes
 
 RESPONDENT_COLUMNS = ["respondent_id", "x", "y", "weight", "unsafe", "stratum", "psu"]
@@ -59,7 +60,11 @@ AnswerScale = Literal["auto", "binary", "ordinal"]
 
 @dataclass(frozen=True)
 class SurveyColumns:
-    """Names of the input columns (case-insensitive). Stratum and PSU are used when present."""
+    """Names of the input columns (case-insensitive). Stratum and PSU are used when present.
+
+    A name other than the default must be a column of the file; see
+    :func:`drugscenes.io.columns.resolve_columns`.
+    """
 
     respondent_id: str = "respondent_id"
     x: str = "x"
@@ -164,9 +169,40 @@ def _numbers(values: pd.Series, decimal_comma: bool) -> tuple[np.ndarray, np.nda
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float), blank
 
 
-def _find(frame: pd.DataFrame, name: str) -> str | None:
-    lower = {str(c).lower(): str(c) for c in frame.columns}
-    return lower.get(name.lower())
+COLUMN_OPTIONS = {
+    "respondent_id": "--id-column",
+    "x": "--x-column",
+    "y": "--y-column",
+    "lat": "--lat-column",
+    "lon": "--lon-column",
+    "weight": "--weight-column",
+    "answer": "--answer-column",
+    "stratum": "--stratum-column",
+    "psu": "--psu-column",
+}
+"""Command-line options naming the column of each :class:`SurveyColumns` field."""
+
+_REQUIRED = ("respondent_id", "weight", "answer")
+_LOCATION = ("x", "y", "lat", "lon")
+
+
+def _find_columns(
+    frame: pd.DataFrame, cols: SurveyColumns, fname: str, geometry: bool
+) -> dict[str, str | None]:
+    """Column of each field; names differing from :class:`SurveyColumns`' defaults must exist.
+
+    The location columns are not looked for when the file's geometry gives the location.
+    """
+    default, chosen = asdict(SurveyColumns()), asdict(cols)
+    fields = [f for f in chosen if not (geometry and f in _LOCATION)]
+    return resolve_columns(
+        frame.columns,
+        {f: ((default[f],), f in _REQUIRED) for f in fields},
+        {f: chosen[f] for f in fields if chosen[f] != default[f]},
+        file=fname,
+        options=COLUMN_OPTIONS,
+        one_of=[] if geometry else [(("x", "y"), ("lat", "lon"))],
+    )
 
 
 def read_survey(
@@ -204,9 +240,10 @@ def read_survey(
     Raises
     ------
     UsageError
-        Unknown file type, unknown CRS.
+        Unknown file type, unknown CRS; a :class:`~drugscenes.errors.ColumnError` when
+        a column named in ``columns`` is not in the file or a required one is missing.
     DataError
-        The file cannot be read or lacks required columns.
+        The file cannot be read.
 
     Examples
     --------
@@ -257,25 +294,10 @@ def read_survey(
             problems.append(Problem(code, message, fname, int(i) + 1, column, severity))  # type: ignore[arg-type]
 
     n = len(frame)
-    required = {"respondent_id": cols.respondent_id, "weight": cols.weight, "answer": cols.answer}
-    found = {k: _find(frame, v) for k, v in required.items()}
-    missing_cols = [v for k, v in required.items() if found[k] is None]
-    has_xy = _find(frame, cols.x) is not None and _find(frame, cols.y) is not None
-    has_ll = _find(frame, cols.lat) is not None and _find(frame, cols.lon) is not None
-    if geometry_xy is None and not (has_xy or has_ll):
-        missing_cols.append(f"{cols.x}/{cols.y} or {cols.lat}/{cols.lon}")
-    if missing_cols:
-        raise DataError(
-            f"{fname}: missing column(s) {', '.join(missing_cols)}; columns found: "
-            f"{', '.join(map(str, frame.columns))}",
-            [
-                Problem("column-missing", f"column '{c}' is missing", fname, None, c)
-                for c in missing_cols
-            ],
-        )
+    found = _find_columns(frame, cols, fname, geometry_xy is not None)
 
     # respondent id
-    rid_col = found["respondent_id"]
+    rid_col = str(found["respondent_id"])
     rid = frame[rid_col].astype(str).str.strip()
     add((rid == "").to_numpy(), "id-missing", "respondent id is empty", rid_col)
     dup = (rid != "") & rid.duplicated(keep="first")
@@ -286,11 +308,11 @@ def read_survey(
         x, y, loc_bad = geometry_xy
         loc_field: str = "geometry"
     else:
-        if has_xy:
-            xc, yc = _find(frame, cols.x), _find(frame, cols.y)
+        if found["x"] and found["y"]:
+            xc, yc = found["x"], found["y"]
             src = CRS.from_user_input(crs if crs is not None else CRS_EPSG)
         else:
-            xc, yc = _find(frame, cols.lon), _find(frame, cols.lat)
+            xc, yc = found["lon"], found["lat"]
             src = CRS.from_epsg(4326)
         assert xc is not None and yc is not None
         x, bx = _numbers(frame[xc], decimal_comma)
@@ -321,7 +343,7 @@ def read_survey(
         outside = np.zeros(n, dtype=bool)
 
     # weight
-    wc = found["weight"]
+    wc = str(found["weight"])
     w, wblank = _numbers(frame[wc], decimal_comma)
     add(wblank, "weight-missing", "design weight is empty", wc)
     add(~wblank & ~np.isfinite(w), "weight-invalid", "design weight is not a number", wc)
@@ -329,7 +351,7 @@ def read_survey(
     w_bad = ~np.isfinite(w) | (w <= 0)
 
     # answer
-    ac = found["answer"]
+    ac = str(found["answer"])
     ans = frame[ac].map(_norm)
     blank = (ans == "") | ans.isin(["nan", "none"])
     given = ans[~blank]
@@ -378,8 +400,8 @@ def read_survey(
     # design columns (optional)
     design: dict[str, pd.Series | None] = {}
     design_bad = np.zeros(n, dtype=bool)
-    for key, name in (("stratum", cols.stratum), ("psu", cols.psu)):
-        c = _find(frame, name)
+    for key in ("stratum", "psu"):
+        c = found[key]
         if c is None:
             design[key] = None
             continue

@@ -17,6 +17,7 @@ from pyproj import CRS
 
 from drugscenes import CRS_EPSG
 from drugscenes.errors import DataError, Problem, UsageError
+from drugscenes.io.columns import resolve_columns
 from drugscenes.io.crs import check_coordinates_match_crs, crs_label, parse_crs
 from drugscenes.io.tabular import read_csv_table
 
@@ -78,7 +79,8 @@ def read_vector(
     Raises
     ------
     UsageError
-        Unknown format, missing file, missing CRS or layer choice.
+        Unknown format, missing file, missing CRS or layer choice; a
+        :class:`~drugscenes.errors.ColumnError` when the CSV's WKT column is not found.
     DataError
         Coordinates that cannot be in the declared CRS (e.g. WGS84-looking
         numbers with a projected CRS), naming each row.
@@ -180,21 +182,14 @@ def _read_parquet(path: Path) -> gpd.GeoDataFrame:
 
 def _read_csv_wkt(path: Path, wkt_field: str | None) -> tuple[gpd.GeoDataFrame, str, list[Problem]]:
     table = read_csv_table(path)
-    lower = {c.lower(): c for c in table.columns}
-    if wkt_field is not None:
-        if wkt_field not in table.columns:
-            raise UsageError(
-                f"{path.name} has no column '{wkt_field}' (columns: {', '.join(table.columns)})"
-            )
-        field = wkt_field
-    else:
-        found = [lower[c] for c in WKT_FIELDS if c in lower]
-        if not found:
-            raise UsageError(
-                f"{path.name}: no WKT geometry column (looked for {', '.join(WKT_FIELDS)}); "
-                "name it with --wkt-field"
-            )
-        field = found[0]
+    found = resolve_columns(
+        table.columns,
+        {"wkt": (WKT_FIELDS, True)},
+        {"wkt": wkt_field},
+        file=path.name,
+        options={"wkt": "--wkt-field"},
+    )
+    field = str(found["wkt"])
     text = table[field]
     geoms = shapely.from_wkt(text.fillna("").to_numpy(dtype=object), on_invalid="ignore")
     # from_wkt gives None for both empty cells and unparseable text; tell them apart.

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from drugscenes.errors import Problem
+from drugscenes.io.columns import resolve_columns
 from drugscenes.store.base import ATTRIBUTE_COLUMNS, SCENE_COLUMNS
 
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -98,19 +99,37 @@ class PreparedRound:
         return [p for p in self.problems if p.severity != "error"]
 
 
-def resolve_fields(columns: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """Map scene fields to source columns by :data:`FIELD_ALIASES` or explicit overrides."""
-    lower = {c.lower().strip(): c for c in columns}
-    out: dict[str, str] = {}
-    for key, aliases in FIELD_ALIASES.items():
-        if overrides and overrides.get(key):
-            out[key] = overrides[key]
-            continue
-        for alias in aliases:
-            if alias in lower and lower[alias] not in out.values():
-                out[key] = lower[alias]
-                break
-    return out
+FIELD_OPTIONS = {
+    "scene_id": "--id-field",
+    "name": "--name-field",
+    "municipality_code": "--code-field",
+}
+"""Command-line options naming the column of a scene field, for messages."""
+
+
+def resolve_fields(
+    columns: list[str], overrides: dict[str, str] | None = None, file: str = "scenes"
+) -> dict[str, str]:
+    """Map scene fields to source columns by :data:`FIELD_ALIASES` or explicit overrides.
+
+    A column is used for one field only when found by name; an override must name
+    a column of the file (else :class:`~drugscenes.errors.ColumnError`). Fields
+    without a column are left out.
+
+    Examples
+    --------
+    >>> resolve_fields(["ID", "Namn", "Kommun", "wkt"])
+    {'scene_id': 'ID', 'name': 'Namn', 'municipality_code': 'Kommun'}
+    """
+    found = resolve_columns(
+        columns,
+        {key: (aliases, False) for key, aliases in FIELD_ALIASES.items()},
+        overrides,
+        file=file,
+        options=FIELD_OPTIONS,
+        distinct=True,
+    )
+    return {key: col for key, col in found.items() if col is not None}
 
 
 def normalise_code(value: object) -> str | None:
@@ -160,14 +179,19 @@ def prepare_round(
     geometry_field : str
         Name of the geometry column in the source, for messages.
     fields : dict, optional
-        Explicit ``scene field -> source column`` choices; the rest are found by
-        :data:`FIELD_ALIASES`.
+        Explicit ``scene field -> source column`` choices (each must name a column
+        of the file); the rest are found by :data:`FIELD_ALIASES`.
     options : ValidationOptions, optional
         Thresholds; see :class:`ValidationOptions` for defaults.
 
     Returns
     -------
     PreparedRound
+
+    Raises
+    ------
+    ColumnError
+        A column named in ``fields`` is not in the file.
 
     Notes
     -----
@@ -181,10 +205,8 @@ def prepare_round(
     options = options or ValidationOptions()
     n = len(frame)
     rows = np.arange(1, n + 1) if rows is None else np.asarray(rows)
-    mapping = resolve_fields([str(c) for c in frame.columns if c != frame.geometry.name], fields)
-    for key, col in mapping.items():
-        if col not in frame.columns:
-            raise KeyError(f"field '{key}' mapped to missing column '{col}'")
+    columns = [str(c) for c in frame.columns if c != frame.geometry.name]
+    mapping = resolve_fields(columns, fields, file)
     problems: list[Problem] = []
 
     def report(

@@ -6,7 +6,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from drugscenes.errors import DataError, Problem, UsageError
+from drugscenes.errors import DataError, Problem
+from drugscenes.io.columns import resolve_columns
 from drugscenes.io.vector import VectorFile
 from drugscenes.registry.prepare import normalise_code, polygonal_part
 
@@ -24,28 +25,6 @@ NAME_FIELDS = ("name", "namn", "kommunnamn", "kom_namn", "knnamn", "kommun", "mu
 """Columns taken as a municipality's code and name when not named with options."""
 
 
-def _pick(
-    columns: list[str],
-    wanted: str | None,
-    candidates: tuple[str, ...],
-    what: str,
-    file: str,
-    option: str,
-) -> str:
-    if wanted is not None:
-        if wanted not in columns:
-            raise UsageError(f"{file} has no column '{wanted}' (columns: {', '.join(columns)})")
-        return wanted
-    lower = {c.lower(): c for c in columns}
-    for c in candidates:
-        if c in lower:
-            return lower[c]
-    raise UsageError(
-        f"{file}: no {what} column found (looked for {', '.join(candidates)}); "
-        f"name it with {option}"
-    )
-
-
 def prepare_municipalities(
     read: VectorFile, file: str, code_field: str | None = None, name_field: str | None = None
 ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
@@ -53,12 +32,20 @@ def prepare_municipalities(
 
     Returns the municipalities (``code``, ``name``, geometry in EPSG:3006, sorted
     by code) and warnings; raises DataError naming every bad feature (missing or
-    duplicate code, missing or non-polygonal geometry).
+    duplicate code, missing or non-polygonal geometry), and ColumnError when a
+    column named with ``code_field``/``name_field`` is not in the file or no code
+    or name column is found (:data:`CODE_FIELDS`, :data:`NAME_FIELDS`).
     """
     frame = read.frame
     columns = [str(c) for c in frame.columns if c != frame.geometry.name]
-    code_col = _pick(columns, code_field, CODE_FIELDS, "municipality code", file, "--code-field")
-    name_col = _pick(columns, name_field, NAME_FIELDS, "municipality name", file, "--name-field")
+    found = resolve_columns(
+        columns,
+        {"code": (CODE_FIELDS, True), "name": (NAME_FIELDS, True)},
+        {"code": code_field, "name": name_field},
+        file=file,
+        options={"code": "--code-field", "name": "--name-field"},
+    )
+    code_col, name_col = str(found["code"]), str(found["name"])
     problems: list[Problem] = list(read.problems)
     codes = np.array([normalise_code(v) for v in frame[code_col]], dtype=object)
     names = frame[name_col].astype("string").str.strip().to_numpy(dtype=object)
