@@ -92,9 +92,30 @@ class DataError(DrugscenesError):
         self.problems = list(problems or [])
 
 
+class ColumnError(UsageError, DataError):
+    """A column named with an option is not in the file, or a needed column is missing.
+
+    Raised by :func:`drugscenes.io.columns.resolve_columns` for every reader, with a
+    message naming the file, the option or field and the file's columns. It is a
+    usage error (exit status 2: name the column with an option) and also a
+    :class:`DataError`, so that handlers of bad input files catch it too.
+    """
+
+    exit_code = EXIT_USAGE
+
+
 class WorkspaceError(DrugscenesError):
     """The workspace is missing, not a drugscenes workspace, or of an unknown version."""
 
 
 class NotFoundError(DrugscenesError):
     """A named round, scene or municipality is not in the workspace."""
+
+
+class SurveyAccessError(WorkspaceError):
+    """The survey microdata cannot be read or written with this connection's rights.
+
+    Survey microdata is personal data kept apart from the shared workspace (a file of
+    its own beside a GeoPackage workspace, a schema of its own in PostGIS that only a
+    survey role may read); every other job works without it.
+    """

@@ -12,6 +12,7 @@ from shapely import box
 
 from drugscenes.errors import DataError, NotFoundError, WorkspaceError
 from drugscenes.store import RoundRecord, create_workspace, gpkg_blob, open_workspace
+from drugscenes.store.base import SURVEY_DTYPES, typed
 from helpers import digest, square_region
 
 
@@ -88,7 +89,7 @@ def test_unknown_schema_version_is_refused(ws):
     conn.execute("UPDATE ds_metadata SET value = '99' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
-    with pytest.raises(WorkspaceError, match=r"schema version '99'.*reads version 1"):
+    with pytest.raises(WorkspaceError, match=r"schema version '99'.*reads version 2"):
         open_workspace(ws)
 
 
@@ -178,59 +179,144 @@ def test_registry_tracks_first_and_last_round(ws):
     assert rows == [("a", "2021", "2023", 2), ("b", "2023", "2024", 2)]
 
 
-def test_derived_tables_round_trip(ws):
+def test_history_is_written_in_the_round_transaction_and_typed(ws):
     import pandas as pd
 
-    table = pd.DataFrame({"place_id": ["P1", "P2"], "n_rounds": [3, 1], "area_m2": [10.5, None]})
+    seen = []
+
+    def history(frames):
+        seen.append([label for label, _ in frames])
+        return pd.DataFrame(
+            {
+                "place_id": [f"{label}:a" for label, _ in frames],
+                "round": [label for label, _ in frames],
+                "round_index": range(len(frames)),
+                "scene_id": "a",
+                "id_given": 1,  # a backend's integer comes back as a bool
+                "municipality_code": "0180",
+                "area_m2": 10.5,
+                "came_back": 0,
+            }
+        )
+
+    geo = [(661_000, 6_571_000, 661_100, 6_571_100)]
     with open_workspace(ws) as store:
-        assert store.read_table("scene_history").empty
-        store.write_table("scene_history", table)
-        back = store.read_table("scene_history")
-    assert back["place_id"].tolist() == ["P1", "P2"]
-    assert back["n_rounds"].tolist() == [3, 1]
-    assert back["area_m2"].iloc[0] == 10.5 and pd.isna(back["area_m2"].iloc[1])
+        assert store.scene_history().empty
+        store.write_round(RoundRecord("2023", "2023-10-01"), _scenes(["a"], geo), False, history)
+        store.write_round(RoundRecord("2021", "2021-05-01"), _scenes(["a"], geo), False, history)
+        back = store.scene_history()
+    assert seen == [["2023"], ["2021", "2023"]]  # chronological, the new round included
+    assert back["round"].tolist() == ["2021", "2023"]
+    assert back["id_given"].dtype == bool and back["came_back"].dtype == bool
+    assert back["round_index"].dtype == "int64"
     assert "scene_history" in {n for n, _ in pyogrio.list_layers(ws)}
-    with open_workspace(ws) as store, pytest.raises(ValueError, match="cannot be used"):
-        store.write_table("rounds", table)
 
 
-def test_survey_year_round_trip_and_replace(ws):
+def test_a_failing_history_leaves_no_round(ws):
+    geo = [(661_000, 6_571_000, 661_100, 6_571_100)]
+
+    def broken(frames):
+        raise RuntimeError("history failed")
+
+    before = digest(ws)
+    with open_workspace(ws) as store, pytest.raises(RuntimeError):
+        store.write_round(RoundRecord("2023"), _scenes(["a"], geo), False, broken)
+    assert digest(ws) == before
+
+
+def _respondents():
     import pandas as pd
 
-    resp = pd.DataFrame(
+    return pd.DataFrame(
         {
             "respondent_id": ["r1", "r2"],
             "x": [661_000.5, 662_000.25],
             "y": [6_571_000.0, 6_572_000.0],
             "weight": [1.5, 2.0],
-            "unsafe": [1, 0],
+            "unsafe": [1, None],
             "stratum": ["0180", "0180"],
             "psu": [None, "p2"],
             "municipality_code": ["0180", "0180"],
         }
     )
+
+
+def test_survey_lives_in_its_own_file_readable_by_its_owner_only(ws):
+    import os
+    import stat
+
+    import pandas as pd
+
+    from drugscenes.store import SurveyRecord
+
+    resp = _respondents()
+    survey_file = ws.with_name("ws.survey.gpkg")
     with open_workspace(ws) as store:
-        store.write_survey(2023, resp, "s.csv", "abc", replace=False)
+        assert store.survey_years() == [] and not survey_file.exists()
+        store.write_survey(SurveyRecord(2023, 2, "s.csv", "abc"), resp, replace=False)
         with pytest.raises(DataError, match="survey year 2023 exists already"):
-            store.write_survey(2023, resp, "s.csv", "abc", replace=False)
-        store.write_survey(2023, resp.iloc[:1], "t.csv", "def", replace=True)
+            store.write_survey(SurveyRecord(2023, 2, "s.csv", "abc"), resp, replace=False)
+        store.write_survey(SurveyRecord(2023, 1, "t.csv", "def"), resp.iloc[1:], replace=True)
         back = store.read_survey(2023)
         assert store.survey_years() == [2023]
-        assert store.survey_record(2023)["source_sha256"] == "def"
+        assert store.survey_record(2023).source_sha256 == "def"
         with pytest.raises(NotFoundError, match="no survey year 2022"):
             store.read_survey(2022)
-    assert back.to_dict(orient="records") == [
-        {
-            "respondent_id": "r1",
-            "x": 661_000.5,
-            "y": 6_571_000.0,
-            "weight": 1.5,
-            "unsafe": 1,
-            "stratum": "0180",
-            "psu": None,
-            "municipality_code": "0180",
-        }
+    assert stat.S_IMODE(os.stat(survey_file).st_mode) == 0o600
+    # The shared workspace holds no trace of the microdata.
+    assert b"r2" not in ws.read_bytes() and b"p2" not in ws.read_bytes()
+    assert back["unsafe"].dtype == "Int8" and back["unsafe"].isna().tolist() == [True]
+    assert back[["respondent_id", "x", "psu"]].to_dict(orient="records") == [
+        {"respondent_id": "r2", "x": 662_000.25, "psu": "p2"}
     ]
+    assert isinstance(back, pd.DataFrame)
+
+
+def test_an_unreadable_survey_file_blocks_survey_jobs_only(ws):
+    from drugscenes.errors import SurveyAccessError
+
+    ws.with_name("ws.survey.gpkg").write_bytes(b"not a geopackage at all" * 100)
+    with open_workspace(ws) as store:
+        assert store.round_labels() == []
+        with pytest.raises(SurveyAccessError, match="survey file"):
+            store.survey_years()
+
+
+def test_a_version_1_workspace_is_refused_and_migrated(ws):
+    import pandas as pd
+
+    from drugscenes.store.gpkg import migrate_workspace
+
+    # A version-1 workspace: survey tables inside the shared file.
+    conn = sqlite3.connect(ws)
+    conn.executescript(
+        """
+        CREATE TABLE survey_years (fid INTEGER PRIMARY KEY, year INTEGER NOT NULL UNIQUE,
+          n_respondents INTEGER NOT NULL, source_file TEXT, source_sha256 TEXT,
+          imported_at TEXT NOT NULL);
+        CREATE TABLE survey_respondents (fid INTEGER PRIMARY KEY, year INTEGER NOT NULL,
+          respondent_id TEXT NOT NULL, x REAL NOT NULL, y REAL NOT NULL, weight REAL NOT NULL,
+          unsafe INTEGER, stratum TEXT, psu TEXT, municipality_code TEXT);
+        INSERT INTO survey_years VALUES (1, 2023, 2, 's.csv', 'abc', '2024-01-01T00:00:00Z');
+        INSERT INTO survey_respondents VALUES
+          (1, 2023, 'secret-r1', 661000.5, 6571000, 1.5, 1, '0180', NULL, '0180'),
+          (2, 2023, 'secret-r2', 662000.25, 6572000, 2.0, NULL, '0180', 'p2', '0180');
+        UPDATE ds_metadata SET value = '1' WHERE key = 'schema_version';
+        """
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(WorkspaceError, match="drugscenes migrate"):
+        open_workspace(ws)
+    result = migrate_workspace(ws)
+    assert (result.from_version, result.to_version, result.survey_years) == ("1", "2", (2023,))
+    assert b"secret-r1" not in ws.read_bytes()  # vacuumed: no page of microdata remains
+    with open_workspace(ws) as store:
+        back = store.read_survey(2023)
+        assert store.survey_record(2023).imported_at == "2024-01-01T00:00:00Z"
+    expected = _respondents().assign(respondent_id=["secret-r1", "secret-r2"])
+    pd.testing.assert_frame_equal(back, typed(expected, SURVEY_DTYPES))
+    assert migrate_workspace(ws).from_version == "2"  # a second run changes nothing
 
 
 def test_ogrinfo_reads_the_workspace_without_warnings(ws):

@@ -1,60 +1,94 @@
-"""Workspaces: the embedded GeoPackage store now, a PostGIS store later, one interface."""
+"""Workspaces: one storage contract (:class:`Store`), a GeoPackage and a PostGIS backend.
+
+:func:`open_workspace` and :func:`create_workspace` take a *target*: a GeoPackage path
+(the embedded, one-analyst workspace, with its incidents and survey files beside it) or
+a ``postgresql://`` URL (the shared server). Nobody outside this package knows paths,
+SQL or layouts.
+"""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import geopandas as gpd
 
-from drugscenes.store.base import SCHEMA_VERSION, RoundRecord, Store
-from drugscenes.store.gpkg import GeoPackageStore
-
-
-def open_workspace(path: str | Path) -> Store:
-    """Open an existing workspace; use it as a context manager.
-
-    Raises
-    ------
-    WorkspaceError
-        If there is no workspace at ``path`` or it has an unknown schema version.
-    """
-    return GeoPackageStore.open(path)
-
-
-def create_workspace(
-    path: str | Path,
-    municipalities: gpd.GeoDataFrame,
-    region_name: str = "",
-    overwrite: bool = False,
-) -> Store:
-    """Create a workspace for a region given by its municipalities (EPSG:3006).
-
-    With ``overwrite``, an existing workspace is replaced together with its incidents
-    (:func:`incidents_path`), so that nothing of the old one lingers.
-    """
-    store = GeoPackageStore.create(path, municipalities, region_name, overwrite)
-    if overwrite:
-        shutil.rmtree(incidents_path(path), ignore_errors=True)
-    return store
-
+from drugscenes.store.base import (
+    SCHEMA_VERSION,
+    IncidentWrite,
+    RoundRecord,
+    Store,
+    SurveyRecord,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
-    "GeoPackageStore",
+    "IncidentWrite",
     "RoundRecord",
     "Store",
+    "SurveyRecord",
     "create_workspace",
-    "incidents_path",
+    "is_url",
     "open_workspace",
 ]
 
 
-def incidents_path(workspace: str | Path) -> Path:
-    """Folder of a workspace's incidents: ``<workspace stem>.incidents/`` beside the file.
+def is_url(target: str | Path) -> bool:
+    """Whether ``target`` names a PostGIS database rather than a GeoPackage file.
 
-    Incidents (tens of millions of rows) live in a GeoParquet dataset partitioned by
-    year next to the GeoPackage, so that an analysis reads only the period it needs.
+    Examples
+    --------
+    >>> is_url("postgresql://analyst@localhost/drugscenes"), is_url("county.gpkg")
+    (True, False)
     """
-    p = Path(workspace)
-    return p.with_name(p.stem + ".incidents")
+    return str(target).startswith(("postgresql://", "postgres://"))
+
+
+def open_workspace(target: str | Path) -> Store:
+    """Open an existing workspace (GeoPackage path or ``postgresql://`` URL).
+
+    Use it as a context manager.
+
+    Raises
+    ------
+    WorkspaceError
+        No workspace there, an unreachable server, or an unknown schema version.
+    """
+    if is_url(target):
+        from drugscenes.store.postgis import PostGISStore  # the driver only when needed
+
+        return PostGISStore.open(str(target))
+    from drugscenes.store.gpkg import GeoPackageStore
+
+    return GeoPackageStore.open(target)
+
+
+def create_workspace(
+    target: str | Path,
+    municipalities: gpd.GeoDataFrame,
+    region_name: str = "",
+    overwrite: bool = False,
+    metadata: dict[str, str] | None = None,
+) -> Store:
+    """Create a workspace for a region given by its municipalities (EPSG:3006).
+
+    Parameters
+    ----------
+    target : str or Path
+        A GeoPackage path or a ``postgresql://`` URL (an empty database, or one whose
+        workspace is replaced with ``overwrite``).
+    municipalities : GeoDataFrame
+        ``code``, ``name`` and polygon geometry.
+    region_name : str
+    overwrite : bool
+        Replace an existing workspace there, with its incidents and survey data, so
+        that nothing of the old one lingers.
+    metadata : dict, optional
+        Creation facts to keep (``created_at``, ``created_by``), e.g. when copying.
+    """
+    if is_url(target):
+        from drugscenes.store.postgis import PostGISStore
+
+        return PostGISStore.create(str(target), municipalities, region_name, overwrite, metadata)
+    from drugscenes.store.gpkg import GeoPackageStore
+
+    return GeoPackageStore.create(target, municipalities, region_name, overwrite, metadata)

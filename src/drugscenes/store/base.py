@@ -1,37 +1,52 @@
-"""The workspace interface: what every store (GeoPackage now, PostGIS later) offers.
+"""The storage contract: what every workspace store offers (GeoPackage, PostGIS).
 
-A workspace holds one region (its municipalities), its mapping rounds, the scenes
-of each round and derived tables (e.g. scene history). Frames going in and out
-follow the column conventions below, with geometry in EPSG:3006.
+A workspace holds one region (its municipalities), its mapping rounds, the scenes of
+each round, the derived scene history, the incidents and, kept apart because they are
+personal data, the safety-survey microdata. Nothing outside ``drugscenes.store`` knows
+a path, a SQL statement or a file layout: every job reads and writes through a
+:class:`Store`, and :func:`drugscenes.store.open_workspace` picks the backend from the
+target (a GeoPackage path or a ``postgresql://`` URL).
+
+Frames going in and out follow the conventions below, with geometry in EPSG:3006 and
+Python/pandas types (never a backend's own: booleans are ``bool``, counts ``int``).
 
 Column conventions
 ------------------
 municipalities : GeoDataFrame
     ``code`` (str, 4 digits), ``name`` (str), ``geometry`` (MultiPolygon).
 rounds : DataFrame
-    ``label`` (str), ``date`` (ISO date str or None), ``note`` (str or None),
-    ``n_scenes`` (int), ``source_file`` (str), ``source_sha256`` (str),
-    ``imported_at`` (ISO timestamp str).
+    :data:`ROUND_COLUMNS`: ``label`` (str), ``date`` (ISO day str or None), ``note``
+    (str or None), ``n_scenes`` (int), ``source_file`` (str), ``source_sha256`` (str),
+    ``imported_at`` (ISO timestamp str, UTC).
 scenes of a round : GeoDataFrame
-    ``scene_id`` (str), ``id_given`` (bool: the id came from the source file,
-    not generated), ``name`` (str or None), ``municipality_code`` (str),
-    ``area_m2`` (float), ``activities``, ``drug_types``, ``times_of_day``,
-    ``source_org``, ``note`` (str or None), ``attributes`` (JSON object as str,
-    fields of the source file that have no column of their own),
-    ``geometry`` (MultiPolygon).
+    :data:`SCENE_COLUMNS` plus ``geometry`` (MultiPolygon), sorted by ``scene_id``.
+scene history : DataFrame
+    :data:`HISTORY_DTYPES` (see :func:`drugscenes.analysis.history.scene_history`).
+incidents : DataFrame
+    :data:`INCIDENT_DTYPES`; ``time`` is timezone-aware UTC.
+survey respondents : DataFrame
+    :data:`SURVEY_DTYPES`; ``unsafe`` is 1, 0 or missing (no usable answer).
 """
 
 from __future__ import annotations
 
+import json
+import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-SCHEMA_VERSION = 1
-"""Version of the workspace schema this drugscenes reads and writes."""
+SCHEMA_VERSION = 2
+"""Version of the workspace schema this drugscenes reads and writes.
+
+Version 2 keeps the survey microdata out of the shared workspace (a file or schema of
+its own); version 1 workspaces are upgraded by ``drugscenes migrate``.
+"""
 
 SCENE_COLUMNS = [
     "scene_id",
@@ -51,6 +66,62 @@ SCENE_COLUMNS = [
 ATTRIBUTE_COLUMNS = ["activities", "drug_types", "times_of_day", "source_org", "note"]
 """Descriptive columns of a scene observation."""
 
+ROUND_DTYPES: dict[str, str] = {
+    "label": "object",
+    "date": "object",
+    "note": "object",
+    "n_scenes": "int64",
+    "source_file": "object",
+    "source_sha256": "object",
+    "imported_at": "object",
+}
+"""Columns of :meth:`Store.rounds` and their dtypes, in order."""
+
+ROUND_COLUMNS = list(ROUND_DTYPES)
+
+HISTORY_DTYPES: dict[str, str] = {
+    "place_id": "object",
+    "round": "object",
+    "round_index": "int64",
+    "scene_id": "object",
+    "id_given": "bool",
+    "municipality_code": "object",
+    "area_m2": "float64",
+    "came_back": "bool",
+}
+"""Columns and dtypes of the stored scene history, in order."""
+
+INCIDENT_DTYPES: dict[str, str] = {
+    "incident_id": "object",
+    "time": "datetime64[ns, UTC]",
+    "source_type": "object",
+    "category": "object",
+    "x": "float64",
+    "y": "float64",
+    "police_activity": "bool",
+    "municipality_code": "object",
+}
+"""Stored incident columns and their dtypes, in order (points in EPSG:3006 as x/y)."""
+
+INCIDENT_COLUMNS = list(INCIDENT_DTYPES)
+
+SURVEY_DTYPES: dict[str, str] = {
+    "respondent_id": "object",
+    "x": "float64",
+    "y": "float64",
+    "weight": "float64",
+    "unsafe": "Int8",
+    "stratum": "object",
+    "psu": "object",
+    "municipality_code": "object",
+}
+"""Stored survey respondent columns and their dtypes, in order."""
+
+SURVEY_COLUMNS = list(SURVEY_DTYPES)
+
+HistoryFunction = Callable[[Sequence[tuple[str, gpd.GeoDataFrame]]], pd.DataFrame]
+"""Computes the scene history from all rounds in chronological order."""
+
 
 @dataclass(frozen=True)
 class RoundRecord:
@@ -69,6 +140,9 @@ class RoundRecord:
     source_sha256 : str
         SHA-256 of that file's bytes plus the import options; an identical
         re-import is recognised by it and changes nothing.
+    imported_at : str or None
+        When it was stored (ISO, UTC); None when writing means "now" (a copy between
+        stores keeps the original time).
     """
 
     label: str
@@ -76,12 +150,112 @@ class RoundRecord:
     note: str | None = None
     source_file: str = ""
     source_sha256: str = ""
+    imported_at: str | None = None
+
+
+@dataclass(frozen=True)
+class SurveyRecord:
+    """A stored survey year.
+
+    Attributes
+    ----------
+    year : int
+    n_respondents : int
+    source_file, source_sha256 : str
+        The imported file and its fingerprint (an identical re-import changes nothing).
+    imported_at : str or None
+        ISO timestamp (UTC); None when writing means "now".
+    """
+
+    year: int
+    n_respondents: int = 0
+    source_file: str = ""
+    source_sha256: str = ""
+    imported_at: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentWrite:
+    """What an incident write did: stored rows before and after (re-imported ids replace)."""
+
+    stored_before: int
+    stored_after: int
+
+
+def bind_value(value: object) -> object:
+    """A value a database driver can bind: NumPy scalars to Python, containers to JSON,
+    NaN/NA/NaT to NULL.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bind_value(np.int64(3)), bind_value(float("nan")), bind_value(["a"]), bind_value(pd.NA)
+    (3, None, '["a"]', None)
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def empty_frame(dtypes: dict[str, str], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """An empty frame with the given columns and dtypes."""
+    cols = list(columns or dtypes)
+    return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in cols})
+
+
+def typed(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
+    """``frame`` with the contract's dtypes for the columns it has (backend types out)."""
+    out = frame.copy()
+    for c in out.columns:
+        if c not in dtypes:
+            continue
+        want = dtypes[c]
+        if want == "object":
+            out[c] = out[c].astype(object).where(out[c].notna(), None)
+        elif want.startswith("datetime64"):
+            out[c] = pd.to_datetime(out[c], utc=True).astype(want)
+        elif want == "bool":
+            out[c] = out[c].astype(bool)
+        else:
+            out[c] = out[c].astype(want)
+    return out
+
+
+def chronological(rounds: pd.DataFrame) -> list[str]:
+    """Round labels ordered by date (a round without one by its label), then label.
+
+    Examples
+    --------
+    >>> chronological(pd.DataFrame({"label": ["b", "2023", "a"],
+    ...                              "date": [None, "2023-10-01", "2021-05-01"]}))
+    ['a', '2023', 'b']
+    """
+    key = rounds["date"].where(rounds["date"].notna(), rounds["label"])
+    order = pd.DataFrame({"key": key, "label": rounds["label"]}).sort_values(
+        ["key", "label"], kind="stable"
+    )
+    return [str(v) for v in order["label"]]
 
 
 class Store(ABC):
-    """A drugscenes workspace. Use as a context manager; every write is one transaction."""
+    """A drugscenes workspace. Use as a context manager; every write is one transaction.
 
-    path: str
+    Attributes
+    ----------
+    target : str
+        Where the workspace is, for messages: a file path or a URL without password.
+    backend : str
+        ``"geopackage"`` or ``"postgis"``.
+    """
+
+    target: str
+    backend: str
 
     # -- region -------------------------------------------------------------
     @abstractmethod
@@ -95,7 +269,7 @@ class Store(ABC):
     # -- rounds and scenes ---------------------------------------------------
     @abstractmethod
     def rounds(self) -> pd.DataFrame:
-        """All rounds, ordered by date then label (see the module's column conventions)."""
+        """All rounds (:data:`ROUND_COLUMNS`) in chronological order (:func:`chronological`)."""
 
     @abstractmethod
     def round_record(self, label: str) -> RoundRecord | None:
@@ -111,53 +285,79 @@ class Store(ABC):
         record: RoundRecord,
         scenes: gpd.GeoDataFrame,
         replace: bool,
-        tables: dict[str, pd.DataFrame] | None = None,
+        history: HistoryFunction | None = None,
     ) -> None:
-        """Store a round, its scenes and derived ``tables`` in one transaction.
+        """Store a round and its scenes in one transaction, all or nothing.
 
-        Raises DataError if the round exists and ``replace`` is false.
+        Parameters
+        ----------
+        record : RoundRecord
+        scenes : GeoDataFrame
+            :data:`SCENE_COLUMNS` and polygon geometry (EPSG:3006).
+        replace : bool
+            Replace a round of that label; otherwise an existing one is a DataError.
+        history : callable, optional
+            Called inside the transaction, with every round's scenes in chronological
+            order once this round is in, to recompute the stored scene history. Imports
+            running at the same time are serialised, so each history sees every round.
         """
 
     @abstractmethod
-    def delete_round(self, label: str) -> None:
-        """Remove a round and its scene observations."""
+    def delete_round(self, label: str, history: HistoryFunction | None = None) -> None:
+        """Remove a round and its scene observations (NotFoundError if there is none)."""
 
-    # -- safety survey ----------------------------------------------------------
     @abstractmethod
-    def survey_record(self, year: int) -> dict[str, object] | None:
-        """``year``, ``n_respondents``, ``source_file``, ``source_sha256``,
-        ``imported_at`` of a stored survey year, or None."""
+    def scene_history(self) -> pd.DataFrame:
+        """The stored scene history (:data:`HISTORY_DTYPES`); empty if never computed."""
 
+    def round_labels(self) -> list[str]:
+        """Round labels in chronological order."""
+        return [str(v) for v in self.rounds()["label"]]
+
+    # -- incidents ----------------------------------------------------------------
+    @abstractmethod
+    def write_incidents(self, incidents: pd.DataFrame) -> IncidentWrite:
+        """Store incidents (:data:`INCIDENT_COLUMNS`) all or nothing; a stored id is replaced.
+
+        Ids must be unique within ``incidents`` (a DataError otherwise). Importing the
+        same rows again changes nothing.
+        """
+
+    @abstractmethod
+    def read_incidents(
+        self,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Incidents with ``start <= time < end`` (timezone-aware bounds; None: open).
+
+        ``columns`` defaults to :data:`INCIDENT_COLUMNS`; rows are in no particular order.
+        """
+
+    @abstractmethod
+    def count_incidents(self) -> int:
+        """Number of stored incidents."""
+
+    # -- safety survey (personal data, kept apart) ----------------------------------
     @abstractmethod
     def survey_years(self) -> list[int]:
-        """Survey years stored, ascending."""
+        """Survey years stored, ascending (SurveyAccessError without the right)."""
 
     @abstractmethod
-    def write_survey(
-        self,
-        year: int,
-        respondents: pd.DataFrame,
-        source_file: str,
-        source_sha256: str,
-        replace: bool,
-    ) -> None:
-        """Store a survey year's respondents (``respondent_id``, ``x``, ``y`` in EPSG:3006,
-        ``weight``, ``unsafe`` 0/1 (NULL when the answer is missing, e.g. 'vet ej'),
-        ``stratum``, ``psu``, ``municipality_code``) in one
-        transaction. Raises DataError if the year exists and ``replace`` is false."""
+    def survey_record(self, year: int) -> SurveyRecord | None:
+        """The stored record of a survey year, or None."""
+
+    @abstractmethod
+    def write_survey(self, record: SurveyRecord, respondents: pd.DataFrame, replace: bool) -> None:
+        """Store a survey year's respondents (:data:`SURVEY_COLUMNS`) in one transaction.
+
+        DataError if the year exists and ``replace`` is false.
+        """
 
     @abstractmethod
     def read_survey(self, year: int) -> pd.DataFrame:
         """A stored survey year's respondents; NotFoundError for an unknown year."""
-
-    # -- derived tables -------------------------------------------------------
-    @abstractmethod
-    def write_table(self, name: str, table: pd.DataFrame) -> None:
-        """Replace a derived, non-spatial table (e.g. ``scene_history``) in one transaction."""
-
-    @abstractmethod
-    def read_table(self, name: str) -> pd.DataFrame:
-        """Read a derived table; an empty frame if it was never written."""
 
     # -- life cycle -------------------------------------------------------------
     @abstractmethod
@@ -174,7 +374,3 @@ class Store(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def round_labels(self) -> list[str]:
-        """Round labels in chronological order."""
-        return list(self.rounds()["label"])

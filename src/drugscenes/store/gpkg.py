@@ -1,80 +1,73 @@
-"""The embedded workspace: one GeoPackage file (OGC GeoPackage 1.2).
+"""The embedded workspace: one GeoPackage file (OGC GeoPackage 1.2) and two beside it.
 
 Written with Python's sqlite3 so that every import is one SQLite transaction
 (all or nothing) across layers, which GDAL's layer-at-a-time writers cannot give.
 The file is an ordinary GeoPackage: QGIS and ``ogrinfo`` list ``municipalities``
 and ``scene_observations`` as polygon layers (EPSG:3006, with R-tree spatial
-indexes) and ``rounds``, ``scenes``, ``ds_metadata`` and derived tables as
+indexes) and ``rounds``, ``scenes``, ``scene_history`` and ``ds_metadata`` as
 attribute tables.
+
+Beside ``county.gpkg`` live ``county.incidents/`` (the incidents, a GeoParquet dataset
+partitioned by year: :mod:`drugscenes.store.incidents_parquet`) and, once a survey is
+imported, ``county.survey.gpkg`` (the survey microdata, personal data, created readable
+by its owner only: :mod:`drugscenes.store.gpkg_survey`). The workspace file itself can be
+handed around for QGIS; the survey file stays with the survey analyst.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import sqlite3
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
 from drugscenes import CRS_EPSG, __version__
 from drugscenes.errors import DataError, NotFoundError, WorkspaceError
 from drugscenes.store import gpkg_blob
-from drugscenes.store.base import SCENE_COLUMNS, SCHEMA_VERSION, RoundRecord, Store
+from drugscenes.store.base import (
+    HISTORY_DTYPES,
+    ROUND_COLUMNS,
+    ROUND_DTYPES,
+    SCENE_COLUMNS,
+    SCHEMA_VERSION,
+    SURVEY_COLUMNS,
+    SURVEY_DTYPES,
+    HistoryFunction,
+    IncidentWrite,
+    RoundRecord,
+    Store,
+    SurveyRecord,
+    bind_value,
+    chronological,
+    empty_frame,
+    typed,
+)
+from drugscenes.store.gpkg_file import (
+    add_attribute_tables,
+    connect,
+    new_geopackage,
+    now,
+    refresh_counts,
+    touch_table,
+)
+from drugscenes.store.gpkg_survey import SurveyFile
+from drugscenes.store.incidents_parquet import IncidentDataset
 
-_GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
-# GeoPackage 1.2: GDAL 3.6 (QGIS on Debian 12) warns on 1.4 files; nothing here needs 1.4.
-_GPKG_USER_VERSION = 10200
-_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
-_CORE_TABLES = {
-    "ds_metadata",
-    "municipalities",
-    "rounds",
-    "scenes",
-    "scene_observations",
-    "survey_years",
-    "survey_respondents",
-}
-SURVEY_COLUMNS = [
-    "respondent_id",
-    "x",
-    "y",
-    "weight",
-    "unsafe",
-    "stratum",
-    "psu",
-    "municipality_code",
-]
+_HISTORY_SCHEMA = """
+CREATE TABLE scene_history (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, place_id TEXT NOT NULL, round TEXT NOT NULL,
+  round_index INTEGER NOT NULL, scene_id TEXT NOT NULL, id_given INTEGER NOT NULL,
+  municipality_code TEXT, area_m2 REAL, came_back INTEGER NOT NULL);
+"""
 
-_SCHEMA = """
-CREATE TABLE gpkg_spatial_ref_sys (
-  srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
-  organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
-CREATE TABLE gpkg_contents (
-  table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
-  description TEXT DEFAULT '',
-  last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
-  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
-CREATE TABLE gpkg_geometry_columns (
-  table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
-  srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
-  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
-  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
-  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
-CREATE TABLE gpkg_extensions (
-  table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
-  definition TEXT NOT NULL, scope TEXT NOT NULL,
-  CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
-
-CREATE TABLE gpkg_ogr_contents (
-  table_name TEXT NOT NULL PRIMARY KEY, feature_count INTEGER DEFAULT NULL);
-
+_SCHEMA = (
+    """
 CREATE TABLE ds_metadata (
   fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, key TEXT NOT NULL UNIQUE,
   value TEXT NOT NULL);
@@ -95,15 +88,10 @@ CREATE TABLE scene_observations (
   times_of_day TEXT, source_org TEXT, note TEXT, attributes TEXT,
   UNIQUE (round, scene_id));
 CREATE INDEX scene_observations_round ON scene_observations (round);
-CREATE TABLE survey_years (
-  fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, year INTEGER NOT NULL UNIQUE,
-  n_respondents INTEGER NOT NULL, source_file TEXT, source_sha256 TEXT, imported_at TEXT NOT NULL);
-CREATE TABLE survey_respondents (
-  fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, year INTEGER NOT NULL,
-  respondent_id TEXT NOT NULL, x REAL NOT NULL, y REAL NOT NULL, weight REAL NOT NULL,
-  unsafe INTEGER, stratum TEXT, psu TEXT, municipality_code TEXT,
-  UNIQUE (year, respondent_id));
 """
+    + _HISTORY_SCHEMA
+)
+
 
 _RTREE = """
 CREATE VIRTUAL TABLE rtree_{t}_geom USING rtree(id, minx, maxx, miny, maxy);
@@ -138,24 +126,8 @@ _TABLES = {
     "ds_metadata": "drugscenes workspace metadata (schema version)",
     "rounds": "Mapping rounds",
     "scenes": "Scene registry: stable scene ids",
-    "survey_years": "Safety-survey imports (one per year)",
-    "survey_respondents": "Safety-survey microdata: personal data, survey analysts only",
+    "scene_history": "Each scene observation's place across all rounds",
 }
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _srs_rows() -> list[tuple]:
-    wkt = CRS.from_epsg(CRS_EPSG).to_wkt("WKT1_GDAL")
-    wgs = CRS.from_epsg(4326).to_wkt("WKT1_GDAL")
-    return [
-        ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian"),
-        ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic"),
-        ("WGS 84 geodetic", 4326, "EPSG", 4326, wgs, "longitude/latitude WGS 84"),
-        ("SWEREF99 TM", CRS_EPSG, "EPSG", CRS_EPSG, wkt, "SWEREF 99 TM"),
-    ]
 
 
 def _to_multi(geoms: np.ndarray) -> np.ndarray:
@@ -168,12 +140,23 @@ def _to_multi(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def companion_path(workspace: str | Path, suffix: str) -> Path:
+    """A file or folder beside the workspace: ``county.gpkg`` → ``county<suffix>``."""
+    p = Path(workspace)
+    return p.with_name(p.stem + suffix)
+
+
 class GeoPackageStore(Store):
     """A workspace in one GeoPackage file. Open it with :func:`open_workspace`."""
 
+    backend = "geopackage"
+
     def __init__(self, path: str | Path, conn: sqlite3.Connection) -> None:
-        self.path = str(path)
+        self.path = Path(path)
+        self.target = str(path)
         self._conn = conn
+        self._incidents = IncidentDataset(companion_path(path, ".incidents"))
+        self._survey = SurveyFile(companion_path(path, ".survey.gpkg"))
 
     # -- creation and opening -------------------------------------------------
     @classmethod
@@ -183,33 +166,31 @@ class GeoPackageStore(Store):
         municipalities: gpd.GeoDataFrame,
         region_name: str = "",
         overwrite: bool = False,
+        metadata: dict[str, str] | None = None,
     ) -> GeoPackageStore:
-        """Create a new workspace holding the given municipalities (EPSG:3006)."""
+        """Create a new workspace holding the given municipalities (EPSG:3006).
+
+        With ``overwrite`` an existing workspace is replaced together with its incidents
+        and survey files, so that nothing of the old one lingers.
+        """
         path = Path(path)
-        if path.exists():
-            if not overwrite:
-                raise WorkspaceError(
-                    f"{path} exists already; choose another file or pass --overwrite"
-                )
-            path.unlink()
+        if path.is_symlink() or path.is_dir():
+            raise WorkspaceError(f"{path} is a link or a folder; give a new file name")
+        if path.exists() and not overwrite:
+            raise WorkspaceError(f"{path} exists already; choose another file or pass --overwrite")
         tmp = path.with_name(path.name + ".creating")
         tmp.unlink(missing_ok=True)
-        conn = _connect(tmp)
         # A new file is built under a temporary name and renamed when complete, so a
         # failed init leaves nothing behind.
+        conn = new_geopackage(tmp)
         try:
             with conn:
-                conn.execute(f"PRAGMA application_id = {_GPKG_APPLICATION_ID}")
-                conn.execute(f"PRAGMA user_version = {_GPKG_USER_VERSION}")
                 conn.executescript(_SCHEMA)
-                conn.executemany(
-                    "INSERT INTO gpkg_spatial_ref_sys VALUES (?,?,?,?,?,?)", _srs_rows()
-                )
                 for t, desc in _LAYERS.items():
                     conn.execute(
                         "INSERT INTO gpkg_contents (table_name, data_type, identifier,"
                         " description, last_change, srs_id) VALUES (?, 'features', ?, ?, ?, ?)",
-                        (t, t, desc, _now(), CRS_EPSG),
+                        (t, t, desc, now(), CRS_EPSG),
                     )
                     conn.execute(
                         "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', 'MULTIPOLYGON',"
@@ -222,19 +203,18 @@ class GeoPackageStore(Store):
                         " 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
                         (t,),
                     )
-                for t, desc in _TABLES.items():
-                    conn.execute(
-                        "INSERT INTO gpkg_contents (table_name, data_type, identifier,"
-                        " description, last_change) VALUES (?, 'attributes', ?, ?, ?)",
-                        (t, t, desc, _now()),
-                    )
+                add_attribute_tables(conn, _TABLES)
                 meta = {
                     "schema_version": str(SCHEMA_VERSION),
-                    "created_at": _now(),
+                    "created_at": now(),
                     "created_by": f"drugscenes {__version__}",
                     "region_name": region_name,
                     "crs": f"EPSG:{CRS_EPSG}",
                 }
+                given = {
+                    k: v for k, v in (metadata or {}).items() if k in ("created_at", "created_by")
+                }
+                meta.update(given)
                 conn.executemany("INSERT INTO ds_metadata (key, value) VALUES (?, ?)", meta.items())
                 geoms = _to_multi(municipalities.geometry.to_numpy())
                 blobs = gpkg_blob.encode(geoms, CRS_EPSG)
@@ -249,12 +229,15 @@ class GeoPackageStore(Store):
                     ),
                 )
                 _touch(conn, "municipalities")
-                _refresh_counts(conn)
+                refresh_counts(conn)
         except BaseException:
             conn.close()
             tmp.unlink(missing_ok=True)
             raise
         conn.close()
+        if overwrite:
+            IncidentDataset(companion_path(path, ".incidents")).remove()
+            companion_path(path, ".survey.gpkg").unlink(missing_ok=True)
         tmp.replace(path)
         return cls.open(path)
 
@@ -262,26 +245,14 @@ class GeoPackageStore(Store):
     def open(cls, path: str | Path) -> GeoPackageStore:
         """Open an existing workspace, checking that its schema version is known."""
         path = Path(path)
-        if not path.exists():
-            raise WorkspaceError(
-                f"no workspace at {path}; create one with 'drugscenes init {path} "
-                "--municipalities FILE'"
-            )
-        try:
-            conn = _connect(path)
-            tables = {
-                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-        except sqlite3.DatabaseError as exc:
-            raise WorkspaceError(f"{path} is not a GeoPackage workspace ({exc})") from None
-        if "ds_metadata" not in tables:
+        conn, version = _open_checked(path)
+        if version == "1":
             conn.close()
             raise WorkspaceError(
-                f"{path} is not a drugscenes workspace (no ds_metadata table); "
-                "create one with 'drugscenes init'"
+                f"{path} is a workspace of schema version 1, which keeps the survey microdata "
+                f"inside the shared file; run 'drugscenes migrate {path}' to move it to "
+                f"{companion_path(path, '.survey.gpkg').name} and upgrade the workspace"
             )
-        row = conn.execute("SELECT value FROM ds_metadata WHERE key = 'schema_version'").fetchone()
-        version = row[0] if row else None
         if version != str(SCHEMA_VERSION):
             conn.close()
             raise WorkspaceError(
@@ -309,16 +280,16 @@ class GeoPackageStore(Store):
 
     # -- rounds and scenes ------------------------------------------------------
     def rounds(self) -> pd.DataFrame:
-        cols = ["label", "date", "note", "n_scenes", "source_file", "source_sha256", "imported_at"]
-        rows = self._conn.execute(
-            f"SELECT {', '.join(cols)} FROM rounds ORDER BY COALESCE(date, label), label"
-        ).fetchall()
-        return pd.DataFrame(rows, columns=cols)
+        rows = self._conn.execute(f"SELECT {', '.join(ROUND_COLUMNS)} FROM rounds").fetchall()
+        frame = pd.DataFrame(rows, columns=ROUND_COLUMNS)
+        frame = frame.set_index("label", drop=False).loc[chronological(frame)]
+        return typed(frame.reset_index(drop=True), ROUND_DTYPES)
 
     def round_record(self, label: str) -> RoundRecord | None:
         """The stored record of a round, or None."""
         row = self._conn.execute(
-            "SELECT label, date, note, source_file, source_sha256 FROM rounds WHERE label = ?",
+            "SELECT label, date, note, source_file, source_sha256, imported_at FROM rounds"
+            " WHERE label = ?",
             (label,),
         ).fetchone()
         return RoundRecord(*row) if row else None
@@ -326,7 +297,7 @@ class GeoPackageStore(Store):
     def round_scenes(self, label: str) -> gpd.GeoDataFrame:
         if self.round_record(label) is None:
             known = ", ".join(self.round_labels()) or "none"
-            raise NotFoundError(f"no round '{label}' in {self.path} (rounds: {known})")
+            raise NotFoundError(f"no round '{label}' in {self.target} (rounds: {known})")
         cols = SCENE_COLUMNS
         rows = self._conn.execute(
             f"SELECT {', '.join(cols)}, geom FROM scene_observations WHERE round = ?"
@@ -345,9 +316,9 @@ class GeoPackageStore(Store):
         record: RoundRecord,
         scenes: gpd.GeoDataFrame,
         replace: bool,
-        tables: dict[str, pd.DataFrame] | None = None,
+        history: HistoryFunction | None = None,
     ) -> None:
-        """Store a round, its scenes and derived tables in one transaction."""
+        """Store a round, its scenes and the recomputed history in one transaction."""
         geoms = _to_multi(scenes.geometry.to_numpy())
         blobs = gpkg_blob.encode(geoms, CRS_EPSG)
         data = scenes.reindex(columns=SCENE_COLUMNS)
@@ -355,14 +326,13 @@ class GeoPackageStore(Store):
         data["id_given"] = scenes["id_given"].astype(bool).astype(int).to_numpy()
         data["area_m2"] = shapely.area(geoms)
         conn = self._conn
-        with conn:
-            conn.execute("BEGIN IMMEDIATE")
+        with self._write():
             exists = conn.execute(
                 "SELECT 1 FROM rounds WHERE label = ?", (record.label,)
             ).fetchone()
             if exists and not replace:
                 raise DataError(
-                    f"round '{record.label}' exists already in {self.path}; "
+                    f"round '{record.label}' exists already in {self.target}; "
                     "pass --replace to replace it"
                 )
             self._delete_round(record.label)
@@ -376,33 +346,50 @@ class GeoPackageStore(Store):
                     len(scenes),
                     record.source_file,
                     record.source_sha256,
-                    _now(),
+                    record.imported_at or now(),
                 ),
             )
             values = [
                 (blob, record.label, *row)
                 for blob, row in zip(blobs, data.itertuples(index=False, name=None), strict=True)
             ]
-            conn.executemany(
-                f"INSERT INTO scene_observations (geom, round, {', '.join(SCENE_COLUMNS)})"
-                f" VALUES ({', '.join('?' * (len(SCENE_COLUMNS) + 2))})",
-                values,
-            )
-            self._refresh_registry()
-            for name, table in (tables or {}).items():
-                self._replace_table(name, table)
-            _touch(conn, "scene_observations")
-            _refresh_counts(conn)
+            try:
+                conn.executemany(
+                    f"INSERT INTO scene_observations (geom, round, {', '.join(SCENE_COLUMNS)})"
+                    f" VALUES ({', '.join('?' * (len(SCENE_COLUMNS) + 2))})",
+                    values,
+                )
+            except sqlite3.IntegrityError:
+                raise DataError(
+                    f"round '{record.label}': scene ids repeat; each scene of a round needs "
+                    "its own id"
+                ) from None
+            self._after_round_change(history)
 
-    def delete_round(self, label: str) -> None:
-        with self._conn:
-            self._conn.execute("BEGIN IMMEDIATE")
+    def delete_round(self, label: str, history: HistoryFunction | None = None) -> None:
+        with self._write():
             if self.round_record(label) is None:
-                raise NotFoundError(f"no round '{label}' in {self.path}")
+                raise NotFoundError(f"no round '{label}' in {self.target}")
             self._delete_round(label)
-            self._refresh_registry()
-            _touch(self._conn, "scene_observations")
-            _refresh_counts(self._conn)
+            self._after_round_change(history)
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction, holding SQLite's write lock from its first statement."""
+        with self._conn:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise WorkspaceError(f"{self.target} cannot be written ({exc})") from None
+            yield
+
+    def _after_round_change(self, history: HistoryFunction | None) -> None:
+        self._refresh_registry()
+        if history is not None:
+            frames = [(label, self.round_scenes(label)) for label in self.round_labels()]
+            self._write_history(history(frames))
+        _touch(self._conn, "scene_observations")
+        refresh_counts(self._conn)
 
     def _delete_round(self, label: str) -> None:
         self._conn.execute("DELETE FROM scene_observations WHERE round = ?", (label,))
@@ -429,172 +416,158 @@ class GeoPackageStore(Store):
             WHERE l.k_last = 1 ORDER BY l.scene_id
             """
         )
-        _touch_table(conn, "scenes")
+        touch_table(conn, "scenes")
 
-    # -- safety survey ----------------------------------------------------------------
-    def survey_record(self, year: int) -> dict[str, object] | None:
-        """The import record of a survey year (source file, sha256, n), or None."""
-        cur = self._conn.execute(
-            "SELECT year, n_respondents, source_file, source_sha256, imported_at"
-            " FROM survey_years WHERE year = ?",
-            (int(year),),
+    def _write_history(self, table: pd.DataFrame) -> None:
+        cols = list(HISTORY_DTYPES)
+        data = typed(table.reindex(columns=cols), HISTORY_DTYPES)
+        self._conn.execute("DELETE FROM scene_history")
+        self._conn.executemany(
+            f"INSERT INTO scene_history ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [tuple(bind_value(v) for v in row) for row in data.itertuples(index=False, name=None)],
         )
-        row = cur.fetchone()
-        return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+        touch_table(self._conn, "scene_history")
 
-    def survey_years(self) -> list[int]:
-        return [r[0] for r in self._conn.execute("SELECT year FROM survey_years ORDER BY year")]
+    def scene_history(self) -> pd.DataFrame:
+        cols = list(HISTORY_DTYPES)
+        rows = self._conn.execute(
+            f"SELECT {', '.join(cols)} FROM scene_history ORDER BY fid"
+        ).fetchall()
+        if not rows:
+            return empty_frame(HISTORY_DTYPES)
+        return typed(pd.DataFrame(rows, columns=cols), HISTORY_DTYPES)
 
-    def write_survey(
+    # -- incidents (GeoParquet beside the file) ---------------------------------------
+    def write_incidents(self, incidents: pd.DataFrame) -> IncidentWrite:
+        before = self._incidents.count()
+        return IncidentWrite(before, self._incidents.write(incidents))
+
+    def read_incidents(
         self,
-        year: int,
-        respondents: pd.DataFrame,
-        source_file: str,
-        source_sha256: str,
-        replace: bool,
-    ) -> None:
-        """Store one survey year's respondents in one transaction (refused if present
-        unless ``replace``)."""
-        data = respondents.reindex(columns=SURVEY_COLUMNS)
-        data = data.astype(object).where(data.notna(), None)
-        # NULL unsafe = no usable answer ("vet ej"): kept, since the respondent still
-        # belongs to the design (strata and PSUs), and left out of the estimates.
-        unsafe = respondents["unsafe"]
-        data["unsafe"] = [None if pd.isna(v) else int(v) for v in unsafe]
-        conn = self._conn
-        with conn:
-            conn.execute("BEGIN IMMEDIATE")
-            exists = conn.execute(
-                "SELECT 1 FROM survey_years WHERE year = ?", (int(year),)
-            ).fetchone()
-            if exists and not replace:
-                raise DataError(
-                    f"survey year {year} exists already in {self.path}; "
-                    "pass --replace to replace it"
-                )
-            conn.execute("DELETE FROM survey_respondents WHERE year = ?", (int(year),))
-            conn.execute("DELETE FROM survey_years WHERE year = ?", (int(year),))
-            conn.execute(
-                "INSERT INTO survey_years (year, n_respondents, source_file, source_sha256,"
-                " imported_at) VALUES (?,?,?,?,?)",
-                (int(year), len(data), source_file, source_sha256, _now()),
-            )
-            conn.executemany(
-                f"INSERT INTO survey_respondents (year, {', '.join(SURVEY_COLUMNS)})"
-                f" VALUES ({', '.join('?' * (len(SURVEY_COLUMNS) + 1))})",
-                (
-                    (int(year), *(_py(v) for v in row))
-                    for row in data.itertuples(index=False, name=None)
-                ),
-            )
-            _touch_table(conn, "survey_respondents")
-            _refresh_counts(conn)
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        return self._incidents.read(start, end, columns)
+
+    def count_incidents(self) -> int:
+        return self._incidents.count()
+
+    # -- safety survey (a file of its own beside the workspace) -----------------------
+    def survey_years(self) -> list[int]:
+        return self._survey.years()
+
+    def survey_record(self, year: int) -> SurveyRecord | None:
+        return self._survey.record(year)
+
+    def write_survey(self, record: SurveyRecord, respondents: pd.DataFrame, replace: bool) -> None:
+        self._survey.write(record, respondents, replace)
 
     def read_survey(self, year: int) -> pd.DataFrame:
-        """The respondents of a survey year; raises NotFoundError for an unknown year."""
-        if self.survey_record(year) is None:
-            known = ", ".join(map(str, self.survey_years())) or "none"
-            raise NotFoundError(f"no survey year {year} in {self.path} (years: {known})")
-        rows = self._conn.execute(
-            f"SELECT {', '.join(SURVEY_COLUMNS)} FROM survey_respondents WHERE year = ?"
-            " ORDER BY fid",
-            (int(year),),
-        ).fetchall()
-        frame = pd.DataFrame(rows, columns=SURVEY_COLUMNS)
-        return frame.astype({"x": float, "y": float, "weight": float, "unsafe": "Int8"})
+        return self._survey.read(year)
 
-    # -- derived tables -----------------------------------------------------------
-    def write_table(self, name: str, table: pd.DataFrame) -> None:
-        with self._conn:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._replace_table(name, table)
-            _refresh_counts(self._conn)
 
-    def _replace_table(self, name: str, table: pd.DataFrame) -> None:
-        if not _NAME_RE.match(name) or name in _CORE_TABLES or name.startswith(("gpkg", "rtree")):
-            raise ValueError(f"'{name}' cannot be used as a derived table name")
-        conn = self._conn
-        conn.execute(f'DROP TABLE IF EXISTS "{name}"')
-        conn.execute("DELETE FROM gpkg_contents WHERE table_name = ?", (name,))
-        cols = [str(c) for c in table.columns]
-        for c in cols:
-            if not _NAME_RE.match(c):
-                raise ValueError(f"column '{c}' of table '{name}' is not a plain identifier")
-        decl = ", ".join(f'"{c}" {_sql_type(table[c])}' for c in cols)
-        conn.execute(
-            f'CREATE TABLE "{name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL'
-            f"{', ' + decl if decl else ''})"
+def _open_checked(path: Path) -> tuple[sqlite3.Connection, str | None]:
+    """A connection to a drugscenes GeoPackage and its schema version."""
+    if not path.is_file():
+        raise WorkspaceError(
+            f"no workspace at {path}; create one with 'drugscenes init {path} "
+            "--municipalities FILE'"
         )
-        conn.execute(
-            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
-            " last_change) VALUES (?, 'attributes', ?, 'derived by drugscenes', ?)",
-            (name, name, _now()),
-        )
-        if cols and len(table):
-            values = [tuple(_py(v) for v in row) for row in table.itertuples(index=False)]
-            conn.executemany(
-                f'INSERT INTO "{name}" ({", ".join(chr(34) + c + chr(34) for c in cols)})'
-                f" VALUES ({', '.join('?' * len(cols))})",
-                values,
+    try:
+        conn = connect(path)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "ds_metadata" not in tables:
+            conn.close()
+            raise WorkspaceError(
+                f"{path} is not a drugscenes workspace (no ds_metadata table); "
+                "create one with 'drugscenes init'"
             )
-
-    def read_table(self, name: str) -> pd.DataFrame:
-        if not _NAME_RE.match(name):
-            raise ValueError(f"'{name}' is not a table name")
-        exists = self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
-        ).fetchone()
-        if not exists:
-            return pd.DataFrame()
-        cur = self._conn.execute(f'SELECT * FROM "{name}" ORDER BY fid')
-        cols = [d[0] for d in cur.description]
-        return pd.DataFrame(cur.fetchall(), columns=cols).drop(columns="fid")
+        row = conn.execute("SELECT value FROM ds_metadata WHERE key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise WorkspaceError(f"{path} is not a GeoPackage workspace ({exc})") from None
+    return conn, (row[0] if row else None)
 
 
-def _sql_type(col: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_integer_dtype(col):
-        return "INTEGER"
-    if pd.api.types.is_float_dtype(col):
-        return "REAL"
-    return "TEXT"
+@dataclass(frozen=True)
+class MigrationResult:
+    """What :func:`migrate_workspace` did: versions and the survey years moved."""
+
+    workspace: str
+    from_version: str
+    to_version: str
+    survey_file: str | None
+    survey_years: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "workspace": self.workspace,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "survey_file": self.survey_file,
+            "survey_years": list(self.survey_years),
+        }
 
 
-def _py(value: object) -> object:
-    """A value sqlite3 can bind: NumPy scalars to Python, containers to JSON, NaN to NULL."""
-    if value is None:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, list | tuple | dict):
-        return json.dumps(value, ensure_ascii=False)
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
+def migrate_workspace(path: str | Path) -> MigrationResult:
+    """Upgrade a version-1 workspace: survey microdata out of the shared file.
 
-
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
-    gpkg_blob.register_functions(conn)
-    return conn
-
-
-def _refresh_counts(conn: sqlite3.Connection) -> None:
-    """Keep GDAL's feature counts (gpkg_ogr_contents) right after every write.
-
-    QGIS shows these counts and, without them, miscounts a layer filtered by round.
+    The survey years move to ``<workspace>.survey.gpkg`` (created readable by its owner
+    only), their tables leave the workspace, the file is vacuumed so that no page of the
+    microdata remains in it, and the scene history becomes a typed table. A workspace
+    of the current version is left as it is.
     """
-    tables = [r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")]
-    conn.execute("DELETE FROM gpkg_ogr_contents")
-    conn.executemany(
-        "INSERT INTO gpkg_ogr_contents VALUES (?, ?)",
-        [(t, conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]) for t in tables],
+    path = Path(path)
+    conn, version = _open_checked(path)
+    if version == str(SCHEMA_VERSION):
+        conn.close()
+        return MigrationResult(str(path), str(version), str(version), None, ())
+    if version != "1":
+        conn.close()
+        raise WorkspaceError(f"{path} has workspace schema version {version!r}; cannot migrate it")
+    survey = SurveyFile(companion_path(path, ".survey.gpkg"))
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    moved: list[int] = []
+    try:
+        if "survey_years" in tables:
+            years = conn.execute(
+                "SELECT year, n_respondents, source_file, source_sha256, imported_at"
+                " FROM survey_years ORDER BY year"
+            ).fetchall()
+            for year, n, source_file, sha, imported_at in years:
+                rows = conn.execute(
+                    f"SELECT {', '.join(SURVEY_COLUMNS)} FROM survey_respondents WHERE year = ?"
+                    " ORDER BY fid",
+                    (year,),
+                ).fetchall()
+                frame = typed(pd.DataFrame(rows, columns=SURVEY_COLUMNS), SURVEY_DTYPES)
+                survey.write(SurveyRecord(int(year), n, source_file, sha, imported_at), frame, True)
+                moved.append(int(year))
+        old_history = (
+            pd.read_sql_query("SELECT * FROM scene_history", conn).drop(columns="fid")
+            if "scene_history" in tables
+            else empty_frame(HISTORY_DTYPES)
+        )
+        with conn:
+            conn.execute("BEGIN IMMEDIATE")
+            for t in ("survey_respondents", "survey_years", "scene_history"):
+                conn.execute(f'DROP TABLE IF EXISTS "{t}"')
+                conn.execute("DELETE FROM gpkg_contents WHERE table_name = ?", (t,))
+            conn.execute(_HISTORY_SCHEMA)
+            add_attribute_tables(conn, {"scene_history": _TABLES["scene_history"]})
+            store = GeoPackageStore(path, conn)
+            store._write_history(old_history)
+            conn.execute(
+                "UPDATE ds_metadata SET value = ? WHERE key = 'schema_version'",
+                (str(SCHEMA_VERSION),),
+            )
+            refresh_counts(conn)
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+    return MigrationResult(
+        str(path), "1", str(SCHEMA_VERSION), str(survey.path) if moved else None, tuple(moved)
     )
-
-
-def _touch_table(conn: sqlite3.Connection, table: str) -> None:
-    conn.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (_now(), table))
 
 
 def _touch(conn: sqlite3.Connection, table: str) -> None:
@@ -605,5 +578,5 @@ def _touch(conn: sqlite3.Connection, table: str) -> None:
     conn.execute(
         "UPDATE gpkg_contents SET last_change = ?, min_x = ?, min_y = ?, max_x = ?, max_y = ?"
         " WHERE table_name = ?",
-        (_now(), *ext, table),
+        (now(), *ext, table),
     )

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,20 +40,12 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from pyproj import CRS
 
-from drugscenes.errors import DataError
+from drugscenes.errors import DataError, WorkspaceError
+from drugscenes.store.base import INCIDENT_COLUMNS, INCIDENT_DTYPES, typed
 from drugscenes.times import to_utc
 
-COLUMNS = [
-    "incident_id",
-    "time",
-    "source_type",
-    "category",
-    "x",
-    "y",
-    "police_activity",
-    "municipality_code",
-]
-"""Stored columns besides ``geometry``, in order."""
+COLUMNS = INCIDENT_COLUMNS
+"""Stored columns besides ``geometry``, in order (the contract's)."""
 
 _ROW_GROUP = 1 << 20
 _SCHEMA = pa.schema(
@@ -122,11 +116,32 @@ def _to_table(df: pd.DataFrame) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=_SCHEMA)
 
 
+_VERSION_RE = re.compile(r"^v-[0-9a-f]{32}$")
+
+
 def _current(root: Path) -> Path | None:
+    """The live version folder named in ``CURRENT``, or None before the first write.
+
+    The pointer is checked, never trusted as a path: it must name a version folder of the
+    form ``v-<32 hex digits>`` directly inside ``root``, so that a damaged or hostile
+    ``CURRENT`` can neither redirect reads nor make a write remove anything outside.
+    """
     cur = root / "CURRENT"
-    if not cur.exists():
+    if not cur.exists() and not cur.is_symlink():
         return None
-    return root / cur.read_text(encoding="utf-8").strip()
+    if cur.is_symlink() or not cur.is_file():
+        raise WorkspaceError(f"the incident store {root} is damaged: CURRENT is not a file")
+    try:
+        name = cur.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(f"the incident store {root} is damaged: {exc}") from None
+    version = root / name
+    if not _VERSION_RE.match(name) or version.is_symlink() or not version.is_dir():
+        raise WorkspaceError(
+            f"the incident store {root} is damaged: CURRENT names {name[:80]!r}, which is not "
+            "a version folder of the store; restore the folder from a backup or re-import"
+        )
+    return version
 
 
 def _write_year(table: pa.Table, path: Path) -> None:
@@ -224,7 +239,7 @@ def read_incidents(
     """
     cols = list(columns or COLUMNS)
     cur = _current(Path(root))
-    if cur is None or not cur.exists() or not any(cur.glob("year=*")):
+    if cur is None or not any(cur.glob("year=*")):
         return pd.DataFrame(
             {c: pd.Series(dtype=_SCHEMA.field(c).type.to_pandas_dtype()) for c in cols}
         )
@@ -244,7 +259,10 @@ def read_incidents(
         e = to_utc(end)
         f2 = (t < pa.scalar(e, pa.timestamp("ns", tz="UTC"))) & (y <= e.year)
         flt = f2 if flt is None else flt & f2
-    table = dataset.to_table(columns=cols, filter=flt)
+    try:
+        table = dataset.to_table(columns=cols, filter=flt)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise WorkspaceError(f"the incident store {root} is damaged: {exc}") from None
     return table.to_pandas()
 
 
@@ -266,6 +284,56 @@ def count_incidents(root: str | Path) -> int:
         Stored rows; 0 if nothing was ever written.
     """
     cur = _current(Path(root))
-    if cur is None or not cur.exists():
+    if cur is None:
         return 0
-    return sum(pq.read_metadata(f).num_rows for f in cur.glob("year=*/part-0.parquet"))
+    try:
+        return sum(pq.read_metadata(f).num_rows for f in cur.glob("year=*/part-0.parquet"))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise WorkspaceError(f"the incident store {root} is damaged: {exc}") from None
+
+
+class IncidentDataset:
+    """The incident folder of a GeoPackage workspace (see the module docstring).
+
+    Parameters
+    ----------
+    root : Path
+        ``<workspace>.incidents`` beside the workspace file.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def write(self, incidents: pd.DataFrame) -> int:
+        """Store incidents by id (see :func:`write_incidents`); rows stored afterwards."""
+        return write_incidents(self.root, incidents)
+
+    def read(
+        self,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Incidents of ``[start, end)`` (see :func:`read_incidents`)."""
+        frame = read_incidents(self.root, start, end, list(columns) if columns else None)
+        return typed(frame, INCIDENT_DTYPES)
+
+    def count(self) -> int:
+        """Stored incidents (see :func:`count_incidents`)."""
+        return count_incidents(self.root)
+
+    def remove(self) -> None:
+        """Remove the store's own files: version folders, CURRENT, unfinished writes.
+
+        Only names the store creates are removed, so a folder given by mistake keeps
+        everything else it holds.
+        """
+        if not self.root.is_dir() or self.root.is_symlink():
+            return
+        for child in self.root.iterdir():
+            if child.name == "CURRENT" or child.name.startswith(".CURRENT-"):
+                child.unlink()
+            elif _VERSION_RE.match(child.name.removeprefix(".tmp-")) and not child.is_symlink():
+                shutil.rmtree(child)
+        if not any(self.root.iterdir()):
+            self.root.rmdir()
