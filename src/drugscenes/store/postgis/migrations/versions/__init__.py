@@ -1,0 +1,1 @@
+"""Revisions of the PostGIS workspace schema, oldest first."""
