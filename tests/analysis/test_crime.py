@@ -16,10 +16,13 @@ from drugscenes.analysis.crime import (
     ceased_by_overlap,
     crime_concentration,
     displacement,
+    interpret_wdq,
+    place_level_warning,
     share_difference,
     wdq,
 )
 from drugscenes.demo.incidents import generate_incidents
+from drugscenes.periods import Period
 
 REGION = gpd.GeoDataFrame(
     {"code": ["0001", "0002"]},
@@ -178,3 +181,124 @@ def test_displacement_counts_hand_worked() -> None:
     # SM = 1/10 - 4/10 = -0.3; BDM = 3/10 - 2/10 = 0.1; WDQ = -1/3 (displacement)
     assert row["wdq"] == pytest.approx(-1 / 3)
     assert res.all_ceased is not None and res.all_ceased.wdq == pytest.approx(-1 / 3)
+
+
+# Scene A's corner (1100, 1100) plus 199.9 m and 200.1 m along the 3-4-5 direction
+# (0.6, 0.8): hypot(0.6 d, 0.8 d) = d exactly. That direction (53.13°) lies between two
+# vertices of a 64-gon buffer's arc (50.625° and 56.25°), where the polygon runs about
+# 0.24 m inside the true 200 m circle.
+NEAR_199_9 = (1100 + 0.6 * 199.9, 1100 + 0.8 * 199.9)  # (1219.94, 1259.92)
+FAR_200_1 = (1100 + 0.6 * 200.1, 1100 + 0.8 * 200.1)  # (1220.06, 1260.08)
+
+
+def test_199_9_m_is_near_and_200_1_m_is_rest_exactly() -> None:
+    a = SCENES.geometry.iloc[0]
+    assert shapely.distance(a, shapely.Point(NEAR_199_9)) == pytest.approx(199.9, abs=1e-9)
+    assert shapely.distance(a, shapely.Point(FAR_200_1)) == pytest.approx(200.1, abs=1e-9)
+    # a polygon buffer (what displacement used before) misses the 199.9 m point
+    assert not shapely.intersects_xy(shapely.buffer(a, 200, quad_segs=16), *NEAR_199_9)
+    pts = [(*NEAR_199_9, "violence"), (*FAR_200_1, "violence")]
+    r = crime_concentration(_inc(pts), SCENES, REGION, "2023-01-01", "2024-01-01", "2023")
+    z = {row.zone: row.counts["violence"] for row in r.zones}
+    assert (z["scene"], z["near_200"], z["rest"]) == (0, 1, 1)
+
+
+def test_displacement_buffer_and_control_use_exact_distances() -> None:
+    # The same two points before and after, plus 2 incidents inside A before and 1 after.
+    # Buffer (D) and control (C) follow the exact distance, as in crime_concentration:
+    # the 199.9 m point is in the buffer (the 64-gon buffer put it in the control,
+    # D = 0 and C = 2), the 200.1 m point in the control (municipality 0001).
+    inside = (1050, 1050, "violence")
+    before = [inside, inside, (*NEAR_199_9, "violence"), (*FAR_200_1, "violence")]
+    after = [inside, (*NEAR_199_9, "violence"), (*FAR_200_1, "violence")]
+    inc = pd.concat([_inc(before, "2023-03-01"), _inc(after, "2023-09-01")])
+    ceased = ceased_by_overlap(SCENES, SCENES.iloc[[1]])
+    res = displacement(
+        inc,
+        ceased,
+        SCENES,
+        REGION,
+        Period.parse("2023-01-01", "2023-06-30"),
+        Period.parse("2023-07-01", "2023-12-31"),
+    )
+    assert res.all_ceased is not None
+    for w in (res.scenes[0], res.all_ceased.to_dict()):
+        assert (w["Rb"], w["Db"], w["Cb"], w["Ra"], w["Da"], w["Ca"]) == (2, 1, 1, 1, 1, 1)
+    d = res.to_dict()
+    assert d["ceased_scene_ids"] == ["A"]
+    assert d["before_days"]["to"] == "2023-06-30" and d["after_days"]["from"] == "2023-07-01"
+
+
+def test_displacement_overlapping_buffers_count_per_scene_and_once_together() -> None:
+    # Two ceased scenes 150 m apart; a point between them is within 200 m of both: it is
+    # in the buffer of each scene, and once in the buffer of all together.
+    scenes = gpd.GeoDataFrame(
+        {"scene_id": ["A", "C"]},
+        geometry=[shapely.box(1000, 1000, 1100, 1100), shapely.box(1250, 1000, 1350, 1100)],
+        crs=3006,
+    )
+    pts = [(1175, 1050, "violence"), (3000, 5000, "violence")]
+    inc = pd.concat([_inc(pts, "2023-03-01"), _inc(pts, "2023-09-01")])
+    res = displacement(
+        inc, scenes, scenes, REGION, ("2023-01-01", "2023-07-01"), ("2023-07-01", "2024-01-01")
+    )
+    assert [(s["Db"], s["Cb"]) for s in res.scenes] == [(1, 1), (1, 1)]
+    assert res.all_ceased is not None and (res.all_ceased.Db, res.all_ceased.Cb) == (1, 1)
+    assert res.to_dict()["before_days"] is None  # bare bounds, no calendar days
+
+
+def test_interpretation_of_the_wdq_in_the_result() -> None:
+    w = wdq(Ra=2, Rb=10, Da=6, Db=4, Ca=25, Cb=20)
+    assert w.to_dict()["interpretation"] == interpret_wdq(w)
+    assert interpret_wdq(w).startswith("displacement to the buffer, smaller")
+    assert w.to_dict()["reading"] == "displacement"
+    undefined = wdq(Ra=5, Rb=10, Da=3, Db=3, Ca=0, Cb=10)
+    assert interpret_wdq(undefined) == undefined.reason
+    assert undefined.to_dict()["reading"] == "undefined"
+
+
+def test_place_level_coordinates_become_a_note_and_a_warning() -> None:
+    # 30 incidents on two points (two municipality centres): place-level data.
+    pts = [(2500, 5000, "violence"), (7500, 5000, "violence")] * 15
+    assert place_level_warning(_inc(pts), len(REGION))
+    r = crime_concentration(_inc(pts), SCENES, REGION, "2023-01-01", "2024-01-01", "2023")
+    assert len(r.warnings) == 1 and "place-level" in r.warnings[0]
+    assert r.warnings[0] in r.notes and r.to_dict()["warnings"] == r.warnings
+    spread = [(1000 + 97 * i, 2000 + 31 * i, "violence") for i in range(30)]
+    assert place_level_warning(_inc(spread), len(REGION)) is None
+
+
+def test_displacement_counts_match_exact_distances_on_random_points() -> None:
+    # Oracle: GEOS distances to each scene; R inside, D within 200 m, C in the scene's
+    # municipality beyond 200 m of every scene (of both rounds).
+    rng = np.random.default_rng(4)
+    boxes = [shapely.box(x, y, x + 90, y + 60) for x, y in rng.uniform(500, 9000, (6, 2))]
+    ceased = gpd.GeoDataFrame({"scene_id": list("ABC")}, geometry=boxes[:3], crs=3006)
+    scenes = gpd.GeoDataFrame({"scene_id": list("ABCDEF")}, geometry=boxes, crs=3006)
+    n = 20_000
+    x, y = rng.uniform(0, 10_000, n), rng.uniform(0, 10_000, n)
+    times = np.where(rng.random(n) < 0.5, "2023-03-01", "2023-09-01")
+    inc = pd.DataFrame(
+        {"time": pd.to_datetime(times, utc=True), "category": "violence", "x": x, "y": y}
+    )
+    res = displacement(
+        inc, ceased, scenes, REGION, ("2023-01-01", "2023-07-01"), ("2023-07-01", "2024-01-01")
+    )
+    pts = shapely.points(x, y)
+    d = np.stack([shapely.distance(g, pts) for g in boxes])  # 0 inside and on the edge
+    beyond = d.min(axis=0) > 200
+    muni = np.stack([shapely.intersects(g, pts) for g in REGION.geometry])
+    after = times == "2023-09-01"
+
+    def six(r: np.ndarray, dd: np.ndarray, c: np.ndarray) -> tuple[int, ...]:
+        return tuple(int((m & p).sum()) for m in (r, dd, c) for p in (after, ~after))
+
+    for k, row in enumerate(res.scenes):
+        in_muni = muni[shapely.intersects(REGION.geometry.values, boxes[k])].any(axis=0)
+        exp = six(d[k] == 0, (d[k] > 0) & (d[k] <= 200), beyond & in_muni)
+        assert (row["Ra"], row["Rb"], row["Da"], row["Db"], row["Ca"], row["Cb"]) == exp
+    dc = d[:3].min(axis=0)
+    in_any = muni[shapely.intersects(REGION.geometry.values, shapely.union_all(boxes[:3]))]
+    exp = six(dc == 0, (dc > 0) & (dc <= 200), beyond & in_any.any(axis=0))
+    w = res.all_ceased
+    assert w is not None and (w.Ra, w.Rb, w.Da, w.Db, w.Ca, w.Cb) == exp

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
+import shapely
 from pointpats.spacetime import Knox
 
-from drugscenes.analysis.nearrepeat import followed_within, followups_per_scene, knox_bands
-from drugscenes.errors import UsageError
+from drugscenes.analysis.nearrepeat import (
+    band_labels,
+    followed_within,
+    followups_per_scene,
+    knox_bands,
+    near_repeat_analysis,
+)
+from drugscenes.errors import DataError, UsageError
+from drugscenes.periods import Period
 
 
 def _events(seed: int = 3, n: int = 300) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,3 +96,76 @@ def test_followed_within_and_per_scene() -> None:
 def test_validation() -> None:
     with pytest.raises(UsageError, match="increasing"):
         knox_bands([0, 1], [0, 1], [0, 1], [200, 100], [7])
+
+
+REGION = gpd.GeoDataFrame(
+    {"code": ["0001", "0002"]},
+    geometry=[shapely.box(-5000, -5000, 5000, 10_000), shapely.box(5000, -5000, 15_000, 10_000)],
+    crs=3006,
+)
+
+
+def _shootings(points: list[tuple[float, float, int]], category: str = "shooting") -> pd.DataFrame:
+    t0 = pd.Timestamp("2022-05-01T12:00:00Z")
+    return pd.DataFrame(
+        {
+            "time": [t0 + pd.Timedelta(days=d) for *_, d in points],
+            "category": category,
+            "x": [p[0] for p in points],
+            "y": [p[1] for p in points],
+        }
+    )
+
+
+def test_near_repeat_analysis_by_hand() -> None:
+    # The CLI test's line of shootings: A at the scene, B +50 m 3 days later, C +150 m
+    # on day 20, E -300 m on day 7, D far away; plus a violence incident (not an event).
+    scenes = gpd.GeoDataFrame(
+        {"scene_id": ["S1", "S2"]},
+        geometry=[shapely.box(-10, -10, 10, 10), shapely.box(5000, 5000, 5100, 5100)],
+        crs=3006,
+    )
+    shots = _shootings([(0, 0, 0), (50, 0, 3), (150, 0, 20), (-300, 0, 7), (9000, 0, 90)])
+    other = _shootings([(0, 0, 1)], "violence")
+    period = Period.parse("2022-01-01", "2022-12-31")
+    r = near_repeat_analysis(
+        pd.concat([shots, other]),
+        scenes,
+        period=period,
+        round_label="2024",
+        municipalities=REGION,
+        space_bands_m=[100, 200, 400],
+        time_bands_days=[7, 14, 30],
+        permutations=19,
+        seed=5,
+    )
+    observed = {
+        (c["space_to_m"], c["time_to_days"]): c["observed"] for c in r.knox.to_dict()["cells"]
+    }
+    assert {k: n for k, n in observed.items() if n} == {
+        (100.0, 7.0): 1, (100.0, 30.0): 1, (200.0, 30.0): 1, (400.0, 7.0): 2,
+    }  # fmt: skip
+    d = r.to_dict()
+    assert d["followup"]["n_events"] == 5 and d["followup"]["n_followed"] == 1  # A, by B
+    assert d["followup"]["share_followed"] == pytest.approx(0.2)
+    # within 200 m of S1: A (inside), B (40 m), C (140 m); E is 290 m away
+    assert d["scenes"] == [
+        {"scene_id": "S1", "shootings": 3, "followed": 1},
+        {"scene_id": "S2", "shootings": 0, "followed": 0},
+    ]
+    assert [b["label"] for b in d["space_bands"]] == ["[0, 100] m", "(100, 200] m", "(200, 400] m"]
+    assert d["period_days"] == period.to_dict() and d["round"] == "2024"
+    assert d["notes"][0].startswith("Monte Carlo with 19 permutations") and not d["warnings"]
+    with pytest.raises(DataError, match=r"1 'shooting' event.*categories in the period: sh"):
+        near_repeat_analysis(
+            shots.iloc[:1], scenes, period=period, round_label="2024", municipalities=REGION
+        )
+
+
+def test_band_labels_state_inclusion() -> None:
+    bands = band_labels((100.0, 200.0), "m", open_end=False)
+    assert [(b["from"], b["to"], b["includes_from"], b["includes_to"]) for b in bands] == [
+        (0.0, 100.0, True, True),
+        (100.0, 200.0, False, True),
+    ]
+    assert band_labels((7.0,), "days", open_end=True)[-1]["label"] == "(7, ∞) days"

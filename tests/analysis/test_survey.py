@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
@@ -225,42 +224,33 @@ def test_small_bands_are_suppressed_everywhere() -> None:
     assert not r2.trend.estimable and r2.trend.odds_ratio_per_km is None
 
 
-def _fake_store(resp: pd.DataFrame) -> Any:
-    class FakeStore:
-        def read_survey(self, year: int) -> pd.DataFrame:
-            return resp
+def _workspace(tmp_path: Any, resp: pd.DataFrame) -> str:
+    """A real GeoPackage workspace holding SCENES as round 2023 and ``resp`` as survey 2023."""
+    from drugscenes.store import RoundRecord, SurveyRecord, create_workspace
 
-        def round_scenes(self, label: str) -> gpd.GeoDataFrame:
-            return SCENES
-
-        def municipalities(self) -> gpd.GeoDataFrame:
-            return MUNICIPALITIES
-
-    @contextmanager
-    def open_workspace(path: object) -> Any:
-        yield FakeStore()
-
-    return open_workspace
+    path = tmp_path / "ws.gpkg"
+    scenes = SCENES.assign(id_given=True, municipality_code="0180")
+    with create_workspace(path, MUNICIPALITIES) as store:
+        store.write_round(RoundRecord("2023"), scenes, replace=False)
+        store.write_survey(SurveyRecord(2023), resp, replace=False)
+    return str(path)
 
 
-def test_no_output_contains_respondent_ids_coordinates_or_distances(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_no_output_contains_respondent_ids_coordinates_or_distances(tmp_path: Any) -> None:
     import typer
     from typer.testing import CliRunner
 
-    import drugscenes.cli.survey
     from drugscenes.cli.survey import register
 
     resp = _respondents(n=2_000)
-    monkeypatch.setattr(drugscenes.cli.survey, "open_workspace", _fake_store(resp))
+    ws = _workspace(tmp_path, resp)
     app, import_app = typer.Typer(), typer.Typer()
     app.add_typer(import_app, name="import")
     register(app, import_app)
     runner = CliRunner()
     outputs = []
     for extra in ([], ["--json"], ["--bands", "100,300,3000", "--min-n", "10"]):
-        res = runner.invoke(app, ["survey", "ws.gpkg", "--round", "2023", "--year", "2023", *extra])
+        res = runner.invoke(app, ["survey", ws, "--round", "2023", "--year", "2023", *extra])
         assert res.exit_code == 0, res.output
         outputs.append(res.output)
     result = survey_estimates(resp, SCENES, MUNICIPALITIES, round_label="2023", year=2023)

@@ -112,6 +112,27 @@ def test_random_points_match_exact_oracle() -> None:
     assert set(j.index) == set(np.flatnonzero(za.zone == 0))
 
 
+def test_pairs_list_every_scene_a_point_is_near_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import drugscenes.analysis.zones as z
+
+    monkeypatch.setattr(z, "_CHUNK", 700)  # pairs from several chunks keep their positions
+    rng = np.random.default_rng(11)
+    polys = [shapely.box(cx, cy, cx + 80, cy + 60) for cx, cy in rng.uniform(0, 1500, (12, 2))]
+    sc = _scenes(*polys)
+    x, y = rng.uniform(-300, 1900, 5000), rng.uniform(-300, 1900, 5000)
+    pt, scene, level = z.ZoneIndex(sc, (100, 200)).pairs(x, y)
+    pts = shapely.points(x, y)
+    dist = np.stack([shapely.distance(g, pts) for g in polys])  # 0 inside and on edges
+    exp_scene, exp_pt = np.nonzero(dist <= 200)
+    order = np.lexsort((exp_scene, exp_pt))
+    assert np.array_equal(pt, exp_pt[order]) and np.array_equal(scene, exp_scene[order])
+    d = dist[scene, pt]
+    assert np.array_equal(level, np.select([d == 0, d <= 100], [0, 1], 2))
+    # the nearest of a point's pairs is the scene assign() gives it
+    za = z.ZoneIndex(sc, (100, 200)).assign(x, y)
+    assert set(np.unique(pt)) == set(np.flatnonzero(za.zone <= 2))
+
+
 def test_chunks_and_threads_give_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     import drugscenes.analysis.zones as z
 

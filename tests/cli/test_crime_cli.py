@@ -25,8 +25,7 @@ import shapely
 
 from drugscenes.demo.build import build_demo
 from drugscenes.demo.incidents import generate_incidents
-from drugscenes.store import incidents_path, open_workspace
-from drugscenes.store.incidents_parquet import read_incidents as read_store
+from drugscenes.store import open_workspace
 from helpers import run
 
 N_GEN = 4000
@@ -69,16 +68,23 @@ def _far_point(geom: shapely.Geometry, scenes: shapely.Geometry, gap: float) -> 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace without its incidents (the tests bring their own)."""
-    build = build_demo(tmp_path_factory.mktemp("demo"))
-    shutil.rmtree(incidents_path(build.workspace), ignore_errors=True)
-    return build.workspace
+    """The demo workspace (copied by :func:`_fresh` without its incidents)."""
+    return build_demo(tmp_path_factory.mktemp("demo")).workspace
 
 
 def _fresh(demo: Path, folder: Path) -> Path:
+    """A copy of the demo's GeoPackage alone: its rounds, no incidents (the tests bring
+    their own)."""
     ws = folder / "ws.gpkg"
     shutil.copy(demo, ws)
+    with open_workspace(ws) as store:
+        assert store.count_incidents() == 0
     return ws
+
+
+def _stored(ws: Path) -> pd.DataFrame:
+    with open_workspace(ws) as store:
+        return store.read_incidents()
 
 
 @pytest.fixture(scope="module")
@@ -187,10 +193,10 @@ def test_import_counts_every_rejected_row_with_its_reason(case: dict[str, Any]) 
 
 
 def test_reimport_is_idempotent(case: dict[str, Any]) -> None:
-    before = len(read_store(incidents_path(case["ws"])))
+    before = len(_stored(case["ws"]))
     code, stdout, _ = run("import", "incidents", case["ws"], case["csv"], "--crs", "3006", *MAPPING)
     assert code == 0
-    assert len(read_store(incidents_path(case["ws"]))) == before == case["import"]["n_accepted"]
+    assert len(_stored(case["ws"])) == before == case["import"]["n_accepted"]
     assert f"0 new, {before:,} replaced by id" in stdout
     assert "Rejected rows by reason" in stdout and "unmapped type" in stdout
 
@@ -205,7 +211,7 @@ def test_import_with_no_accepted_row_exits_1_and_stores_nothing(demo: Path, tmp_
     )
     assert code == 1 and stdout == ""
     assert "no row of bad.csv was accepted" in stderr and "outside the region" in stderr
-    assert len(read_store(incidents_path(ws))) == 0
+    assert len(_stored(ws)) == 0
     assert problems.read_text(encoding="utf-8-sig").count("warning") == 2
     broken = tmp_path / "events.json"
     broken.write_text("[{", encoding="utf-8")
@@ -240,7 +246,7 @@ def test_import_crash_mid_write_keeps_the_previous_dataset(
     monkeypatch.setattr(parquet, "_write_year", crash_on_second_year)
     with pytest.raises(OSError, match="disk full"):
         run("import", "incidents", ws, second, "--crs", "3006")
-    assert read_store(incidents_path(ws))["incident_id"].tolist() == ["1"]
+    assert _stored(ws)["incident_id"].tolist() == ["1"]
 
 
 @pytest.mark.needs_shared

@@ -13,8 +13,9 @@ import pyogrio
 import pytest
 
 from drugscenes.demo.build import SURVEY_YEAR, build_demo
-from drugscenes.report.build import ReportOptions, build_report
 from drugscenes.report.i18n import fmt_area, fmt_num, fmt_pct
+from drugscenes.report.model import ReportOptions
+from drugscenes.services.report import report as build_report
 from drugscenes.store import open_workspace
 from helpers import run
 
@@ -30,7 +31,7 @@ def demo(tmp_path_factory):
 def report(demo, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     with open_workspace(demo.workspace) as store:
-        return build_report(store, out, ReportOptions())
+        return build_report(store, out, options=ReportOptions())
 
 
 def test_demo_command_ends_with_the_report(tmp_path):
@@ -42,7 +43,7 @@ def test_demo_command_ends_with_the_report(tmp_path):
 
 
 def test_headline_sentences_come_from_the_analyses(report):
-    inv, c = report.inventory, report.comparison
+    inv, c = report.results["inventory"].inventory, report.results["compare"].comparison
     text = " ".join(report.headline)
     k = inv.n_municipalities_with_scenes
     assert f"{inv.n_scenes} öppna drogscener i {k} av länets 26" in text
@@ -50,9 +51,9 @@ def test_headline_sentences_come_from_the_analyses(report):
     assert f"{c.ceased} scener arbetats bort och {c.new} tillkommit" in text
     assert "Den totala ytan är mindre" in text and fmt_area(c.area_to_m2, "sv") in text
     assert "Inga nya scener har uppstått på andra platser." in text
-    crime = report.extra["crime_result"]
+    crime = report.results["crime"].to_dict()
     assert fmt_pct(crime["share_of_scenes_with_shooting"], "sv") in text
-    survey = report.extra["survey_result"]
+    survey = report.results["survey"].to_dict()
     assert fmt_pct(survey["bands"][0]["share_unsafe"], "sv") in text
     assert fmt_pct(survey["region"]["share_unsafe"], "sv") in text
 
@@ -104,9 +105,13 @@ def test_report_renders_offline_in_chromium(report):
         browser.close()
     assert requests == [] and failed == []
     assert errors == [] and [m for m in console if m[0] in ("error", "warning")] == []
-    c = report.comparison
+    c = report.results["compare"].comparison
     assert drawn == [26, c.n_to, c.ceased, c.n_to]
-    assert ready["candidates"] == report.extra["candidates_result"]["n_candidates"] >= 1
+    assert (
+        ready["candidates"]
+        == report.results["compare"].hotspot_check.to_dict()["n_candidates"]
+        >= 1
+    )
 
     def norm(text: str) -> str:
         return " ".join(text.replace("\u00a0", " ").split())
@@ -148,7 +153,7 @@ def test_workbook_cells_equal_the_analysis(report):
     rows = {
         r[0]: dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)
     }
-    by = report.inventory.by_municipality.set_index("code")
+    by = report.results["inventory"].inventory.by_municipality.set_index("code")
     for code, row in rows.items():
         assert row["Scener 2024"] == by.loc[code, "n_scenes"]
         assert row["Yta 2024 (m²)"] == pytest.approx(by.loc[code, "area_m2"])
@@ -156,7 +161,7 @@ def test_workbook_cells_equal_the_analysis(report):
     assert ws.cell(row=2, column=header.index("Yta 2024 (m²)") + 1).number_format == "#,##0"
     # The survey sheet holds the estimates as fractions with a percent format.
     ws = wb["Trygghet avstånd"]
-    survey = report.extra["survey_result"]
+    survey = report.results["survey"].to_dict()
     first = [c.value for c in ws[2]]
     assert first[0] == survey["bands"][0]["label"]
     assert first[2] == pytest.approx(survey["bands"][0]["share_unsafe"])
@@ -170,7 +175,7 @@ def test_geopackage_layers_round_trip(report):
     scenes = gpd.read_file(report.gpkg, layer="scenes")
     assert len(scenes) == 53 and scenes.crs.to_epsg() == 3006
     assert set(scenes["status"]) <= {"persisting", "new", "merged", "split", "restructured"}
-    assert (scenes["fate"] == "shrunk").sum() == report.comparison.shrunk
+    assert (scenes["fate"] == "shrunk").sum() == report.results["compare"].comparison.shrunk
     assert len(gpd.read_file(report.gpkg, layer="ceased_scenes")) == 10
     assert len(gpd.read_file(report.gpkg, layer="municipalities")) == 26
 
@@ -202,9 +207,9 @@ def test_suppressed_cells_show_no_value(demo, tmp_path):
     with open_workspace(demo.workspace) as store:
         munis = store.round_scenes("2024")["municipality_code"].value_counts()
         code = munis.index[-1]
-        result = build_report(store, tmp_path, ReportOptions(municipality=code, min_n=400))
-    survey = result.extra.get("survey_result")
-    assert survey is not None
+        result = build_report(store, tmp_path, options=ReportOptions(municipality=code, min_n=400))
+    assert "survey" in result.results
+    survey = result.results["survey"].to_dict()
     suppressed = [b for b in survey["bands"] if b["suppressed"]]
     assert suppressed, "expected at least one suppressed band"
     html = result.html.read_text(encoding="utf-8")
@@ -218,15 +223,17 @@ def test_suppressed_cells_show_no_value(demo, tmp_path):
 
 def test_municipality_report_and_english(demo, tmp_path):
     with open_workspace(demo.workspace) as store:
-        r = build_report(store, tmp_path / "en", ReportOptions(lang="en", municipality="0180"))
+        r = build_report(
+            store, tmp_path / "en", options=ReportOptions(lang="en", municipality="0180")
+        )
     text = " ".join(r.headline)
-    n = int((r.inventory.by_municipality["n_scenes"]).sum())
+    n = int((r.results["inventory"].inventory.by_municipality["n_scenes"]).sum())
     assert f"found {fmt_num(n, 'en')} open drug scenes in Storstad" in text
     assert r.html.read_text(encoding="utf-8").startswith('<!DOCTYPE html>\n<html lang="en">')
 
 
 def test_candidate_section_lists_the_unregistered_place(report):
-    check = report.extra["candidates_result"]
+    check = report.results["compare"].hotspot_check.to_dict()
     [far] = check["candidates_elsewhere"]
     assert far["trend"] == "increasing" and far["nearest_ceased_m"] > 1000
     text = " ".join(report.headline)
@@ -235,14 +242,8 @@ def test_candidate_section_lists_the_unregistered_place(report):
 
 def test_report_without_incidents_or_survey_says_what_is_missing(tmp_path, demo):
     ws = tmp_path / "bare.gpkg"
-    shutil.copy(demo.workspace, ws)  # no incidents folder beside the copy
-    import sqlite3
-
-    con = sqlite3.connect(ws)
-    con.execute("DELETE FROM survey_respondents")
-    con.execute("DELETE FROM survey_years")
-    con.commit()
-    con.close()
+    # No incidents folder and no survey file (<workspace>.survey.gpkg) beside the copy.
+    shutil.copy(demo.workspace, ws)
     code, out, err = run("report", ws, "--out", tmp_path / "r", "--json")
     assert code == 0, err
     import json

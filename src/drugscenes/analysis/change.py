@@ -296,6 +296,54 @@ class RoundComparison:
         return self.municipalities_to - self.municipalities_from
 
     @property
+    def municipalities_pct_change(self) -> float | None:
+        """Per cent change of the municipalities with scenes (None from none)."""
+        return percent_change(self.municipalities_from, self.municipalities_to)
+
+    @property
+    def municipalities_with_scenes(self) -> pd.DataFrame:
+        """Rows of ``by_municipality`` with a scene in either round."""
+        bym = self.by_municipality
+        return bym[(bym["n_from"] > 0) | (bym["n_to"] > 0)]
+
+    def ceased_scenes(self, before: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The earlier round's ceased scenes: rows of ``before``, the frame given to
+        :func:`compare_rounds`, whose status is ``ceased``."""
+        return before[(self.from_scenes["status"] == "ceased").to_numpy()]
+
+    def scene_fates(self, after: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The later round's scenes with their fate: rows of ``after``, the frame given to
+        :func:`compare_rounds`, in its order, with its columns plus
+
+        - ``status``: persisting, merged, split, restructured or new;
+        - ``size_change``: grown, shrunk or unchanged (persisting scenes only);
+        - ``fate``: ``size_change`` of a grown or shrunk persisting scene, else ``status``;
+        - ``displacement``: near_previous or elsewhere (new scenes only);
+        - ``from_ids``: the earlier round's ids of its scene(s), ";"-joined;
+        - ``area_from_m2``, ``area_to_m2``: areas of the whole fate in each round (a merged
+          scene's earlier area is the sum of its predecessors', a split part's the whole
+          scene it came from; NaN before a new scene);
+        - ``area_pct_change``: per cent change of a persisting scene's area (NaN for the
+          other statuses, whose areas are not one scene's);
+        - ``nearest_previous_m``: distance of a new scene to the nearest ceased or shrunk
+          earlier scene.
+        """
+        per = self.to_scenes.reset_index(drop=True)
+        comp = self.scenes.set_index("component").reindex(per["component"])
+        out = after.reset_index(drop=True).copy()
+        persisting = (per["status"] == "persisting").to_numpy()
+        size = per["size_change"]
+        out["status"] = per["status"].to_numpy()
+        out["size_change"] = size.to_numpy()
+        out["fate"] = size.where(persisting & size.isin(["grown", "shrunk"]), per["status"])
+        out["displacement"] = per["displacement"].to_numpy()
+        out["from_ids"] = per["linked_ids"].to_numpy()
+        for col in ["area_from_m2", "area_to_m2", "nearest_previous_m"]:
+            out[col] = comp[col].to_numpy()
+        out["area_pct_change"] = comp["area_pct_change"].where(persisting).to_numpy()
+        return out
+
+    @property
     def no_new_elsewhere(self) -> bool:
         """True when no new scene lies beyond ``displacement_m`` of a ceased/shrunk one."""
         return self.new_elsewhere == 0

@@ -5,6 +5,11 @@ All functions are pure: incidents (the clean frame of
 ``police_activity``) and scenes/municipalities as GeoDataFrames in EPSG:3006 go in,
 typed results with ``to_dict()`` come out.
 
+Every "within r metres of a scene" is the exact zone assignment of
+:mod:`drugscenes.analysis.zones` (a point on a scene's edge is inside it, a point at
+exactly r metres is within r): the crime zones and the WDQ's buffer and control agree
+to the millimetre. Polygons buffered by r (arcs as 64-gons) serve only for areas.
+
 Categories that measure police activity (drug offences: more patrols record more
 drug crime) are computed like the others but flagged (``police_activity``) and
 carried with :data:`POLICE_ACTIVITY_NOTE` in every result.
@@ -20,17 +25,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
+from drugscenes import config
 from drugscenes.analysis.zones import (
-    DEFAULT_RING_M,
     ZoneIndex,
+    assign_polygons,
     check_rings,
     zone_areas,
     zone_names,
 )
 from drugscenes.errors import UsageError
+from drugscenes.periods import Period
 from drugscenes.stats.poisson import rate_ratio
 from drugscenes.times import to_utc
 
@@ -40,6 +47,12 @@ POLICE_ACTIVITY_NOTE = (
     "with reported crimes such as violence."
 )
 SHOOTING = "shooting"
+
+Instant = str | pd.Timestamp
+"""A time bound: a timezone-aware Timestamp, or ISO text (naive means UTC)."""
+
+PLACE_LEVEL_SAMPLE = 200_000
+"""Rows looked at to tell place-level coordinates from point data."""
 
 
 def check_incidents(incidents: pd.DataFrame) -> None:
@@ -51,9 +64,44 @@ def check_incidents(incidents: pd.DataFrame) -> None:
         raise UsageError(f"incidents lack columns {sorted(missing)}")
 
 
-def in_period(
-    incidents: pd.DataFrame, start: str | pd.Timestamp, end: str | pd.Timestamp
-) -> pd.DataFrame:
+def place_level_warning(incidents: pd.DataFrame, n_municipalities: int) -> str | None:
+    """Say so when coordinates are place-level (e.g. Police events at a municipality centre).
+
+    Place-level data has at most about one point per municipality, each shared by several
+    incidents; point or address data has many more points. The first
+    :data:`PLACE_LEVEL_SAMPLE` rows suffice.
+
+    Returns
+    -------
+    str or None
+        A warning for the result's notes, None for point data.
+
+    Examples
+    --------
+    >>> centres = pd.DataFrame({"x": [1.0, 2.0] * 10, "y": [5.0, 6.0] * 10})
+    >>> place_level_warning(centres, 26)[:38]
+    '20 incidents lie on only 2 distinct po'
+    >>> place_level_warning(pd.DataFrame({"x": range(20), "y": range(20)}), 26) is None
+    True
+    """
+    sample = incidents.iloc[:PLACE_LEVEL_SAMPLE]
+    n = len(sample)
+    points = len(sample.drop_duplicates(["x", "y"]))
+    if n == 0 or points > 2 * n_municipalities or n < 3 * points:
+        return None
+    return (
+        f"{n:,} incidents lie on only {points} distinct points: the coordinates look "
+        "place-level (e.g. Police events at a municipality's centre), so distances to "
+        "scenes, zones and near repeats are not meaningful for them"
+    )
+
+
+def categories_present(incidents: pd.DataFrame) -> list[str]:
+    """The categories of some incidents, sorted (for messages naming what there is)."""
+    return sorted(incidents["category"].astype(str).unique())
+
+
+def in_period(incidents: pd.DataFrame, start: Instant, end: Instant) -> pd.DataFrame:
     """Rows with ``start <= time < end`` (naive bounds are UTC)."""
     s, e = to_utc(start), to_utc(end)
     if e <= s:
@@ -62,9 +110,36 @@ def in_period(
     return incidents[(t >= s) & (t < e)]
 
 
+class _Record:
+    """A result whose JSON form is its fields, in order (nested results and tuples as
+    dicts and lists)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: _json(v) for k, v in self.__dict__.items()}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, _Record):
+        return value.to_dict()
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
-class ZoneStats:
-    """Counts in one zone. ``shares[c]`` is category c's share of the zone's incidents."""
+class _CategoryInZone(_Record):
+    """A figure of one category in one zone (the fields every such row starts with)."""
+
+    category: str
+    zone: str
+
+
+@dataclass(frozen=True)
+class ZoneStats(_Record):
+    """Counts in one zone. ``shares[c]`` is category c's share of the zone's incidents.
+
+    ``name`` is the municipality's name of a ``rest:<code>`` zone, else None.
+    """
 
     zone: str
     area_m2: float
@@ -72,43 +147,27 @@ class ZoneStats:
     shares: dict[str, float | None]
     density_per_km2: dict[str, float]
     total: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "zone": self.zone,
-            "area_m2": self.area_m2,
-            "counts": self.counts,
-            "shares": self.shares,
-            "density_per_km2": self.density_per_km2,
-            "total": self.total,
-        }
+    name: str | None = None
 
 
 @dataclass(frozen=True)
-class Concentration:
+class Concentration(_CategoryInZone):
     """Share of the region's incidents of a category in a zone against its area share.
 
     ``ratio = share_of_incidents / share_of_area`` (a location quotient: 1 means no
     concentration).
     """
 
-    category: str
-    zone: str
     share_of_incidents: float | None
     share_of_area: float
     ratio: float | None
     police_activity: bool
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
-class RateRatioRow:
+class RateRatioRow(_CategoryInZone):
     """Incident rate per km² in a zone against the rest of the region (exact Poisson)."""
 
-    category: str
-    zone: str
     ratio: float | None
     ci_low: float | None
     ci_high: float | None
@@ -117,12 +176,9 @@ class RateRatioRow:
     count_ref: int
     police_activity: bool
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
-class ShareDifference:
+class ShareDifference(_CategoryInZone):
     """Category share of a zone's incidents minus that of the rest.
 
     ``p_value``: pooled two-proportion z-test (statsmodels ``proportions_ztest``,
@@ -131,8 +187,6 @@ class ShareDifference:
     (statsmodels ``confint_proportions_2indep(method="newcomb")``), valid at 0 %.
     """
 
-    category: str
-    zone: str
     share: float | None
     share_ref: float | None
     difference: float | None
@@ -141,12 +195,9 @@ class ShareDifference:
     p_value: float | None
     police_activity: bool
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
-class SceneCrime:
+class SceneCrime(_Record):
     """Incidents at one scene: inside it or in its first ring (nearest scene)."""
 
     scene_id: str
@@ -156,13 +207,11 @@ class SceneCrime:
     any_shooting: bool
     rank: int
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
-class CrimeResult:
-    """Concentration of crime at the scenes of a round in a period.
+class CrimeResult(_Record):
+    """Concentration of crime at the scenes of a round in a period, in the exact zones of
+    :mod:`drugscenes.analysis.zones`; ``to_dict()`` gives every field, in order.
 
     Attributes
     ----------
@@ -182,6 +231,16 @@ class CrimeResult:
         Share of scenes with at least one shooting inside or in their first ring.
     police_activity_categories : list of str
     notes : list of str
+        Caveats, including every warning.
+    period_days : dict or None
+        The calendar days of the period (:meth:`drugscenes.periods.Period.to_dict`) when
+        it was given as a Period.
+    n_scenes : int
+        Scenes of the round.
+    n_incidents : int
+        Incidents in the period (all categories).
+    warnings : list of str
+        The notes that question the data itself (place-level coordinates).
     """
 
     round: str
@@ -195,23 +254,10 @@ class CrimeResult:
     share_of_scenes_with_shooting: float
     police_activity_categories: list[str]
     notes: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict with the keys ``round``, ``period``, ``zones``, ``rate_ratios``,
-        ``scenes``, ``share_of_scenes_with_shooting`` and more."""
-        return {
-            "round": self.round,
-            "period": self.period,
-            "rings_m": list(self.rings_m),
-            "zones": [z.to_dict() for z in self.zones],
-            "concentration": [c.to_dict() for c in self.concentration],
-            "rate_ratios": [r.to_dict() for r in self.rate_ratios],
-            "share_differences": [s.to_dict() for s in self.share_differences],
-            "scenes": [s.to_dict() for s in self.scenes],
-            "share_of_scenes_with_shooting": self.share_of_scenes_with_shooting,
-            "police_activity_categories": self.police_activity_categories,
-            "notes": self.notes,
-        }
+    period_days: dict[str, Any] | None = None
+    n_scenes: int = 0
+    n_incidents: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def _none(v: float) -> float | None:
@@ -222,13 +268,14 @@ def crime_concentration(
     incidents: pd.DataFrame,
     scenes: gpd.GeoDataFrame,
     municipalities: gpd.GeoDataFrame,
-    start: str | pd.Timestamp,
-    end: str | pd.Timestamp,
+    start: Instant,
+    end: Instant,
     round_label: str,
-    rings_m: ArrayLike = (DEFAULT_RING_M,),
+    rings_m: ArrayLike = (config.RING_M,),
     per_municipality: bool = False,
     categories: list[str] | None = None,
     alpha: float = 0.05,
+    period_days: Period | None = None,
 ) -> CrimeResult:
     """Concentration of incidents at scenes of a round in the period ``[start, end)``.
 
@@ -251,10 +298,14 @@ def crime_concentration(
         Categories to report, default those present plus the five standard ones.
     alpha : float
         1 - confidence level of intervals.
+    period_days : Period, optional
+        The calendar days ``[start, end)`` stands for, reported as ``period_days``.
 
     Returns
     -------
     CrimeResult
+        Its notes include a warning when the coordinates look place-level
+        (:func:`place_level_warning`).
 
     Notes
     -----
@@ -345,6 +396,7 @@ def crime_concentration(
         notes.append(POLICE_ACTIVITY_NOTE)
     if "shooting" not in cats:
         notes.append("no 'shooting' category: share of scenes with a shooting is 0 by definition")
+    warnings = [w for w in [place_level_warning(inc, len(municipalities))] if w]
     return CrimeResult(
         round=str(round_label),
         period={"from": to_utc(start).isoformat(), "to": to_utc(end).isoformat()},
@@ -356,7 +408,11 @@ def crime_concentration(
         scenes=scene_rows,
         share_of_scenes_with_shooting=share_shooting,
         police_activity_categories=[c for c in cats if pa_flags[c]],
-        notes=notes,
+        notes=notes + warnings,
+        period_days=None if period_days is None else period_days.to_dict(),
+        n_scenes=len(scenes),
+        n_incidents=len(inc),
+        warnings=warnings,
     )
 
 
@@ -369,7 +425,11 @@ def _police_activity_flags(inc: pd.DataFrame, cats: list[str]) -> dict[str, bool
 
 
 def _zone_rows(
-    names: list[str], areas: np.ndarray, table: np.ndarray, cats: list[str]
+    names: list[str],
+    areas: np.ndarray,
+    table: np.ndarray,
+    cats: list[str],
+    label: str | None = None,
 ) -> list[ZoneStats]:
     rows = []
     for z, name in enumerate(names):
@@ -385,6 +445,7 @@ def _zone_rows(
                     for j, c in enumerate(cats)
                 },
                 tot,
+                label,
             )
         )
     return rows
@@ -400,10 +461,13 @@ def _rest_by_municipality(
     scenes: gpd.GeoDataFrame,
     rings: tuple[float, ...],
 ) -> list[ZoneStats]:
-    from drugscenes.analysis.zones import assign_polygons
-
     geoms = np.asarray(municipalities.geometry.values, dtype=object)
     codes = municipalities["code"].astype(str).to_numpy()
+    labels = (
+        municipalities["name"].astype(str).to_numpy()
+        if "name" in municipalities.columns
+        else np.full(len(codes), None, dtype=object)
+    )
     muni = assign_polygons(inc["x"].to_numpy(float), inc["y"].to_numpy(float), geoms)
     near = shapely.buffer(
         shapely.union_all(np.asarray(scenes.geometry.values)), rings[-1], quad_segs=16
@@ -413,7 +477,9 @@ def _rest_by_municipality(
         m = (zone == rest_code) & (muni == k) & (cat_codes >= 0)
         counts = np.bincount(cat_codes[m], minlength=len(cats))
         area = float(shapely.area(shapely.difference(geoms[k], near)))
-        rows.extend(_zone_rows([f"rest:{code}"], np.array([area]), counts[None, :], cats))
+        rows.extend(
+            _zone_rows([f"rest:{code}"], np.array([area]), counts[None, :], cats, labels[k])
+        )
     return rows
 
 
@@ -503,7 +569,7 @@ def _scene_rows(
 
 # -- displacement --------------------------------------------------------------------
 @dataclass(frozen=True)
-class WDQ:
+class WDQ(_Record):
     """Weighted Displacement Quotient and its parts (Bowers & Johnson 2003).
 
     With counts in the response area ``R``, buffer ``D`` and control ``C`` before
@@ -538,7 +604,53 @@ class WDQ:
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """The counts and measures, with the reading in words (``interpretation``) and in
+        a few (``reading``)."""
+        return {
+            **super().to_dict(),
+            "interpretation": interpret_wdq(self),
+            "reading": wdq_reading(self),
+        }
+
+
+def interpret_wdq(w: WDQ) -> str:
+    """What a WDQ says, in words (Bowers & Johnson 2003; see the domain notes).
+
+    An undefined or uninterpretable WDQ gives its ``reason``.
+
+    Examples
+    --------
+    >>> interpret_wdq(wdq(Ra=2, Rb=10, Da=6, Db=4, Ca=25, Cb=20))
+    'displacement to the buffer, smaller than the gain at the scene'
+    """
+    if w.wdq is None or (w.success_measure or 0) > 0:
+        return str(w.reason)
+    if w.wdq > 0:
+        return "diffusion of benefits: the buffer improved too"
+    if w.wdq == 0:
+        return "no change in the buffer relative to the control"
+    if w.wdq >= -1:
+        return "displacement to the buffer, smaller than the gain at the scene"
+    return "displacement to the buffer larger than the gain: the effect is more than erased"
+
+
+def wdq_reading(w: WDQ) -> str:
+    """The reading of a WDQ in a few words, for a table cell (see :func:`interpret_wdq`).
+
+    Examples
+    --------
+    >>> wdq_reading(wdq(Ra=2, Rb=10, Da=6, Db=4, Ca=25, Cb=20))
+    'displacement'
+    """
+    if w.wdq is None:
+        return "undefined"
+    if (w.success_measure or 0) > 0:
+        return "not interpretable"
+    if w.wdq > 0:
+        return "diffusion of benefits"
+    if w.wdq == 0:
+        return "buffer unchanged"
+    return "displacement" if w.wdq >= -1 else "displacement > gain"
 
 
 def wdq(Ra: int, Rb: int, Da: int, Db: int, Ca: int, Cb: int) -> WDQ:
@@ -550,55 +662,69 @@ def wdq(Ra: int, Rb: int, Da: int, Db: int, Ca: int, Cb: int) -> WDQ:
     >>> round(w.wdq, 4), round(w.total_net_effect, 1)
     (0.1222, 50.5)
     """
-    for k, v in dict(Ra=Ra, Rb=Rb, Da=Da, Db=Db, Ca=Ca, Cb=Cb).items():
+    counts = dict(Ra=Ra, Rb=Rb, Da=Da, Db=Db, Ca=Ca, Cb=Cb)
+    for k, v in counts.items():
         if v < 0:
             raise UsageError(f"{k} must be a count >= 0, got {v}")
     if Ca == 0 or Cb == 0:
         which = "before" if Cb == 0 else "after"
         return WDQ(
-            Ra,
-            Rb,
-            Da,
-            Db,
-            Ca,
-            Cb,
-            None,
-            None,
-            None,
-            None,
-            f"no incidents in the control area {which}: the control cannot scale the "
+            **counts,
+            success_measure=None,
+            buffer_displacement_measure=None,
+            wdq=None,
+            total_net_effect=None,
+            reason=f"no incidents in the control area {which}: the control cannot scale the "
             "counts, so no measure is defined; choose a larger control area or period",
         )
     sm = Ra / Ca - Rb / Cb
     bdm = Da / Ca - Db / Cb
     tne = (Rb * Ca / Cb - Ra) + (Db * Ca / Cb - Da)
-    if sm == 0:
-        return WDQ(
-            Ra,
-            Rb,
-            Da,
-            Db,
-            Ca,
-            Cb,
-            sm,
-            bdm,
-            None,
-            tne,
-            "the response area did not change relative to the control (success "
-            "measure 0): WDQ is undefined",
-        )
     reason = None
-    if sm > 0:
+    if sm == 0:
+        reason = (
+            "the response area did not change relative to the control (success "
+            "measure 0): WDQ is undefined"
+        )
+    elif sm > 0:
         reason = (
             "the response area got worse relative to the control (success measure "
             "> 0): the WDQ is not interpretable as displacement"
         )
-    return WDQ(Ra, Rb, Da, Db, Ca, Cb, sm, bdm, bdm / sm, tne, reason)
+    return WDQ(
+        **counts,
+        success_measure=sm,
+        buffer_displacement_measure=bdm,
+        wdq=bdm / sm if sm else None,
+        total_net_effect=tne,
+        reason=reason,
+    )
 
 
 @dataclass(frozen=True)
-class DisplacementResult:
-    """WDQ for each ceased scene and for all ceased scenes together."""
+class DisplacementResult(_Record):
+    """WDQ for each ceased scene and for all ceased scenes together.
+
+    Attributes
+    ----------
+    from_round, to_round : str
+    before, after : dict
+        ``from`` and ``to`` of each period (ISO instants, UTC, half open).
+    buffer_m : float
+    category : str or None
+        The category counted (None: all incidents).
+    scenes : list of dict
+        One row per ceased scene: ``scene_id`` and the :class:`WDQ` fields, with its
+        ``interpretation`` and ``reading``.
+    all_ceased : WDQ or None
+        All ceased scenes together (None when none ceased).
+    notes : list of str
+    before_days, after_days : dict or None
+        The periods as calendar days (:meth:`drugscenes.periods.Period.to_dict`) when
+        given as Periods.
+    ceased_scene_ids : list of str
+        The ceased scenes, sorted.
+    """
 
     from_round: str
     to_round: str
@@ -609,19 +735,9 @@ class DisplacementResult:
     scenes: list[dict[str, Any]]
     all_ceased: WDQ | None
     notes: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "from_round": self.from_round,
-            "to_round": self.to_round,
-            "before": self.before,
-            "after": self.after,
-            "buffer_m": self.buffer_m,
-            "category": self.category,
-            "scenes": self.scenes,
-            "all_ceased": self.all_ceased.to_dict() if self.all_ceased else None,
-            "notes": self.notes,
-        }
+    before_days: dict[str, Any] | None = None
+    after_days: dict[str, Any] | None = None
+    ceased_scene_ids: list[str] = field(default_factory=list)
 
 
 def ceased_by_overlap(scenes_a: gpd.GeoDataFrame, scenes_b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -633,25 +749,41 @@ def ceased_by_overlap(scenes_a: gpd.GeoDataFrame, scenes_b: gpd.GeoDataFrame) ->
     return scenes_a[keep]
 
 
+Bounds = tuple[Instant, Instant]
+
+
+def _bounds(period: Period | Bounds) -> tuple[Bounds, dict[str, Any] | None]:
+    """Half-open bounds of a period and its calendar days (None for bare bounds)."""
+    if isinstance(period, Period):
+        return (period.start, period.end), period.to_dict()
+    return (period[0], period[1]), None
+
+
 def displacement(
     incidents: pd.DataFrame,
     ceased: gpd.GeoDataFrame,
     all_scenes: gpd.GeoDataFrame,
     municipalities: gpd.GeoDataFrame,
-    before: tuple[str, str],
-    after: tuple[str, str],
-    buffer_m: float = DEFAULT_RING_M,
+    before: Period | Bounds,
+    after: Period | Bounds,
+    buffer_m: float = config.RING_M,
     category: str | None = None,
     from_round: str = "",
     to_round: str = "",
 ) -> DisplacementResult:
     """WDQ of ceased scenes: response area, buffer and control before and after.
 
-    For each ceased scene: ``R`` is the scene polygon, ``D`` the ring up to
-    ``buffer_m`` around it (without R), ``C`` the scene's municipality without the
-    ``buffer_m`` surroundings of every scene of both rounds (``all_scenes``), so the
-    control holds no scene or buffer. Together: R, D and C are the unions over the
-    ceased scenes. Points on an edge count in the first of R, D, C.
+    For each ceased scene: ``R`` is the scene (its polygon, edge included), ``D`` the
+    points not in R within ``buffer_m`` of it, ``C`` the points of the scene's
+    municipality farther than ``buffer_m`` from every scene of both rounds
+    (``all_scenes``), so the control holds no scene or buffer. Together: R is inside any
+    ceased scene, D within ``buffer_m`` of one and not inside any, C the municipalities
+    of all ceased scenes without the surroundings of every scene.
+
+    Distances are exact, as in :mod:`drugscenes.analysis.zones` (the rules of
+    :func:`crime_concentration`): a point at exactly ``buffer_m`` is in the buffer, one
+    a hair farther is in the control. A point on a border between municipalities
+    belongs to the first of them (:func:`~drugscenes.analysis.zones.assign_polygons`).
 
     Parameters
     ----------
@@ -662,8 +794,8 @@ def displacement(
     all_scenes : GeoDataFrame
         Scenes of both rounds.
     municipalities : GeoDataFrame
-    before, after : (start, end)
-        Half-open periods.
+    before, after : Period or (start, end)
+        The periods: calendar days, or half-open bounds.
     buffer_m : float, default 200
     category : str, optional
         Only this category (default all incidents).
@@ -671,63 +803,82 @@ def displacement(
     check_incidents(incidents)
     if not buffer_m > 0:
         raise UsageError(f"buffer_m must be positive, got {buffer_m}")
+    (b_bounds, before_days), (a_bounds, after_days) = _bounds(before), _bounds(after)
     inc = (
         incidents if category is None else incidents[incidents["category"].astype(str) == category]
     )
-    inc_b = in_period(inc, *before)
-    inc_a = in_period(inc, *after)
-    excl = shapely.buffer(
-        shapely.union_all(np.asarray(all_scenes.geometry.values)), buffer_m, quad_segs=16
-    )
-    mgeoms = np.asarray(municipalities.geometry.values, dtype=object)
-    cgeoms = np.asarray(ceased.geometry.values, dtype=object)
-
-    def areas_for(
-        r: shapely.Geometry,
-    ) -> tuple[shapely.Geometry, shapely.Geometry, shapely.Geometry]:
-        d = shapely.difference(shapely.buffer(r, buffer_m, quad_segs=16), r)
-        munis = mgeoms[shapely.intersects(mgeoms, r)]
-        c = shapely.difference(shapely.union_all(munis), excl)
-        return r, d, c
-
-    def counts(geoms: tuple[shapely.Geometry, ...], df: pd.DataFrame) -> list[int]:
-        x, y = df["x"].to_numpy(float), df["y"].to_numpy(float)
-        free = np.ones(x.size, dtype=bool)
-        out = []
-        for g in geoms:  # R, D, C: first match wins
-            hit = np.zeros(x.size, dtype=bool)
-            hit[free] = shapely.intersects_xy(g, x[free], y[free])
-            free &= ~hit
-            out.append(int(hit.sum()))
-        return out
+    inc_b = in_period(inc, *b_bounds)
+    inc_a = in_period(inc, *a_bounds)
+    both = pd.concat([inc_b[["x", "y"]], inc_a[["x", "y"]]], ignore_index=True)
+    x, y = both["x"].to_numpy(float), both["y"].to_numpy(float)
+    after_flag = np.r_[np.zeros(len(inc_b), np.int64), np.ones(len(inc_a), np.int64)]
+    ids = ceased["scene_id"].astype(str).tolist()
 
     rows = []
-    for sid, g in zip(ceased["scene_id"].astype(str), cgeoms, strict=True):  # per scene
-        geoms = areas_for(g)
-        rb, db, cb = counts(geoms, inc_b)
-        ra, da, ca = counts(geoms, inc_a)
-        rows.append({"scene_id": sid, **wdq(ra, rb, da, db, ca, cb).to_dict()})
     all_w = None
-    if len(cgeoms):
-        geoms = areas_for(shapely.union_all(cgeoms))
-        rb, db, cb = counts(geoms, inc_b)
-        ra, da, ca = counts(geoms, inc_a)
-        all_w = wdq(ra, rb, da, db, ca, cb)
+    if ids:
+        counts = _wdq_counts(x, y, after_flag, ceased, all_scenes, municipalities, buffer_m)
+        for k, sid in enumerate(ids):  # per ceased scene
+            rows.append({"scene_id": sid, **wdq(*counts[k].tolist()).to_dict()})
+        all_w = wdq(*counts[-1].tolist())
     notes = []
     if category == "drug offence" or (
         category is None and "police_activity" in inc.columns and inc["police_activity"].any()
     ):
         notes.append(POLICE_ACTIVITY_NOTE)
-    if not len(cgeoms):
+    if not ids:
         notes.append("no ceased scenes between the two rounds")
     return DisplacementResult(
         from_round,
         to_round,
-        {"from": to_utc(before[0]).isoformat(), "to": to_utc(before[1]).isoformat()},
-        {"from": to_utc(after[0]).isoformat(), "to": to_utc(after[1]).isoformat()},
+        {"from": to_utc(b_bounds[0]).isoformat(), "to": to_utc(b_bounds[1]).isoformat()},
+        {"from": to_utc(a_bounds[0]).isoformat(), "to": to_utc(a_bounds[1]).isoformat()},
         float(buffer_m),
         category,
         rows,
         all_w,
         notes,
+        before_days,
+        after_days,
+        sorted(ids),
     )
+
+
+def _wdq_counts(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    after: NDArray[np.int64],
+    ceased: gpd.GeoDataFrame,
+    all_scenes: gpd.GeoDataFrame,
+    municipalities: gpd.GeoDataFrame,
+    buffer_m: float,
+) -> NDArray[np.int64]:
+    """``(Ra, Rb, Da, Db, Ca, Cb)`` of each ceased scene and, in the last row, of all.
+
+    ``after`` is 1 for a point of the after period and 0 for one of the before period.
+    """
+    n = len(ceased)
+    # [scene or all, R/D/C, after/before]: the order of wdq()'s arguments
+    tab = np.zeros((n + 1, 3, 2), dtype=np.int64)
+    pt, sc, level = ZoneIndex(ceased, [buffer_m]).pairs(x, y)  # level 0 R, 1 D of scene sc
+    np.add.at(tab, (sc, level, 1 - after[pt]), 1)
+    # All ceased together: a point's lowest level over the scenes it is near (inside any
+    # is R; else within buffer_m of the nearest, i.e. of their union, is D).
+    zone = np.full(x.size, 2, dtype=np.int8)
+    np.minimum.at(zone, pt, level)
+    at = zone <= 1
+    np.add.at(tab, (n, zone[at], 1 - after[at]), 1)
+    # Control: in a municipality of the scene, beyond the buffer of every scene
+    # (ceased scenes included, should all_scenes lack one).
+    beyond = ZoneIndex(all_scenes, [buffer_m]).assign(x, y).zone == 2
+    beyond[pt] = False
+    mgeoms = np.asarray(municipalities.geometry.values, dtype=object)
+    muni = assign_polygons(x, y, mgeoms)
+    control = beyond & (muni >= 0)
+    by_muni = np.zeros((len(mgeoms), 2), dtype=np.int64)
+    np.add.at(by_muni, (muni[control], 1 - after[control]), 1)
+    cgeoms = np.asarray(ceased.geometry.values, dtype=object)
+    of_scene = [shapely.intersects(mgeoms, g) for g in cgeoms]
+    for k, hit in enumerate([*of_scene, np.logical_or.reduce(of_scene)]):
+        tab[k, 2] = by_muni[hit].sum(axis=0)
+    return tab.reshape(n + 1, 6)

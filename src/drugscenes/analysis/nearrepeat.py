@@ -17,22 +17,30 @@ is no "beyond" space band.
 Results per cell: ``observed``, ``expected`` (mean over permutations), ``ratio =
 observed / expected`` and the one-sided pseudo p-value ``(k + 1) / (n + 1)``, with
 ``k`` the permutations whose count is at least the observed one.
+
+:func:`near_repeat_analysis` is the whole job on a period's incidents: the Knox table,
+which events were followed by another within the first bands, and those events per
+scene of a round (the exact zones of :mod:`drugscenes.analysis.zones`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
-from drugscenes.errors import UsageError
-
-DEFAULT_SPACE_BANDS_M = (100.0, 200.0, 400.0, 800.0)
-DEFAULT_TIME_BANDS_DAYS = (7.0, 14.0, 28.0)
+from drugscenes import config
+from drugscenes.analysis.crime import categories_present, place_level_warning
+from drugscenes.analysis.zones import ZoneIndex, check_rings
+from drugscenes.errors import DataError, UsageError
+from drugscenes.periods import Period
 
 
 def _edges(values: ArrayLike, name: str) -> NDArray[np.float64]:
@@ -44,7 +52,8 @@ def _edges(values: ArrayLike, name: str) -> NDArray[np.float64]:
 
 @dataclass(frozen=True)
 class KnoxResult:
-    """Knox test over bands.
+    """Knox test over bands: observed and expected pair counts of each cell of space and
+    time bands, their ratio and Monte Carlo p-value.
 
     Attributes
     ----------
@@ -114,9 +123,9 @@ def knox_bands(
     x: ArrayLike,
     y: ArrayLike,
     t_days: ArrayLike,
-    space_edges_m: ArrayLike = DEFAULT_SPACE_BANDS_M,
-    time_edges_days: ArrayLike = DEFAULT_TIME_BANDS_DAYS,
-    permutations: int = 999,
+    space_edges_m: ArrayLike = config.KNOX_SPACE_BANDS_M,
+    time_edges_days: ArrayLike = config.KNOX_TIME_BANDS_DAYS,
+    permutations: int = config.KNOX_PERMUTATIONS,
     seed: int = 0,
 ) -> KnoxResult:
     """Knox test of space-time interaction over space and time bands.
@@ -243,3 +252,205 @@ def followups_per_scene(
         {"scene_id": str(ids[s]), "shootings": int(n[s]), "followed": int(f[s])}
         for s in range(ids.size)
     ]
+
+
+def band_labels(edges: Sequence[float], unit: str, open_end: bool) -> list[dict[str, Any]]:
+    """Exact bands from upper edges: ``[0, e1]``, ``(e1, e2]``, ... (and ``(em, ∞)``).
+
+    Examples
+    --------
+    >>> [b["label"] for b in band_labels((7.0, 14.0), "days", open_end=True)]
+    ['[0, 7] days', '(7, 14] days', '(14, ∞) days']
+    """
+    highs: list[float | None] = [*edges, None] if open_end else list(edges)
+    lows = [0.0, *edges][: len(highs)]
+    bands = []
+    for i, (lo, hi) in enumerate(zip(lows, highs, strict=True)):
+        left = "[" if i == 0 else "("
+        right = "∞)" if hi is None else f"{hi:g}]"
+        bands.append(
+            {
+                "label": f"{left}{lo:g}, {right} {unit}",
+                "from": lo,
+                "to": hi,
+                "includes_from": i == 0,
+                "includes_to": hi is not None,
+            }
+        )
+    return bands
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """How many events were followed by another within the first space and time bands.
+
+    Attributes
+    ----------
+    distance_m, days : float
+        The first band edges: another event at a distance ``<= distance_m`` and a lag
+        ``0 < lag <= days`` later follows an event.
+    category : str
+    ring_m : float
+        An event belongs to the scene it lies in or to the nearest scene within this.
+    n_events, n_followed : int
+    """
+
+    distance_m: float
+    days: float
+    category: str
+    ring_m: float
+    n_events: int
+    n_followed: int
+
+    @property
+    def share_followed(self) -> float:
+        return self.n_followed / self.n_events if self.n_events else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "distance_m": self.distance_m,
+            "days": self.days,
+            "rule": f"followed: another {self.category} at a distance <= {self.distance_m:g} m "
+            f"and 0 < lag <= {self.days:g} days later",
+            "ring_m": self.ring_m,
+            "n_events": self.n_events,
+            "n_followed": self.n_followed,
+            "share_followed": self.share_followed,
+        }
+
+
+@dataclass(frozen=True)
+class NearRepeatResult:
+    """The near-repeat analysis of one category in a period.
+
+    Attributes
+    ----------
+    round : str
+        The round of the per-scene counts.
+    category : str
+    period : Period
+    knox : KnoxResult
+    followup : FollowUp
+    scenes : list of dict
+        Per scene of the round: ``scene_id``, ``shootings`` (events of the category
+        inside or within ``ring_m``) and ``followed`` (of those, followed within the
+        first bands), see :func:`followups_per_scene`.
+    notes : list of str
+        How the Monte Carlo was run, and every warning.
+    warnings : list of str
+        The notes that question the data itself (place-level coordinates).
+    round_is_latest : bool
+        The round was chosen as the latest, not named.
+    """
+
+    round: str
+    category: str
+    period: Period
+    knox: KnoxResult
+    followup: FollowUp
+    scenes: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    round_is_latest: bool = False
+
+    @property
+    def space_bands(self) -> list[dict[str, Any]]:
+        return band_labels(self.knox.space_edges_m, "m", open_end=False)
+
+    @property
+    def time_bands(self) -> list[dict[str, Any]]:
+        return band_labels(self.knox.time_edges_days, "days", open_end=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "round": self.round,
+            "category": self.category,
+            "period": {"from": self.period.start.isoformat(), "to": self.period.end.isoformat()},
+            "period_days": self.period.to_dict(),
+            "space_bands": self.space_bands,
+            "time_bands": self.time_bands,
+            "knox": self.knox.to_dict(),
+            "followup": self.followup.to_dict(),
+            "scenes": self.scenes,
+            "notes": self.notes,
+            "warnings": self.warnings,
+            "round_is_latest": self.round_is_latest,
+        }
+
+
+def near_repeat_analysis(
+    incidents: pd.DataFrame,
+    scenes: gpd.GeoDataFrame,
+    *,
+    period: Period,
+    round_label: str,
+    municipalities: gpd.GeoDataFrame,
+    category: str = config.NEARREPEAT_CATEGORY,
+    space_bands_m: ArrayLike = config.KNOX_SPACE_BANDS_M,
+    time_bands_days: ArrayLike = config.KNOX_TIME_BANDS_DAYS,
+    permutations: int = config.KNOX_PERMUTATIONS,
+    seed: int = 0,
+    ring_m: float = config.RING_M,
+) -> NearRepeatResult:
+    """Near repeats of one category's events in a period, overall and per scene.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        The period's incidents (``time``, ``category``, ``x``, ``y``); only those of
+        ``category`` are events.
+    scenes : GeoDataFrame
+        The round's scenes, for the per-scene counts.
+    period : Period
+        The period the incidents are from (reported, not filtered on).
+    round_label : str
+    municipalities : GeoDataFrame
+        The region, to tell place-level coordinates by its number of municipalities
+        (:func:`~drugscenes.analysis.crime.place_level_warning`).
+    category : str
+    space_bands_m, time_bands_days : sequence of float
+        Upper band edges (:func:`knox_bands`); the first of each is the follow-up rule.
+    permutations, seed : int
+        Monte Carlo permutations of the event times, and their seed.
+    ring_m : float
+        An event belongs to the scene it lies in, or to the nearest within this distance.
+
+    Raises
+    ------
+    DataError
+        Fewer than two events of the category.
+    """
+    ring = check_rings([ring_m])
+    events = incidents[incidents["category"].astype(str) == category]
+    if len(events) < 2:
+        raise DataError(
+            f"{len(events)} '{category}' event(s) from {period}: a near-repeat test needs at "
+            f"least two (categories in the period: {', '.join(categories_present(incidents))})"
+        )
+    x = events["x"].to_numpy(float)
+    y = events["y"].to_numpy(float)
+    t = pd.to_datetime(events["time"], utc=True)
+    t_days = ((t - t.min()) / pd.Timedelta(days=1)).to_numpy(float)
+    knox = knox_bands(
+        x, y, t_days, space_bands_m, time_bands_days, permutations=permutations, seed=seed
+    )
+    distance_m, days = knox.space_edges_m[0], knox.time_edges_days[0]
+    followed = followed_within(x, y, t_days, distance_m, days)
+    za = ZoneIndex(scenes, ring).assign(x, y)
+    scene_index = np.where(za.zone <= 1, za.scene_index, -1).astype(np.int32)
+    warnings = [w for w in [place_level_warning(events, len(municipalities))] if w]
+    notes = [
+        f"Monte Carlo with {permutations} permutations of the event times, seed {seed}: the "
+        "same seed gives the same table.",
+        *warnings,
+    ]
+    return NearRepeatResult(
+        round=str(round_label),
+        category=category,
+        period=period,
+        knox=knox,
+        followup=FollowUp(distance_m, days, category, ring[0], len(events), int(followed.sum())),
+        scenes=followups_per_scene(followed, scene_index, scenes["scene_id"].astype(str)),
+        notes=notes,
+        warnings=warnings,
+    )

@@ -29,6 +29,8 @@ import shapely
 from scipy.spatial import cKDTree
 
 from drugscenes import CRS_EPSG
+from drugscenes.analysis.zones import ZoneIndex
+from drugscenes.config import SURVEY_BAND_EDGES_M, SURVEY_MIN_N
 from drugscenes.errors import DataError, Problem, UsageError
 from drugscenes.stats.survey_design import (
     DEFAULT_METHOD,
@@ -39,11 +41,6 @@ from drugscenes.stats.survey_design import (
     logistic_regression,
     proportion_ci,
 )
-
-DEFAULT_BAND_EDGES_M: tuple[float, ...] = (500.0, 1000.0, 2000.0)
-"""Upper edges of the distance bands, metres (the last band is open)."""
-DEFAULT_MIN_N = 30
-"""Fewest respondents who answered for a band or area to be shown."""
 
 _CHUNK = 4_000_000  # elements of a points x segments block kept in memory at once
 
@@ -234,7 +231,7 @@ def nearest_scene_distance(
     return dist
 
 
-def band_index(distance: np.ndarray, edges: Sequence[float] = DEFAULT_BAND_EDGES_M) -> np.ndarray:
+def band_index(distance: np.ndarray, edges: Sequence[float] = SURVEY_BAND_EDGES_M) -> np.ndarray:
     """Band of each distance: 0 for d <= edges[0], k for edges[k-1] < d <= edges[k], len(edges)
     beyond the last edge.
 
@@ -251,12 +248,15 @@ def distance_band(
     x: np.ndarray,
     y: np.ndarray,
     scenes: gpd.GeoDataFrame | gpd.GeoSeries,
-    edges: Sequence[float] = DEFAULT_BAND_EDGES_M,
-    spacing_m: float = 10.0,
+    edges: Sequence[float] = SURVEY_BAND_EDGES_M,
 ) -> np.ndarray:
-    """Band of each point's distance to the nearest scene without computing every distance.
+    """Band of each point's distance to the nearest scene, by the one exact zone assignment.
 
-    Same answer as ``band_index(nearest_scene_distance(x, y, scenes), edges)``, faster.
+    Same answer as ``band_index(nearest_scene_distance(x, y, scenes), edges)``: band 0 for
+    a home inside a scene or within ``edges[0]`` of one, band k for
+    ``edges[k-1] < d <= edges[k]``, ``len(edges)`` beyond the last edge. The bands are the
+    zones of :class:`~drugscenes.analysis.zones.ZoneIndex` with the edges as rings, so
+    "within 500 m" means exactly the same in the survey as in the crime analysis.
 
     Parameters
     ----------
@@ -266,21 +266,10 @@ def distance_band(
         Scene polygons, EPSG:3006.
     edges : sequence of float
         Upper band edges in metres, increasing.
-    spacing_m : float
-        Spacing of the points placed along the scene boundaries.
 
     Returns
     -------
     ndarray of int
-
-    Notes
-    -----
-    The scene boundaries are densified to points at most ``spacing_m`` apart; the distance
-    ``dd`` to the nearest such point (k-d tree) brackets the distance to the boundary:
-    ``dd - spacing_m / 2 <= d <= dd``. Where both ends fall in one band the band is certain;
-    the few points whose bracket straddles an edge get an exact distance. Homes inside a scene
-    are in band 0; only scenes large enough to hold a point farther than ``edges[0]`` from their
-    own boundary need an inside test.
 
     Examples
     --------
@@ -291,25 +280,11 @@ def distance_band(
     e = _check_edges(edges)
     px, py = _validate_points(x, y)
     geoms = _scene_geometries(scenes)
-    dense = shapely.segmentize(shapely.boundary(geoms), spacing_m)
-    # Beyond the last edge + spacing the band is the last one whatever the exact distance: the
-    # k-d tree may stop there (returns inf), which is what makes this fast.
-    dd, _ = cKDTree(shapely.get_coordinates(dense)).query(
-        np.column_stack([px, py]), workers=-1, distance_upper_bound=e[-1] + spacing_m
+    frame = gpd.GeoDataFrame(
+        {"scene_id": np.arange(len(geoms)).astype(str)}, geometry=geoms, crs=CRS_EPSG
     )
-    hi_band = np.searchsorted(e, dd, side="left")
-    lo_band = np.searchsorted(e, dd - spacing_m / 2.0, side="left")
-    band = hi_band
-    unsure = np.flatnonzero(hi_band != lo_band)
-    if unsure.size:
-        band[unsure] = band_index(nearest_scene_distance(px[unsure], py[unsure], scenes), e)
-    bounds = shapely.bounds(geoms)
-    big = np.minimum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) / 2.0 > e[0]
-    for s in np.flatnonzero(big):  # scenes wider than 2 x the first edge: rare
-        x0, y0, x1, y1 = bounds[s]
-        cand = np.flatnonzero((band > 0) & (px >= x0) & (px <= x1) & (py >= y0) & (py <= y1))
-        band[cand[shapely.contains_xy(geoms[s], px[cand], py[cand])]] = 0
-    return band
+    zone = ZoneIndex(frame, e.tolist()).assign(px, py).zone.astype(np.int64)
+    return np.maximum(zone - 1, 0)
 
 
 def _check_edges(edges: Sequence[float]) -> np.ndarray:
@@ -322,7 +297,7 @@ def _check_edges(edges: Sequence[float]) -> np.ndarray:
 
 
 def band_labels(
-    edges: Sequence[float] = DEFAULT_BAND_EDGES_M,
+    edges: Sequence[float] = SURVEY_BAND_EDGES_M,
 ) -> list[tuple[str, float, float | None]]:
     """(label, min_m, max_m) of each band; ``max_m`` is None for the open last band.
 
@@ -581,8 +556,8 @@ def survey_estimates(
     *,
     round_label: str,
     year: int,
-    band_edges_m: Sequence[float] = DEFAULT_BAND_EDGES_M,
-    min_n: int = DEFAULT_MIN_N,
+    band_edges_m: Sequence[float] = SURVEY_BAND_EDGES_M,
+    min_n: int = SURVEY_MIN_N,
     method: IntervalMethod = DEFAULT_METHOD,
     level: float = 0.95,
 ) -> SurveyResult:
@@ -648,8 +623,8 @@ def survey_estimates(
         _optional_labels(respondents, "stratum"),
         _optional_labels(respondents, "psu"),
     )
-    distance = nearest_scene_distance(x, y, scenes)
-    band = band_index(distance, edges)
+    distance = nearest_scene_distance(x, y, scenes)  # for the trend
+    band = distance_band(x, y, scenes, edges)
 
     def estimate(
         label: str, dom: np.ndarray, *, is_region: bool = False, **extra: object

@@ -43,13 +43,11 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from drugscenes import config
 from drugscenes.errors import UsageError
 
 ZONE_SCENE = 0
 """Zone code of points inside a scene; ring k has code k; the rest has code len(rings)+1."""
-
-DEFAULT_RING_M = 200.0
-"""Default distance of the "near a scene" ring in metres."""
 
 _QUAD_SEGS = 16
 _CHUNK = 1 << 20
@@ -131,7 +129,7 @@ class ZoneIndex:
     def __init__(
         self,
         scenes: gpd.GeoDataFrame,
-        rings_m: ArrayLike = (DEFAULT_RING_M,),
+        rings_m: ArrayLike = (config.RING_M,),
         cell_m: float = 100.0,
     ) -> None:
         _check_scenes(scenes)
@@ -257,18 +255,56 @@ class ZoneIndex:
         flat[bad] = 0
         return flat
 
-    def _assign_chunk(
+    def pairs(
+        self, x: ArrayLike, y: ArrayLike
+    ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.int8]]:
+        """Every (point, scene) pair where the point is inside or within a ring of the scene.
+
+        Unlike :meth:`assign`, which gives each point its one nearest scene, this lists a
+        point once for every scene it is near (overlapping rings), with the zone level
+        it has with respect to that scene alone, by the same exact rules.
+
+        Returns
+        -------
+        point, scene, level : ndarray
+            Point position, scene row position and level (0 inside, k in ring k), sorted
+            by point then scene. Points near no scene do not appear.
+
+        Examples
+        --------
+        >>> import geopandas as gpd, shapely
+        >>> scenes = gpd.GeoDataFrame({"scene_id": ["A", "B"]}, crs=3006,
+        ...     geometry=[shapely.box(0, 0, 100, 100), shapely.box(300, 0, 400, 100)])
+        >>> p, s, lvl = ZoneIndex(scenes, [200]).pairs([50, 200, 1000], [50, 50, 50])
+        >>> p.tolist(), s.tolist(), lvl.tolist()
+        ([0, 1, 1], [0, 0, 1], [0, 1, 1])
+        """
+        xa = np.ascontiguousarray(x, dtype=np.float64)
+        ya = np.ascontiguousarray(y, dtype=np.float64)
+        if xa.shape != ya.shape or xa.ndim != 1:
+            raise UsageError(
+                f"x and y must be 1-d arrays of one length, got {xa.shape}, {ya.shape}"
+            )
+        pts, scs, levels = [np.empty(0, np.int64)], [np.empty(0, np.int32)], [np.empty(0, np.int8)]
+        for start in range(0, xa.size, _CHUNK):
+            sl = slice(start, start + _CHUNK)
+            p, q, lv = self._pair_levels(xa[sl], ya[sl])
+            pts.append(p + start)
+            scs.append(q)
+            levels.append(lv)
+        pt, sc, level = np.concatenate(pts), np.concatenate(scs), np.concatenate(levels)
+        order = np.lexsort((sc, pt))
+        return pt[order], sc[order], level[order]
+
+    def _pair_levels(
         self, x: NDArray[np.float64], y: NDArray[np.float64]
-    ) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
-        n_rings = self.n_rings
-        rest = n_rings + 1
-        zone = np.full(x.size, rest, dtype=np.int8)
-        scene = np.full(x.size, -1, dtype=np.int32)
+    ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.int8]]:
+        """(point, scene, level) of the pairs with level <= n_rings, grouped by scene."""
         flat = self._candidates(x, y)
         cnt = self.cell_count[flat]
         pts = np.flatnonzero(cnt)
         if pts.size == 0:
-            return zone, scene
+            return np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.int8)
         # Expand (point, scene) pairs from the cells' scene lists.
         c = cnt[pts].astype(np.int64)
         pair_pt = np.repeat(pts, c)
@@ -277,15 +313,22 @@ class ZoneIndex:
         pair_sc = self.cell_scenes[first + np.arange(pair_pt.size) - run_start]
         order = np.argsort(pair_sc, kind="stable")
         pair_pt, pair_sc = pair_pt[order], pair_sc[order]
-        level = np.full(pair_pt.size, rest, dtype=np.int8)
+        level = np.full(pair_pt.size, self.n_rings + 1, dtype=np.int8)
         bounds = np.searchsorted(pair_sc, np.arange(len(self.geoms) + 1))
         for s in range(len(self.geoms)):
             lo, hi = bounds[s], bounds[s + 1]
             if lo == hi:
                 continue
             level[lo:hi] = self._levels(s, x[pair_pt[lo:hi]], y[pair_pt[lo:hi]])
-        keep = level <= n_rings
-        pair_pt, pair_sc, level = pair_pt[keep], pair_sc[keep], level[keep]
+        keep = level <= self.n_rings
+        return pair_pt[keep], pair_sc[keep], level[keep]
+
+    def _assign_chunk(
+        self, x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
+        zone = np.full(x.size, self.n_rings + 1, dtype=np.int8)
+        scene = np.full(x.size, -1, dtype=np.int32)
+        pair_pt, pair_sc, level = self._pair_levels(x, y)
         if pair_pt.size == 0:
             return zone, scene
         # Best pair per point: lowest level, then lowest scene row.
@@ -360,7 +403,7 @@ def assign_zones(
     x: ArrayLike,
     y: ArrayLike,
     scenes: gpd.GeoDataFrame,
-    rings_m: ArrayLike = (DEFAULT_RING_M,),
+    rings_m: ArrayLike = (config.RING_M,),
     workers: int | None = None,
 ) -> ZoneAssignment:
     """Assign points to the zones of a round: inside a scene, rings, rest.

@@ -25,8 +25,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from drugscenes.errors import DataError, DrugscenesError, Problem
 from drugscenes.report import i18n
 
-WorkspaceArg = Annotated[Path, typer.Argument(help="The workspace (GeoPackage file).")]
-"""The WORKSPACE argument every command takes."""
+WorkspaceArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="WORKSPACE",
+        help="The workspace: a GeoPackage file, or a postgresql:// URL of a shared server.",
+    ),
+]
+"""The WORKSPACE argument every command takes (a path or a URL, so not a Path)."""
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

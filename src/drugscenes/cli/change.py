@@ -1,8 +1,8 @@
 """Commands ``drugscenes compare`` and ``drugscenes history``.
 
-Thin: read the workspace, call :mod:`drugscenes.analysis.change` /
-:mod:`drugscenes.analysis.history`, print. Errors a user can cause are raised as the
-package's exceptions; the application turns them into one line and an exit status.
+Thin: parse the options, open the workspace, call :func:`drugscenes.services.change.compare`
+or :func:`drugscenes.services.change.history`, print. Errors a user can cause are raised as
+the package's exceptions; the application turns them into one line and an exit status.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-import geopandas as gpd
 import pandas as pd
 import typer
 from rich.console import Console
@@ -19,16 +18,14 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from drugscenes.analysis.change import MatchParameters, RoundComparison, compare_rounds
-from drugscenes.analysis.history import scene_history, summarize_history
-from drugscenes.analysis.hotspots import RegistryCheck, registry_check
-from drugscenes.analysis.periods import local_day, period_before_round
-from drugscenes.cli.app import WorkspaceArg, err, out, print_json
-from drugscenes.errors import NotFoundError, UsageError
-from drugscenes.io.gpkg_export import write_gpkg_layers
-from drugscenes.store import incidents_path, open_workspace
-from drugscenes.store.base import RoundRecord
-from drugscenes.store.incidents_parquet import read_incidents
+from drugscenes import config
+from drugscenes.analysis.change import RoundComparison
+from drugscenes.analysis.hotspots import RegistryCheck
+from drugscenes.cli.app import WorkspaceArg, err, out, print_json, spinner
+from drugscenes.io.gpkg_export import write_change_gpkg
+from drugscenes.services import change
+from drugscenes.services.change import HistoryResult
+from drugscenes.store import open_workspace
 
 __all__ = ["compare", "history", "register"]
 
@@ -46,7 +43,7 @@ def compare(
             help="A new scene within this many metres of a ceased or shrunk scene is flagged "
             "as possible displacement.",
         ),
-    ] = 1000.0,
+    ] = config.DISPLACEMENT_DISTANCE_M,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON instead of tables.")
     ] = False,
@@ -71,72 +68,27 @@ def compare(
 ) -> None:
     """Compare two mapping rounds: ceased, new, merged, split, area change, displacement."""
 
-    if from_round == to_round:
-        raise UsageError(f"FROM and TO are the same round ('{from_round}'); give two rounds")
-    with open_workspace(workspace) as store:
-        before = store.round_scenes(from_round)
-        after = store.round_scenes(to_round)
-        municipalities = store.municipalities()
-        record = store.round_record(to_round)
-    result = compare_rounds(
-        before,
-        after,
-        municipalities,
-        from_round=from_round,
-        to_round=to_round,
-        params=MatchParameters(displacement_m=distance),
-    )
+    with open_workspace(workspace) as store, spinner("comparing rounds") as step:
+        result = change.compare(
+            store,
+            from_round=from_round,
+            to_round=to_round,
+            distance_m=distance,
+            check_hotspots=hotspots,
+            progress=step,
+        )
     if gpkg is not None:
-        write_change_gpkg(gpkg, before, after, result)
-    if gpkg is not None:
+        write_change_gpkg(gpkg, result.before, result.after, result.comparison)
         err.print(f"Map layers written to {escape(str(gpkg))}")
-    for issue in result.inconsistencies:
-        err.print(f"[yellow]warning[/] {escape(issue.message)}", soft_wrap=True)
-    check = (
-        _registry_check(workspace, before, after, municipalities, result, record)
-        if (hotspots)
-        else None
-    )
+    messages = [("warning", i.message) for i in result.comparison.inconsistencies]
+    for kind, text in [*messages, *(("note", note) for note in result.notes)]:
+        err.print(f"[yellow]{kind}[/] {escape(text)}", soft_wrap=True)
     if as_json:
-        data = result.to_dict()
-        data["hotspot_check"] = None if check is None else check.to_dict()
-        print_json(data)
+        print_json(result.to_dict())
         return
-    _print_comparison(out, result)
-    if check is not None:
-        _print_registry_check(out, check)
-
-
-def _registry_check(
-    workspace: Path,
-    before: gpd.GeoDataFrame,
-    after: gpd.GeoDataFrame,
-    municipalities: gpd.GeoDataFrame,
-    result: RoundComparison,
-    record: RoundRecord | None,
-) -> RegistryCheck | None:
-    """Hot areas outside the registry far from every ceased scene, when incidents exist."""
-
-    folder = incidents_path(workspace)
-    if not (folder / "CURRENT").exists():
-        return None
-    days = period_before_round(result.to_round, record.date if record else None)
-    start, end = local_day(days[0]), local_day(days[1])
-    incidents = read_incidents(folder, start, end, columns=["time", "category", "x", "y"])
-    if len(incidents) == 0:
-        err.print(f"[yellow]note[/] no incidents {days[0]} – {days[1]}: no hot-spot check")
-        return None
-    ceased = before[(result.from_scenes["status"] == "ceased").to_numpy()]
-    return registry_check(
-        incidents,
-        municipalities,
-        after,
-        ceased,
-        start,
-        end,
-        result.parameters.displacement_m,
-        result.to_round,
-    )
+    _print_comparison(out, result.comparison)
+    if result.hotspot_check is not None:
+        _print_registry_check(out, result.hotspot_check)
 
 
 def _print_registry_check(console: Console, check: RegistryCheck) -> None:
@@ -172,65 +124,14 @@ def history(
     """History of every scene place across all rounds: first and last round, gaps, areas."""
 
     with open_workspace(workspace) as store:
-        labels = [str(x) for x in store.round_labels()]
-        table = store.read_table("scene_history")
-        for col in ("id_given", "came_back"):  # stored as 0/1
-            if col in table.columns:
-                table[col] = table[col].astype(bool)
-        stale = table.empty or not set(table["round"].astype(str)) <= set(labels)
-        if stale and labels:
-            # Not stored yet (or out of date): compute it now; nothing is written.
-            table = scene_history([(label, store.round_scenes(label)) for label in labels])
-    summary = summarize_history(table, labels)
-    if scene is not None:
-        hit = summary["place_id"].eq(scene) | summary["scene_ids"].map(lambda ids: scene in ids)
-        if not hit.any():
-            raise NotFoundError(f"no scene or place '{scene}' in the history of {workspace}")
-        summary = summary[hit]
-        table = table[table["place_id"].isin(summary["place_id"])]
+        result = change.history(store, scene_id=scene)
     if as_json:
-        data: dict[str, Any] = {"rounds": labels, "places": summary.to_dict("records")}
-        if scene is not None:
-            data["observations"] = table.to_dict("records")
-        print_json(data)
+        print_json(result.to_dict())
         return
-    _print_history(out, summary, table if scene is not None else None, labels)
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``compare`` and ``history`` to the application."""
-    app.command("compare")(compare)
-    app.command("history")(history)
+    _print_history(out, result)
 
 
 # -- output ---------------------------------------------------------------------------------
-
-
-def write_change_gpkg(
-    path: Path, before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, result: RoundComparison
-) -> None:
-    """Write the later round with each scene's status, and the ceased scenes, to a GeoPackage.
-
-    Layers: ``scenes_<TO>`` (every scene of the later round with ``status``, ``size_change``,
-    ``displacement``, ``from_ids``, ``area_from_m2``, ``area_to_m2``, ``nearest_previous_m``)
-    and ``ceased_<FROM>`` (the earlier round's scenes that have no successor).
-    """
-    comp = result.scenes.set_index("component")
-    later = after.reset_index(drop=True).copy()
-    per = result.to_scenes
-    later["status"] = per["status"].to_numpy()
-    later["size_change"] = per["size_change"].to_numpy()
-    later["displacement"] = per["displacement"].to_numpy()
-    later["from_ids"] = per["linked_ids"].to_numpy()
-    for col in ["area_from_m2", "area_to_m2", "nearest_previous_m"]:
-        later[col] = comp[col].reindex(per["component"]).to_numpy()
-    earlier = before.reset_index(drop=True)
-    ceased = earlier[(result.from_scenes["status"] == "ceased").to_numpy()].copy()
-    ceased["status"] = "ceased"
-    ceased["area_m2"] = ceased.geometry.area
-    write_gpkg_layers(
-        path, {f"scenes_{result.to_round}": later, f"ceased_{result.from_round}": ceased}
-    )
 
 
 def _print_comparison(console: Console, c: RoundComparison) -> None:
@@ -244,7 +145,7 @@ def _print_comparison(console: Console, c: RoundComparison) -> None:
         str(c.municipalities_from),
         str(c.municipalities_to),
         f"{c.municipalities_change:+d}",
-        _pct(_safe_pct(c.municipalities_from, c.municipalities_to)),
+        _pct(c.municipalities_pct_change),
     )
     totals.add_row(
         "total area (m²)",
@@ -290,7 +191,7 @@ def _print_comparison(console: Console, c: RoundComparison) -> None:
             f"{c.parameters.displacement_m:,.0f} m from any ceased or shrunk scene."
         )
 
-    bym = c.by_municipality[(c.by_municipality["n_from"] > 0) | (c.by_municipality["n_to"] > 0)]
+    bym = c.municipalities_with_scenes
     if len(bym):
         mt = Table(title="By municipality")
         for col in [
@@ -353,9 +254,8 @@ def _print_comparison(console: Console, c: RoundComparison) -> None:
     console.print(st)
 
 
-def _print_history(
-    console: Console, summary: pd.DataFrame, observations: pd.DataFrame | None, labels: list[str]
-) -> None:
+def _print_history(console: Console, result: HistoryResult) -> None:
+    summary, observations, labels = result.places, result.observations, result.rounds
     t = Table(title=f"Scene places across {len(labels)} round(s)")
     cols = ["place", "first", "last", "rounds", "absent in", "current run", "scene ids"]
     cols += [f"area {escape(label)} (m²)" for label in labels]
@@ -375,8 +275,10 @@ def _print_history(
             *[_m2(r[f"area_m2_{label}"]) for label in labels],
         )
     console.print(t)
-    back = int(summary["came_back"].sum()) if len(summary) else 0
-    console.print(f"{len(summary)} place(s); {back} ceased for at least one round and came back.")
+    console.print(
+        f"{len(summary)} place(s); {result.n_came_back} ceased for at least one round and "
+        "came back."
+    )
     if observations is not None and len(observations):
         o = Table(title="Observations")
         for col in ["place", "round", "scene id", "municipality", "area (m²)", "came back"]:
@@ -406,5 +308,7 @@ def _pct(v: Any) -> str:
     return "–" if v is None or pd.isna(v) else f"{float(v):+.1f}"
 
 
-def _safe_pct(before: float, after: float) -> float | None:
-    return None if before == 0 else 100.0 * (after - before) / before
+def register(app: typer.Typer) -> None:
+    """Add ``compare`` and ``history`` to the application."""
+    app.command("compare")(compare)
+    app.command("history")(history)

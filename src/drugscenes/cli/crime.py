@@ -1,8 +1,9 @@
 """Commands of the crime feature: ``import incidents``, ``crime``, ``displacement``, ``nearrepeat``.
 
-Thin: parse, read the workspace and its incident store, call
-:mod:`drugscenes.analysis.crime` / :mod:`drugscenes.analysis.nearrepeat`, print. Wire them
-with :func:`register`.
+Thin: parse the options, open the workspace, call one job of
+:mod:`drugscenes.services.crime` (or :func:`drugscenes.services.imports.import_incidents`),
+print its result: ``--json`` prints the result's ``to_dict()``, otherwise tables. Wire
+them with :func:`register`.
 
 Periods
 -------
@@ -28,42 +29,25 @@ else. The write is all or nothing (a crash leaves the previous dataset live).
 from __future__ import annotations
 
 import collections
-import itertools
 import math
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
 import typer
-from pyproj import CRS
-from pyproj.exceptions import CRSError
+from rich.console import JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from drugscenes import imports
-from drugscenes.analysis.change import compare_rounds
+from drugscenes import config
 from drugscenes.analysis.crime import (
     POLICE_ACTIVITY_NOTE,
     CrimeResult,
     DisplacementResult,
-    crime_concentration,
-    displacement,
+    ZoneStats,
 )
-from drugscenes.analysis.nearrepeat import (
-    DEFAULT_SPACE_BANDS_M,
-    DEFAULT_TIME_BANDS_DAYS,
-    KnoxResult,
-    followed_within,
-    followups_per_scene,
-    knox_bands,
-)
-from drugscenes.analysis.periods import TIMEZONE, parse_day
-from drugscenes.analysis.zones import DEFAULT_RING_M, ZoneIndex, check_rings
+from drugscenes.analysis.nearrepeat import NearRepeatResult
 from drugscenes.cli.app import (
     WorkspaceArg,
     err,
@@ -74,17 +58,22 @@ from drugscenes.cli.app import (
     spinner,
     write_problems,
 )
-from drugscenes.errors import DataError, UsageError
+from drugscenes.cli.options import (
+    Period,
+    column_mapping,
+    parse_band_edges,
+    parse_crs,
+    parse_numbers,
+)
+from drugscenes.errors import DataError
 from drugscenes.io.incidents import FORMATS, load_categories
-from drugscenes.store import incidents_path, open_workspace
-from drugscenes.store.incidents_parquet import count_incidents
-from drugscenes.store.incidents_parquet import read_incidents as read_store
+from drugscenes.services import crime as services
+from drugscenes.services import imports
+from drugscenes.store import open_workspace
 
 __all__ = ["crime", "displacement_cmd", "import_incidents", "nearrepeat", "register"]
 
-"""Time zone of the calendar days given on the command line."""
-
-ANALYSIS_COLUMNS = ["time", "category", "x", "y", "police_activity"]
+Result = TypeVar("Result")
 
 REASONS = {
     "id-missing": "no id",
@@ -99,183 +88,40 @@ REASONS = {
 }
 """Short label of each rejection reason (Problem code) for the count table."""
 
-PLACE_LEVEL_SAMPLE = 200_000
-"""Rows looked at to tell place-level coordinates from point data."""
+FirstDay = Annotated[
+    str, typer.Option("--from", metavar="DATE", help="First day, YYYY-MM-DD (local time).")
+]
+LastDay = Annotated[
+    str, typer.Option("--to", metavar="DATE", help="Last day, YYYY-MM-DD, included.")
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+LatestRound = Annotated[
+    str | None,
+    typer.Option(
+        "--round", metavar="LABEL", help="Round for the per-scene counts (default: the latest)."
+    ),
+]
 
 
-# -- parsing --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Period:
-    """Calendar days ``first``..``last`` (both included) in Swedish local time.
-
-    ``start`` and ``end`` are the half-open bounds the analyses take (tz-aware).
-    """
-
-    first: date
-    last: date
-
-    @property
-    def start(self) -> pd.Timestamp:
-        return pd.Timestamp(self.first).tz_localize(TIMEZONE)
-
-    @property
-    def end(self) -> pd.Timestamp:
-        return pd.Timestamp(self.last + timedelta(days=1)).tz_localize(TIMEZONE)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "from": self.first.isoformat(),
-            "to": self.last.isoformat(),
-            "to_included": True,
-            "timezone": TIMEZONE,
-        }
-
-    def __str__(self) -> str:
-        return f"{self.first.isoformat()} – {self.last.isoformat()}"
+# -- running and printing -------------------------------------------------------------------
+def _run(workspace: str, job: Callable[..., Result], **params: Any) -> Result:
+    """Open the workspace and run one job on it; a spinner shows the job's progress."""
+    with spinner("opening the workspace") as step, open_workspace(workspace) as store:
+        return job(store, progress=step, **params)
 
 
-def parse_date(text: str, option: str) -> date:
-    """A ``YYYY-MM-DD`` day (see :func:`drugscenes.analysis.periods.parse_day`).
-
-    Examples
-    --------
-    >>> p = Period(parse_date("2023-01-01", "--from"), parse_date("2023-12-31", "--to"))
-    >>> p.start.isoformat(), p.end.isoformat()  # --to is included: the end is the next day
-    ('2023-01-01T00:00:00+01:00', '2024-01-01T00:00:00+01:00')
-    """
-    return parse_day(text, option)
+def _show(result: Any, as_json: bool, tables: Callable[..., None], *args: Any) -> None:
+    """Print a result: with ``--json`` exactly its ``to_dict()``, else ``tables(result, *args)``."""
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        tables(result, *args)
 
 
-def parse_period(first: str, last: str) -> Period:
-    """Period of the days ``--from first`` .. ``--to last``, both included."""
-    a, b = parse_date(first, "--from"), parse_date(last, "--to")
-    if b < a:
-        raise UsageError(f"--to ({b}) is before --from ({a})")
-    return Period(a, b)
-
-
-def parse_range(text: str, option: str) -> Period:
-    """``FIRST:LAST`` (e.g. ``2023-01-01:2023-06-30``), both days included."""
-    first, sep, last = text.partition(":")
-    if not sep:
-        raise UsageError(
-            f"{option}: give FIRST:LAST days, e.g. 2023-01-01:2023-06-30; got '{text}'"
-        )
-    a, b = parse_date(first, option), parse_date(last, option)
-    if b < a:
-        raise UsageError(f"{option}: the last day ({b}) is before the first ({a})")
-    return Period(a, b)
-
-
-def parse_numbers(text: str, option: str, unit: str) -> list[float]:
-    """``"100,200"`` -> ``[100.0, 200.0]``; a wrong list is a UsageError."""
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        values = []
-    if not values or not all(math.isfinite(v) for v in values):
-        raise UsageError(f"{option}: give {unit} separated by commas, e.g. 100,200; got '{text}'")
-    return values
-
-
-def parse_band_edges(text: str, option: str, unit: str) -> list[float]:
-    """Band edges ``0,100,200`` or ``100,200`` -> upper edges ``[100, 200]``.
-
-    A leading 0 is the lower bound of the first band and may be left out.
-
-    Examples
-    --------
-    >>> parse_band_edges("0,100,200,400", "--space-bands", "metres")
-    [100.0, 200.0, 400.0]
-    """
-    values = parse_numbers(text, option, unit)
-    if values[0] == 0:
-        values = values[1:]
-    if (
-        not values
-        or any(v <= 0 for v in values)
-        or any(b <= a for a, b in itertools.pairwise(values))
-    ):
-        raise UsageError(
-            f"{option}: give increasing positive band edges in {unit}, e.g. 0,100,200; got '{text}'"
-        )
-    return values
-
-
-def _crs(text: str | None) -> int | str | None:
-    if text is None:
-        return None
-    value: int | str = int(text) if text.strip().isdigit() else text.strip()
-    try:
-        CRS.from_user_input(value)
-    except CRSError:
-        raise UsageError(f"--crs: unknown CRS '{text}'; give an EPSG code, e.g. 3006") from None
-    return value
-
-
-def _column_mapping(given: dict[str, str | None], pairs: list[str]) -> dict[str, str]:
-    columns = {k: v for k, v in given.items() if v}
-    for pair in pairs:
-        field_name, sep, column = pair.partition("=")
-        if not sep or not field_name.strip() or not column.strip():
-            raise UsageError(f"--column: give FIELD=COLUMN, e.g. id=ärendenummer; got '{pair}'")
-        columns[field_name.strip()] = column.strip()
-    return columns
-
-
-# -- shared steps ---------------------------------------------------------------------------
-def _incident_root(workspace: Path) -> Path:
-
-    return incidents_path(workspace)
-
-
-def _read_period(workspace: Path, period: Period, what: str = "incidents") -> pd.DataFrame:
-    """Stored incidents of a period; a DataError (exit 1) when there are none."""
-
-    root = _incident_root(workspace)
-    with spinner(f"reading incidents {period}"):
-        inc = read_store(root, period.start, period.end, columns=ANALYSIS_COLUMNS)
-    if inc.empty:
-        n = count_incidents(root)
-        held = (
-            f"the store holds {n:,} incidents in other periods"
-            if n
-            else "no incidents are imported yet; import them with 'drugscenes import incidents'"
-        )
-        raise DataError(
-            f"no {what} from {period} (local time, both days included) in {workspace}: {held}"
-        )
-    return inc
-
-
-def _place_level_warning(inc: pd.DataFrame, n_municipalities: int) -> str | None:
-    """Police events are placed at municipality centres: say so instead of measuring them.
-
-    Place-level data has at most about one point per municipality, each shared by several
-    incidents; point or address data has many more points. The first rows suffice.
-    """
-    sample = inc.iloc[:PLACE_LEVEL_SAMPLE]
-    n = len(sample)
-    points = len(sample.drop_duplicates(["x", "y"]))
-    if n == 0 or points > 2 * n_municipalities or n < 3 * points:
-        return None
-    return (
-        f"{n:,} incidents lie on only {points} distinct points: the coordinates look "
-        "place-level (e.g. Police events at a municipality's centre), so distances to "
-        "scenes, zones and near repeats are not meaningful for them"
-    )
-
-
-def _latest_round(store: Any, workspace: Path, round_label: str | None) -> str:
-    if round_label is not None:
-        return round_label
-    labels = store.round_labels()
-    if not labels:
-        raise UsageError(
-            f"{workspace} has no rounds yet; import one with 'drugscenes import scenes'"
-        )
-    err.print(f"Round {escape(str(labels[-1]))} (the latest; choose another with --round).")
-    return str(labels[-1])
+def _print_warnings(warnings: list[str]) -> None:
+    """A result's warnings on standard error (its notes hold them too)."""
+    for w in warnings:
+        err.print(f"[yellow]warning[/] {escape(w)}", soft_wrap=True)
 
 
 def _print_table(table: Table) -> None:
@@ -283,6 +129,11 @@ def _print_table(table: Table) -> None:
     for col in table.columns:
         col.overflow = "fold"
     out.print(table)
+
+
+def _days(days: dict[str, Any] | None) -> str:
+    """A period's days as :class:`~drugscenes.periods.Period` prints them."""
+    return "–" if days is None else f"{days['from']} – {days['to']}"
 
 
 def _num(v: float | None, spec: str = ".2f") -> str:
@@ -301,6 +152,24 @@ def _p(v: float | None) -> str:
 
 def _cat_label(category: str, police_activity: list[str]) -> str:
     return f"{category} †" if category in police_activity else category
+
+
+def _by_category(
+    title: str,
+    head: list[tuple[str, JustifyMethod]],
+    cats: list[str],
+    police_activity: list[str],
+    rows: list[list[str | Text]],
+) -> None:
+    """A table with the ``head`` columns (name, justify) and then one per category."""
+    t = Table(title=title, header_style="bold")
+    for name, justify in head:
+        t.add_column(name, justify=justify)
+    for c in cats:
+        t.add_column(_cat_label(c, police_activity), justify="right")
+    for row in rows:
+        t.add_row(*row)
+    _print_table(t)
 
 
 # -- import incidents -----------------------------------------------------------------------
@@ -364,12 +233,12 @@ def import_incidents(
             "--problems", metavar="FILE", help="Write every rejected row with its reason to a CSV."
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Import incidents: accepted rows are stored (by id, idempotent); every rejected row is
     reported with its reason. Exit 1 when no row is accepted."""
 
-    columns = _column_mapping(
+    columns = column_mapping(
         {
             "id": id_field,
             "time": time_field,
@@ -382,60 +251,29 @@ def import_incidents(
         },
         column or [],
     )
-    src_crs = _crs(crs)
-    mapping = load_categories(categories) if categories is not None else None
-    with open_workspace(workspace) as store:
-        region = store.municipalities()
     try:
-        with spinner(f"reading {file.name}") as step:
-            imported = imports.import_incidents(
-                workspace, file, region, fmt, src_crs, columns or None, mapping, step
-            )
+        result = _run(
+            workspace,
+            imports.import_incidents,
+            file=file,
+            fmt=fmt,
+            crs=parse_crs(crs),
+            columns=columns or None,
+            mapping=None if categories is None else load_categories(categories),
+        )
     except DataError as exc:
         if problems_file is not None:
             write_problems(problems_file, exc.problems)
         raise
-    res = imported.read
-    rejected = [p for p in res.problems if p.severity == "warning"]
     if problems_file is not None:
-        write_problems(problems_file, res.problems)
-    root, before, after, n_new = (
-        imported.store,
-        imported.stored_before,
-        imported.stored_after,
-        imported.n_new,
-    )
-    by_reason = dict(collections.Counter(p.code for p in rejected).most_common())
-    times = res.incidents["time"]
-    result = {
-        "workspace": str(workspace),
-        "file": str(file),
-        "format": res.format,
-        "n_read": res.n_read,
-        "n_accepted": len(res.incidents),
-        "n_rejected": res.n_rejected,
-        "rejected_by_reason": by_reason,
-        "accepted_by_category": {
-            str(k): int(v) for k, v in res.incidents["category"].value_counts().items()
-        },
-        "first_time": times.min().isoformat(),
-        "last_time": times.max().isoformat(),
-        "n_new": n_new,
-        "n_replaced": len(res.incidents) - n_new,
-        "stored_before": before,
-        "stored_after": after,
-        "store": str(root),
-        "problems_file": str(problems_file) if problems_file else None,
-        "notes": res.notes,
-    }
-    print_problems(rejected)  # on stderr, also with --json: the JSON holds only the counts
-    if as_json:
-        print_json(result)
-        return
-    _print_import(result, problems_file is not None)
+        write_problems(problems_file, result.read.problems)
+        result.problems_file = str(problems_file)
+    print_problems(result.rejected)  # on stderr, also with --json: the JSON holds only the counts
+    _show(result, as_json, _print_import, problems_file is not None)
 
 
-def _print_import(r: dict[str, Any], wrote_problems: bool) -> None:
+def _print_import(result: imports.IncidentImportResult, wrote_problems: bool) -> None:
+    r = result.to_dict()
     out.print(
         f"Read {r['n_read']:,} rows of {escape(Path(r['file']).name)} ({r['format']}): "
         f"[bold]{r['n_accepted']:,} accepted[/], {r['n_rejected']:,} rejected."
@@ -473,12 +311,8 @@ def crime(
     round_label: Annotated[
         str, typer.Option("--round", metavar="LABEL", help="Round whose scenes are counted.")
     ],
-    date_from: Annotated[
-        str, typer.Option("--from", metavar="DATE", help="First day, YYYY-MM-DD (local time).")
-    ],
-    date_to: Annotated[
-        str, typer.Option("--to", metavar="DATE", help="Last day, YYYY-MM-DD, included.")
-    ],
+    date_from: FirstDay,
+    date_to: LastDay,
     rings: Annotated[
         str,
         typer.Option(
@@ -487,100 +321,68 @@ def crime(
             help="Ring distances around the scenes in metres, e.g. 100,200; a point exactly "
             "at a distance is within that ring.",
         ),
-    ] = f"{DEFAULT_RING_M:g}",
+    ] = f"{config.RING_M:g}",
     by_municipality: Annotated[
         bool,
         typer.Option("--by-municipality", help="Split the rest of the region by municipality."),
     ] = False,
     top: Annotated[int, typer.Option(min=0, help="How many scenes to list.")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Crime at and around the scenes of a round: counts, shares and density per zone, rate
     ratios against the rest of the region, scenes ranked, shootings."""
 
-    period = parse_period(date_from, date_to)
-    ring_m = check_rings(parse_numbers(rings, "--rings", "metres"))
-    with open_workspace(workspace) as store:
-        scenes = store.round_scenes(round_label)
-        municipalities = store.municipalities()
-    inc = _read_period(workspace, period)
-    warning = _place_level_warning(inc, len(municipalities))
-    with spinner(f"counting {len(inc):,} incidents in zones"):
-        result = crime_concentration(
-            inc,
-            scenes,
-            municipalities,
-            period.start,
-            period.end,
-            round_label,
-            rings_m=ring_m,
-            per_municipality=by_municipality,
-        )
-    if warning:
-        err.print(f"[yellow]warning[/] {escape(warning)}", soft_wrap=True)
-    if as_json:
-        data = result.to_dict()
-        data["period_days"] = period.to_dict()
-        data["n_scenes"] = len(scenes)
-        data["n_incidents"] = len(inc)
-        if warning:
-            data["notes"] = [*data["notes"], warning]
-        print_json(data)
-        return
-    names = dict(
-        zip(municipalities["code"].astype(str), municipalities["name"].astype(str), strict=True)
+    result = _run(
+        workspace,
+        services.crime,
+        round_label=round_label,
+        period=Period.parse(date_from, date_to),
+        rings_m=parse_numbers(rings, "--rings", "metres"),
+        per_municipality=by_municipality,
     )
-    _print_crime(result, period, len(scenes), len(inc), top, warning, names)
+    _print_warnings(result.warnings)
+    _show(result, as_json, _print_crime, top)
 
 
-def _zone_label(zone: str, municipality_names: dict[str, str]) -> str:
-    if zone.startswith("rest:"):
-        code = zone.removeprefix("rest:")
-        return f"{zone} {municipality_names.get(code, '')}".rstrip()
-    return zone
+def _zone_label(zone: ZoneStats) -> str:
+    return f"{zone.zone} {zone.name or ''}".rstrip() if zone.zone.startswith("rest:") else zone.zone
 
 
-def _print_crime(
-    r: CrimeResult,
-    period: Period,
-    n_scenes: int,
-    n_incidents: int,
-    top: int,
-    warning: str | None,
-    municipality_names: dict[str, str],
-) -> None:
+def _print_crime(r: CrimeResult, top: int) -> None:
     pa = r.police_activity_categories
     cats = [c for c in r.zones[0].counts if any(z.counts[c] for z in r.zones)] or list(
         r.zones[0].counts
     )
     out.print(
-        f"[bold]Crime at the {n_scenes} scenes of round {escape(r.round)}[/], "
-        f"{period} (local time, both days included): {n_incidents:,} incidents."
+        f"[bold]Crime at the {r.n_scenes} scenes of round {escape(r.round)}[/], "
+        f"{_days(r.period_days)} (local time, both days included): {r.n_incidents:,} incidents."
     )
-    names = [_zone_label(z.zone, municipality_names) for z in r.zones]
-    t = Table(title="Incidents by zone", header_style="bold")
-    t.add_column("zone")
-    t.add_column("area", justify="right")
-    t.add_column("total", justify="right")
-    for c in cats:
-        t.add_column(_cat_label(c, pa), justify="right")
-    for name, z in zip(names, r.zones, strict=True):
-        t.add_row(name, fmt_area(z.area_m2), f"{z.total:,}", *[f"{z.counts[c]:,}" for c in cats])
-    _print_table(t)
-    sh = Table(title="Share of the zone's incidents", header_style="bold")
-    sh.add_column("zone")
-    for c in cats:
-        sh.add_column(_cat_label(c, pa), justify="right")
-    for name, z in zip(names, r.zones, strict=True):
-        sh.add_row(name, *[_share(z.shares[c]) for c in cats])
-    _print_table(sh)
-    d = Table(title="Density: incidents per km²", header_style="bold")
-    d.add_column("zone")
-    for c in cats:
-        d.add_column(_cat_label(c, pa), justify="right")
-    for name, z in zip(names, r.zones, strict=True):
-        d.add_row(name, *[_num(z.density_per_km2[c], ",.1f") for c in cats])
-    _print_table(d)
+    zones = [(_zone_label(z), z) for z in r.zones]
+    head: list[tuple[str, JustifyMethod]] = [("zone", "left"), ("area", "right")]
+    _by_category(
+        "Incidents by zone",
+        [*head, ("total", "right")],
+        cats,
+        pa,
+        [
+            [n, fmt_area(z.area_m2), f"{z.total:,}", *[f"{z.counts[c]:,}" for c in cats]]
+            for n, z in zones
+        ],
+    )
+    _by_category(
+        "Share of the zone's incidents",
+        head[:1],
+        cats,
+        pa,
+        [[n, *[_share(z.shares[c]) for c in cats]] for n, z in zones],
+    )
+    _by_category(
+        "Density: incidents per km²",
+        head[:1],
+        cats,
+        pa,
+        [[n, *[_num(z.density_per_km2[c], ",.1f") for c in cats]] for n, z in zones],
+    )
 
     rr = Table(
         title="Rate ratio per km² against the rest of the region (exact Poisson, 95 % CI)",
@@ -609,21 +411,17 @@ def _print_crime(
 
     ring = f"{r.rings_m[0]:g} m"
     if top and r.scenes:
-        st = Table(
-            title=f"Scenes by incidents inside or within {ring} (top {min(top, len(r.scenes))} "
+        _by_category(
+            f"Scenes by incidents inside or within {ring} (top {min(top, len(r.scenes))} "
             f"of {len(r.scenes)}; total without police-activity categories)",
-            header_style="bold",
+            [("rank", "right"), ("scene", "left"), ("total", "right")],
+            cats,
+            pa,
+            [
+                [str(s.rank), Text(s.scene_id), f"{s.total:,}", *[f"{s.counts[c]:,}" for c in cats]]
+                for s in r.scenes[:top]
+            ],
         )
-        st.add_column("rank", justify="right")
-        st.add_column("scene")
-        st.add_column("total", justify="right")
-        for c in cats:
-            st.add_column(_cat_label(c, pa), justify="right")
-        for s in r.scenes[:top]:
-            st.add_row(
-                str(s.rank), Text(s.scene_id), f"{s.total:,}", *[f"{s.counts[c]:,}" for c in cats]
-            )
-        _print_table(st)
 
     out.print()
     out.print("[bold]Shootings[/]")
@@ -644,11 +442,9 @@ def _print_crime(
         more = f" and {len(listed) - top} more" if top and len(listed) > top else ""
         out.print(Text(f"Scenes with shootings: {shown}{more}."))
 
-    notes = [n for n in r.notes if n != POLICE_ACTIVITY_NOTE]
-    if warning:
-        notes.append(warning)
-    for n in notes:
-        out.print(f"[yellow]Note:[/] {escape(n)}")
+    for n in r.notes:
+        if n != POLICE_ACTIVITY_NOTE:
+            out.print(f"[yellow]Note:[/] {escape(n)}")
     if pa:
         out.print()
         out.print(f"[bold yellow]† {', '.join(pa)}:[/] {escape(POLICE_ACTIVITY_NOTE)}")
@@ -680,111 +476,37 @@ def displacement_cmd(
         typer.Option(
             "--buffer", metavar="M", min=0.0, help="Width of the buffer around each ceased scene."
         ),
-    ] = DEFAULT_RING_M,
+    ] = config.RING_M,
     category: Annotated[
         str | None,
         typer.Option("--category", help="Only this category, e.g. violence (default: all)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Displacement around the scenes that ceased between two rounds: the Weighted
     Displacement Quotient (Bowers & Johnson 2003) per scene and for all together."""
 
-    if from_round == to_round:
-        raise UsageError(f"--from-round and --to-round are the same round ('{from_round}')")
-    p_before, p_after = parse_range(before, "--before"), parse_range(after, "--after")
-    if p_before.last >= p_after.first:
-        raise UsageError(f"--before ({p_before}) must end before --after ({p_after}) starts")
-    with open_workspace(workspace) as store:
-        scenes_a = store.round_scenes(from_round)
-        scenes_b = store.round_scenes(to_round)
-        municipalities = store.municipalities()
-    fates = compare_rounds(
-        scenes_a, scenes_b, municipalities, from_round=from_round, to_round=to_round
-    ).from_scenes
-    ceased_ids = set(fates.loc[fates["status"] == "ceased", "scene_id"].astype(str))
-    ceased = scenes_a[scenes_a["scene_id"].astype(str).isin(ceased_ids)]
-    what = "incidents" if category is None else f"'{category}' incidents"
-    parts = []
-    for label, period in (("before", p_before), ("after", p_after)):
-        inc = _read_period(workspace, period, f"incidents ({label} period)")
-        if category is not None:
-            present = sorted(inc["category"].astype(str).unique())
-            inc = inc[inc["category"].astype(str) == category]
-            if inc.empty:
-                raise DataError(
-                    f"no {what} in the {label} period {period}; categories there: "
-                    f"{', '.join(present)}"
-                )
-        parts.append(inc)
-    incidents = pd.concat(parts, ignore_index=True)
-    all_scenes = gpd.GeoDataFrame(
-        pd.concat([scenes_a[["scene_id", "geometry"]], scenes_b[["scene_id", "geometry"]]]),
-        geometry="geometry",
-        crs=scenes_a.crs,
+    result = _run(
+        workspace,
+        services.displacement,
+        from_round=from_round,
+        to_round=to_round,
+        before=Period.parse_range(before, "--before"),
+        after=Period.parse_range(after, "--after"),
+        buffer_m=buffer_m,
+        category=category,
     )
-    with spinner(f"counting {len(incidents):,} incidents around {len(ceased)} ceased scenes"):
-        result = displacement(
-            incidents,
-            ceased,
-            all_scenes,
-            municipalities,
-            (p_before.start, p_before.end),
-            (p_after.start, p_after.end),
-            buffer_m=buffer_m,
-            category=category,
-            from_round=from_round,
-            to_round=to_round,
-        )
-    data = result.to_dict()
-    for row in data["scenes"]:
-        row["interpretation"] = interpret_wdq(row)
-    if data["all_ceased"] is not None:
-        data["all_ceased"]["interpretation"] = interpret_wdq(data["all_ceased"])
-    data["before_days"] = p_before.to_dict()
-    data["after_days"] = p_after.to_dict()
-    data["ceased_scene_ids"] = sorted(ceased_ids)
-    if as_json:
-        print_json(data)
-        return
-    _print_displacement(result, data, p_before, p_after)
+    _show(result, as_json, _print_displacement)
 
 
-def interpret_wdq(w: dict[str, Any]) -> str:
-    """What a WDQ row says, in words (Bowers & Johnson 2003; see the domain notes)."""
-    if w["wdq"] is None or (w["success_measure"] or 0) > 0:
-        return str(w["reason"])
-    q = w["wdq"]
-    if q > 0:
-        return "diffusion of benefits: the buffer improved too"
-    if q == 0:
-        return "no change in the buffer relative to the control"
-    if q >= -1:
-        return "displacement to the buffer, smaller than the gain at the scene"
-    return "displacement to the buffer larger than the gain: the effect is more than erased"
-
-
-def _short_reading(w: dict[str, Any]) -> str:
-    if w["wdq"] is None:
-        return "undefined"
-    if w["success_measure"] > 0:
-        return "not interpretable"
-    q = w["wdq"]
-    if q > 0:
-        return "diffusion of benefits"
-    if q == 0:
-        return "buffer unchanged"
-    return "displacement" if q >= -1 else "displacement > gain"
-
-
-def _print_displacement(
-    r: DisplacementResult, data: dict[str, Any], p_before: Period, p_after: Period
-) -> None:
+def _print_displacement(r: DisplacementResult) -> None:
+    data = r.to_dict()
     what = "all incidents" if r.category is None else f"'{r.category}' incidents"
     out.print(
         f"[bold]Displacement around the scenes of round {escape(r.from_round)} that had ceased "
         f"by round {escape(r.to_round)}[/]: {len(r.scenes)} ceased scene(s); {what}; before "
-        f"{p_before}, after {p_after} (local time, days included); buffer {r.buffer_m:g} m."
+        f"{_days(r.before_days)}, after {_days(r.after_days)} (local time, days included); "
+        f"buffer {r.buffer_m:g} m."
     )
     out.print(
         "R: the scene, D: the buffer around it, C: control (its municipality without any "
@@ -808,7 +530,7 @@ def _print_displacement(
             _num(w["buffer_displacement_measure"], ".3f"),
             _num(w["wdq"], ".3f"),
             _num(w["total_net_effect"], ".1f"),
-            _short_reading(w),
+            w["reading"],
             style=style,
         )
 
@@ -842,45 +564,17 @@ def _print_displacement(
 
 
 # -- near repeat ----------------------------------------------------------------------------
-_DEFAULT_SPACE = ",".join(f"{v:g}" for v in (0.0, *DEFAULT_SPACE_BANDS_M))
-_DEFAULT_TIME = ",".join(f"{v:g}" for v in (0.0, *DEFAULT_TIME_BANDS_DAYS))
-
-
-def band_labels(edges: tuple[float, ...], unit: str, open_end: bool) -> list[dict[str, Any]]:
-    """Exact bands from upper edges: ``[0, e1]``, ``(e1, e2]``, ... (and ``(em, ∞)``).
-
-    Examples
-    --------
-    >>> [b["label"] for b in band_labels((7.0, 14.0), "days", open_end=True)]
-    ['[0, 7] days', '(7, 14] days', '(14, ∞) days']
-    """
-    highs: list[float | None] = [*edges, None] if open_end else list(edges)
-    lows = [0.0, *edges][: len(highs)]
-    bands = []
-    for i, (lo, hi) in enumerate(zip(lows, highs, strict=True)):
-        left = "[" if i == 0 else "("
-        right = "∞)" if hi is None else f"{hi:g}]"
-        bands.append(
-            {
-                "label": f"{left}{lo:g}, {right} {unit}",
-                "from": lo,
-                "to": hi,
-                "includes_from": i == 0,
-                "includes_to": hi is not None,
-            }
-        )
-    return bands
+_DEFAULT_SPACE = ",".join(f"{v:g}" for v in (0.0, *config.KNOX_SPACE_BANDS_M))
+_DEFAULT_TIME = ",".join(f"{v:g}" for v in (0.0, *config.KNOX_TIME_BANDS_DAYS))
 
 
 def nearrepeat(
     workspace: WorkspaceArg,
-    date_from: Annotated[
-        str, typer.Option("--from", metavar="DATE", help="First day, YYYY-MM-DD (local time).")
-    ],
-    date_to: Annotated[
-        str, typer.Option("--to", metavar="DATE", help="Last day, YYYY-MM-DD, included.")
-    ],
-    category: Annotated[str, typer.Option(help="Category of the events.")] = "shooting",
+    date_from: FirstDay,
+    date_to: LastDay,
+    category: Annotated[
+        str, typer.Option(help="Category of the events.")
+    ] = config.NEARREPEAT_CATEGORY,
     space_bands: Annotated[
         str,
         typer.Option(
@@ -901,16 +595,11 @@ def nearrepeat(
     ] = _DEFAULT_TIME,
     simulations: Annotated[
         int, typer.Option(min=1, help="Monte Carlo permutations of the event times.")
-    ] = 999,
+    ] = config.KNOX_PERMUTATIONS,
     seed: Annotated[
         int, typer.Option(help="Seed of the permutations (same seed, same result).")
     ] = 0,
-    round_label: Annotated[
-        str | None,
-        typer.Option(
-            "--round", metavar="LABEL", help="Round for the per-scene counts (default: the latest)."
-        ),
-    ] = None,
+    round_label: LatestRound = None,
     ring_m: Annotated[
         float,
         typer.Option(
@@ -920,75 +609,32 @@ def nearrepeat(
             help="An event belongs to the scene it lies in or to the nearest scene within this "
             "distance.",
         ),
-    ] = DEFAULT_RING_M,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    ] = config.RING_M,
+    as_json: JsonFlag = False,
 ) -> None:
     """Near repeats (Knox test): are events close in space also close in time? And per
     scene: how many events were followed by another within the first bands."""
 
-    period = parse_period(date_from, date_to)
-    space = parse_band_edges(space_bands, "--space-bands", "metres")
-    days = parse_band_edges(time_bands, "--time-bands", "days")
-    ring = check_rings([ring_m])
-    with open_workspace(workspace) as store:
-        round_label = _latest_round(store, workspace, round_label)
-        scenes = store.round_scenes(round_label)
-        municipalities = store.municipalities()
-    inc = _read_period(workspace, period)
-    present = sorted(inc["category"].astype(str).unique())
-    ev = inc[inc["category"].astype(str) == category]
-    if len(ev) < 2:
-        raise DataError(
-            f"{len(ev)} '{category}' event(s) from {period}: a near-repeat test needs at least "
-            f"two (categories in the period: {', '.join(present)})"
-        )
-    warning = _place_level_warning(ev, len(municipalities))
-    if warning:
-        err.print(f"[yellow]warning[/] {escape(warning)}", soft_wrap=True)
-    x = ev["x"].to_numpy(float)
-    y = ev["y"].to_numpy(float)
-    t = pd.to_datetime(ev["time"], utc=True)
-    t_days = ((t - t.min()) / pd.Timedelta(days=1)).to_numpy(float)
-    with spinner(f"Monte Carlo: {simulations:,} permutations of {len(ev):,} events"):
-        knox = knox_bands(x, y, t_days, space, days, permutations=simulations, seed=seed)
-    followed = followed_within(x, y, t_days, space[0], days[0])
-    za = ZoneIndex(scenes, ring).assign(x, y)
-    scene_index = np.where(za.zone <= 1, za.scene_index, -1).astype(np.int32)
-    per_scene = followups_per_scene(followed, scene_index, scenes["scene_id"].astype(str))
-    notes = [
-        f"Monte Carlo with {simulations} permutations of the event times, seed {seed}: the "
-        "same seed gives the same table."
-    ]
-    if warning:
-        notes.append(warning)
-    data = {
-        "round": round_label,
-        "category": category,
-        "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
-        "period_days": period.to_dict(),
-        "space_bands": band_labels(knox.space_edges_m, "m", open_end=False),
-        "time_bands": band_labels(knox.time_edges_days, "days", open_end=True),
-        "knox": knox.to_dict(),
-        "followup": {
-            "distance_m": space[0],
-            "days": days[0],
-            "rule": f"followed: another {category} at a distance <= {space[0]:g} m and "
-            f"0 < lag <= {days[0]:g} days later",
-            "ring_m": ring[0],
-            "n_events": len(ev),
-            "n_followed": int(followed.sum()),
-            "share_followed": float(followed.mean()),
-        },
-        "scenes": per_scene,
-        "notes": notes,
-    }
-    if as_json:
-        print_json(data)
-        return
-    _print_nearrepeat(data, knox, period)
+    result = _run(
+        workspace,
+        services.nearrepeat,
+        period=Period.parse(date_from, date_to),
+        category=category,
+        space_bands_m=parse_band_edges(space_bands, "--space-bands", "metres"),
+        time_bands_days=parse_band_edges(time_bands, "--time-bands", "days"),
+        permutations=simulations,
+        seed=seed,
+        round_label=round_label,
+        ring_m=ring_m,
+    )
+    if result.round_is_latest:
+        err.print(f"Round {escape(result.round)} (the latest; choose another with --round).")
+    _print_warnings(result.warnings)
+    _show(result, as_json, _print_nearrepeat)
 
 
-def _print_nearrepeat(data: dict[str, Any], knox: KnoxResult, period: Period) -> None:
+def _print_nearrepeat(r: NearRepeatResult) -> None:
+    data, knox, period = r.to_dict(), r.knox, r.period
     cat = escape(data["category"])
     out.print(
         f"[bold]Near repeats of {cat}[/], {period} (local time, both days included): "

@@ -10,7 +10,7 @@ from drugscenes.cli.app import app, err, out, spinner
 from drugscenes.cli.report import run_report
 from drugscenes.cli.workspace import summary
 from drugscenes.demo.build import DEFAULT_SEED, build_demo
-from drugscenes.report.build import ReportOptions
+from drugscenes.report.model import ReportOptions
 
 
 @app.command("demo")

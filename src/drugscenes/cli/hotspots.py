@@ -1,10 +1,8 @@
 """Command ``drugscenes hotspots``: hot-spot surveillance and candidate scenes.
 
-Thin: read the workspace (region, the round's scenes) and its incidents (the GeoParquet
-folder :func:`drugscenes.store.incidents_path` names, ``<workspace stem>.incidents/`` beside
-the workspace file), call :func:`drugscenes.analysis.hotspots.analyse_hotspots`, print.
-Errors a user can cause are the package's exceptions; the application turns them into one
-line and an exit status.
+Thin: parse the options, open the workspace, call
+:func:`drugscenes.services.hotspots.hotspots`, print. Errors a user can cause are the
+package's exceptions; the application turns them into one line and an exit status.
 """
 
 from __future__ import annotations
@@ -19,19 +17,23 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from drugscenes.analysis.hotspots import (
-    CANDIDATE_CATEGORIES,
-    HotspotAnalysis,
-    analyse_hotspots,
-)
-from drugscenes.cli.app import WorkspaceArg, err, out, print_json
-from drugscenes.cli.crime import parse_period
-from drugscenes.errors import NotFoundError, UsageError
-from drugscenes.io.gpkg_export import write_gpkg_layers
-from drugscenes.store import incidents_path, open_workspace
-from drugscenes.store.incidents_parquet import read_incidents
+from drugscenes import config
+from drugscenes.analysis.hotspots import CANDIDATE_CATEGORIES, HotspotAnalysis
+from drugscenes.cli.app import WorkspaceArg, err, out, print_json, spinner
+from drugscenes.errors import UsageError
+from drugscenes.io.gpkg_export import write_hotspots_gpkg
+from drugscenes.periods import Period
+from drugscenes.services import hotspots as service
+from drugscenes.store import open_workspace
 
-__all__ = ["hotspots", "register", "write_hotspots_gpkg"]
+__all__ = ["hotspots", "register"]
+
+_STEPS: dict[str, Literal["month", "quarter"] | None] = {
+    "month": "month",
+    "quarter": "quarter",
+    "none": None,
+}
+"""``--period`` values and the emerging analysis' time step each asks for."""
 
 
 def hotspots(
@@ -66,7 +68,7 @@ def hotspots(
     ] = None,
     cell: Annotated[
         float, typer.Option("--cell", metavar="M", help="Grid cell size in metres.")
-    ] = 100.0,
+    ] = config.GRID_CELL_M,
     band: Annotated[
         float,
         typer.Option(
@@ -74,7 +76,7 @@ def hotspots(
             metavar="M",
             help="Gi* distance band in metres (also the KDE radius).",
         ),
-    ] = 300.0,
+    ] = config.HOTSPOT_BAND_M,
     period: Annotated[
         str,
         typer.Option(
@@ -91,7 +93,7 @@ def hotspots(
             min=0.0,
             help="A hot area within this many metres of a registered scene is not a candidate.",
         ),
-    ] = 200.0,
+    ] = config.CANDIDATE_DISTANCE_M,
     no_fdr: Annotated[
         bool,
         typer.Option("--no-fdr", help="Bins from raw p-values instead of FDR-adjusted ones."),
@@ -111,44 +113,28 @@ def hotspots(
 ) -> None:
     """Hot spots of incidents, emerging trends, and candidate scenes outside the registry."""
 
-    if period not in ("month", "quarter", "none"):
+    if period not in _STEPS:
         raise UsageError(f"--period must be month, quarter or none, got '{period}'")
-    per: Literal["month", "quarter"] | None = None if period == "none" else period  # type: ignore[assignment]
-    folder = incidents_path(workspace)
-    with open_workspace(workspace) as store:
-        municipalities = store.municipalities()
-        scenes = store.round_scenes(round_label)
-    if not (folder / "CURRENT").exists():
-        raise NotFoundError(
-            f"no incidents imported for {workspace} (expected the folder {folder}); "
-            "import incidents first"
+    days = Period.parse(date_from, date_to)
+    with open_workspace(workspace) as store, spinner("hot spots") as step:
+        result = service.hotspots(
+            store,
+            round_label=round_label,
+            period=days,
+            step=_STEPS[period],
+            categories=category,
+            cell_m=cell,
+            band_m=band,
+            distance_m=distance,
+            fdr=not no_fdr,
+            progress=step,
         )
-    # Days as for the other commands: Swedish local days, --to included; months and
-    # quarters are those of the Swedish calendar.
-    period_days = parse_period(date_from, date_to)
-    start, end = period_days.start, period_days.end
-    incidents = read_incidents(folder, start, end, columns=["time", "category", "x", "y"])
-    result = analyse_hotspots(
-        incidents,
-        municipalities,
-        scenes,
-        start,
-        end,
-        categories=tuple(category) if category else CANDIDATE_CATEGORIES,
-        cell_m=cell,
-        band_m=band,
-        period=per,
-        distance_m=distance,
-        fdr=not no_fdr,
-        round_label=round_label,
-    )
     if gpkg is not None:
         write_hotspots_gpkg(gpkg, result)
         err.print(f"Map layers written to {escape(str(gpkg))}")
-    for note in result.notes:
-        err.print(f"[yellow]note[/] {escape(note)}", soft_wrap=True)
-    if result.trend_note:
-        err.print(f"[yellow]note[/] {escape(result.trend_note)}", soft_wrap=True)
+    for note in [*result.notes, result.trend_note]:
+        if note:
+            err.print(f"[yellow]note[/] {escape(note)}", soft_wrap=True)
     if as_json:
         print_json(result.to_dict())
         return
@@ -158,28 +144,6 @@ def hotspots(
 def register(app: typer.Typer) -> None:
     """Add ``hotspots`` to the application."""
     app.command("hotspots")(hotspots)
-
-
-def write_hotspots_gpkg(path: Path, result: HotspotAnalysis) -> None:
-    """Write the result's map layers to a GeoPackage (replaced if it exists).
-
-    Layers: ``candidates`` (ranked candidate areas), ``near_registered`` (hot areas within
-    the distance of a registered scene) and ``cells`` (in-region cells with at least one
-    incident or a non-zero ``gi_bin``: ``count``, ``density_km2``, ``gi_z``, ``gi_p``,
-    ``gi_q``, ``gi_bin`` and, with periods, ``pattern``, ``trend_tau``, ``trend_p``). Cells
-    outside the region are not in the file (they were not analysed); cells in the region
-    with nothing are left out only to keep the file small.
-    """
-    cells = result.cells()
-    cells = cells[(cells["count"] > 0) | (cells["gi_bin"] != 0)]
-    write_gpkg_layers(
-        path,
-        {
-            "candidates": result.candidates.candidates,
-            "near_registered": result.candidates.near_registered,
-            "cells": cells,
-        },
-    )
 
 
 def _print_result(console: Console, r: HotspotAnalysis) -> None:

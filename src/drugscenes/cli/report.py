@@ -1,4 +1,8 @@
-"""``drugscenes report``: the mapping report as HTML, Excel and GeoPackage."""
+"""``drugscenes report``: the mapping report as HTML, Excel and GeoPackage.
+
+Thin: parse the options, open the workspace, call :func:`drugscenes.services.report.report`,
+print what was written.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,28 @@ from pathlib import Path
 
 import typer
 
+from drugscenes import config
 from drugscenes.cli.app import WorkspaceArg, app, err, out, print_json, spinner
-from drugscenes.report.build import ReportOptions, ReportOutput, build_report
+from drugscenes.errors import UsageError
+from drugscenes.periods import Period
+from drugscenes.report.model import ReportOptions, ReportOutput
+from drugscenes.services import report as services
 from drugscenes.store import open_workspace
 
 
 def run_report(workspace: Path, out_dir: Path, options: ReportOptions) -> ReportOutput:
     """Build the report with a progress display on standard error."""
     with spinner("report") as step, open_workspace(workspace) as store:
-        return build_report(store, out_dir, options, progress=step)
+        return services.report(store, out_dir, options=options, progress=step)
+
+
+def parse_period(date_from: str | None, date_to: str | None) -> Period | None:
+    """``--from``/``--to`` as a Period (both or neither), like the ``crime`` command."""
+    if date_from is None and date_to is None:
+        return None
+    if date_from is None or date_to is None:
+        raise UsageError("give both --from and --to, or neither")
+    return Period.parse(date_from, date_to)
 
 
 @app.command("report")
@@ -36,17 +53,28 @@ def report(
         None, "--to", help="Last day of the crime period, included (YYYY-MM-DD)."
     ),
     survey_year: int | None = typer.Option(None, help="Survey year (default: the latest)."),
-    municipality: str | None = typer.Option(None, help="Report for one municipality (code)."),
+    municipality: str | None = typer.Option(
+        None, help="Report for one municipality (code or name)."
+    ),
     lang: str = typer.Option("sv", help="Language: sv or en."),
     tile_url: str | None = typer.Option(
         None, help="Tile server URL template for a background map (none by default: offline)."
     ),
-    min_n: int = typer.Option(30, help="Survey cells with fewer respondents are suppressed."),
+    min_n: int = typer.Option(
+        config.SURVEY_MIN_N, help="Survey cells with fewer respondents are suppressed."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
     """Write the mapping report: report.html (offline), report.xlsx and scenes.gpkg."""
     options = ReportOptions(
-        round_label, compare, date_from, date_to, survey_year, municipality, lang, tile_url, min_n
+        round=round_label,
+        compare=compare,
+        period=parse_period(date_from, date_to),
+        survey_year=survey_year,
+        municipality=municipality,
+        lang=lang,
+        tile_url=tile_url,
+        min_n=min_n,
     )
     result = run_report(workspace, out_dir, options)
     if as_json:

@@ -6,17 +6,18 @@ them into one line and an exit status.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from drugscenes.analysis.survey import DEFAULT_MIN_N, GroupEstimate, SurveyResult, survey_estimates
-from drugscenes.cli.app import WorkspaceArg, spinner
-from drugscenes.errors import UsageError
-from drugscenes.imports import import_survey
+from drugscenes import config
+from drugscenes.analysis.survey import GroupEstimate, SurveyResult
+from drugscenes.cli.app import WorkspaceArg, print_json, spinner
+from drugscenes.cli.options import parse_crs, parse_numbers
 from drugscenes.io.survey import AnswerMapping, SurveyColumns
+from drugscenes.services import survey as services
+from drugscenes.services.imports import import_survey
 from drugscenes.store import open_workspace
 
 
@@ -24,14 +25,6 @@ def _split(text: str | None) -> tuple[str, ...] | None:
     if text is None:
         return None
     return tuple(v.strip() for v in text.split(",") if v.strip())
-
-
-def parse_bands(text: str) -> list[float]:
-    """ "500,1000,2000" -> [500.0, 1000.0, 2000.0]; a wrong list is a UsageError."""
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError as exc:
-        raise UsageError(f"--bands must be metres separated by commas, got '{text}'") from exc
 
 
 def _pct(v: float | None) -> str:
@@ -84,9 +77,11 @@ def survey(
     workspace: WorkspaceArg,
     round_label: Annotated[str, typer.Option("--round", help="Mapping round whose scenes count")],
     year: Annotated[int, typer.Option("--year", help="Survey year")],
-    bands: Annotated[str, typer.Option("--bands", help="Band edges in metres")] = "500,1000,2000",
+    bands: Annotated[str, typer.Option("--bands", help="Band edges in metres")] = ",".join(
+        f"{v:g}" for v in config.SURVEY_BAND_EDGES_M
+    ),
     min_n: Annotated[int, typer.Option("--min-n", help="Suppress groups below this n")] = (
-        DEFAULT_MIN_N
+        config.SURVEY_MIN_N
     ),
     method: Annotated[str, typer.Option("--method", help="beta (Korn-Graubard), logit or wald")] = (
         "beta"
@@ -95,23 +90,19 @@ def survey(
 ) -> None:
     """Weighted share feeling unsafe by distance to the scenes, with confidence intervals."""
 
+    edges = parse_numbers(bands, "--bands", "metres")
     with spinner("reading the survey") as step, open_workspace(workspace) as store:
-        respondents = store.read_survey(year)
-        scenes = store.round_scenes(round_label)
-        municipalities = store.municipalities()
-        step(f"estimating from {len(respondents):,} respondents")
-        result = survey_estimates(
-            respondents,
-            scenes,
-            municipalities,
+        result = services.survey(
+            store,
             round_label=round_label,
             year=year,
-            band_edges_m=parse_bands(bands),
+            band_edges_m=edges,
             min_n=min_n,
             method=method,  # type: ignore[arg-type]
+            progress=step,
         )
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        print_json(result.to_dict())
     else:
         typer.echo(render_survey(result))
 
@@ -120,7 +111,7 @@ def import_survey_cmd(
     workspace: WorkspaceArg,
     file: Annotated[Path, typer.Argument(help="Survey microdata, .csv or .gpkg")],
     year: Annotated[int, typer.Option("--year", help="Survey year")],
-    crs: Annotated[int | None, typer.Option("--crs", help="EPSG of x/y columns")] = None,
+    crs: Annotated[str | None, typer.Option("--crs", help="EPSG of x/y columns")] = None,
     id_column: Annotated[str, typer.Option("--id-column")] = "respondent_id",
     x_column: Annotated[str, typer.Option("--x-column")] = "x",
     y_column: Annotated[str, typer.Option("--y-column")] = "y",
@@ -139,6 +130,7 @@ def import_survey_cmd(
         "auto"
     ),
     replace: Annotated[bool, typer.Option("--replace", help="Replace this year's survey")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
     """Import survey microdata for a year: all rows or nothing; bad rows are listed with reasons."""
 
@@ -160,8 +152,12 @@ def import_survey_cmd(
         stratum=stratum_column,
         psu=psu_column,
     )
+    src_crs = parse_crs(crs)
     with spinner(f"reading {file.name}"), open_workspace(workspace) as store:
-        result = import_survey(store, file, year, crs, columns, answers, replace)
+        result = import_survey(store, file, year, src_crs, columns, answers, replace)
+    if as_json:
+        print_json(result.to_dict())
+        return
     if result.status == "unchanged":
         typer.echo(f"Survey {year} is already imported from this file; nothing changed.")
         return

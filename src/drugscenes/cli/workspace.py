@@ -1,13 +1,16 @@
-"""Commands on the workspace and the scene registry: init, import scenes, rounds, summary."""
+"""Commands on the workspace and the scene registry: init, import scenes, rounds, summary,
+copy, migrate."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from drugscenes.analysis.inventory import summarize_round
+from drugscenes import config
 from drugscenes.cli.app import (
     WorkspaceArg,
     app,
@@ -17,13 +20,15 @@ from drugscenes.cli.app import (
     out,
     print_json,
     print_problems,
+    spinner,
     write_problems,
 )
-from drugscenes.errors import DataError, UsageError
-from drugscenes.imports import import_scenes
-from drugscenes.io.vector import read_vector
-from drugscenes.registry.region import prepare_municipalities
-from drugscenes.store import create_workspace, open_workspace
+from drugscenes.cli.options import parse_crs
+from drugscenes.errors import DataError
+from drugscenes.services import workspace as services
+from drugscenes.services.imports import import_scenes
+from drugscenes.services.workspace import init_workspace
+from drugscenes.store import open_workspace
 
 
 @app.command("init")
@@ -45,26 +50,24 @@ def init(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Create a workspace for a region from its municipality boundaries."""
-    read = read_vector(municipalities, crs=crs, layer=layer)
-    munis, problems = prepare_municipalities(read, municipalities.name, code_field, name_field)
-    with create_workspace(workspace, munis, region_name, overwrite=overwrite):
-        pass
-    area_km2 = float(munis.geometry.area.sum()) / 1e6
+    result = init_workspace(
+        workspace,
+        municipalities,
+        code_field=code_field,
+        name_field=name_field,
+        crs=parse_crs(crs),
+        layer=layer,
+        region_name=region_name,
+        overwrite=overwrite,
+    )
     if as_json:
-        print_json(
-            {
-                "workspace": str(workspace),
-                "n_municipalities": len(munis),
-                "area_km2": area_km2,
-                "source_crs": read.source_crs,
-                "problems": [p.to_dict() for p in problems],
-            }
-        )
+        print_json(result.to_dict())
         return
-    print_problems(problems)
+    print_problems(result.problems)
     out.print(
-        f"Created [bold]{workspace}[/] with {len(munis)} municipalities "
-        f"({area_km2:,.0f} km², read in {read.source_crs}, stored in EPSG:3006)."
+        f"Created [bold]{escape(result.workspace)}[/] with {result.n_municipalities} "
+        f"municipalities ({result.area_km2:,.0f} km², read in {result.source_crs}, "
+        "stored in EPSG:3006)."
     )
 
 
@@ -148,15 +151,21 @@ def rounds(
 ) -> None:
     """List the mapping rounds of a workspace."""
     with open_workspace(workspace) as store:
-        table = store.rounds()
+        result = services.rounds(store)
     if as_json:
-        print_json(table.drop(columns=["source_sha256"]).to_dict(orient="records"))
+        print_json(result.to_dict())
         return
     t = Table(header_style="bold")
     for col in ("round", "date", "scenes", "source", "imported"):
         t.add_column(col)
-    for r in table.itertuples():
-        t.add_row(r.label, r.date or "", str(r.n_scenes), r.source_file or "", r.imported_at[:19])
+    for r in result.rounds.itertuples():
+        t.add_row(
+            Text(r.label),
+            r.date or "",
+            str(r.n_scenes),
+            Text(r.source_file or ""),
+            r.imported_at[:19],
+        )
     out.print(t)
 
 
@@ -166,24 +175,19 @@ def summary(
     round_label: str | None = typer.Option(
         None, "--round", help="The round (default: the latest)."
     ),
-    largest: int = typer.Option(10, help="How many of the largest scenes to list."),
+    largest: int = typer.Option(
+        config.LARGEST_SCENES, help="How many of the largest scenes to list."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the inventory as JSON."),
 ) -> None:
     """Inventory of a round: scenes, municipalities with scenes, area."""
     with open_workspace(workspace) as store:
-        labels = store.round_labels()
-        if round_label is None:
-            if not labels:
-                raise UsageError(
-                    f"{workspace} has no rounds yet; import one with 'drugscenes import scenes'"
-                )
-            round_label = labels[-1]
-            err.print(f"Round {round_label} (the latest; choose another with --round).")
-        inv = summarize_round(
-            store.round_scenes(round_label), store.municipalities(), round_label, largest
-        )
+        result = services.inventory(store, round_label=round_label, largest=largest)
+    inv = result.inventory
+    if result.latest_by_default:
+        err.print(f"Round {escape(inv.round)} (the latest; choose another with --round).")
     if as_json:
-        print_json(inv.to_dict())
+        print_json(result.to_dict())
         return
     out.print(
         f"[bold]Round {inv.round}[/]: {inv.n_scenes} scenes in "
@@ -209,3 +213,48 @@ def summary(
         for r in inv.largest.itertuples():
             t.add_row(r.scene_id, r.name or "", r.municipality_code, fmt_area(r.area_m2))
         out.print(t)
+
+
+@app.command("copy")
+def copy(
+    source: str = typer.Argument(..., metavar="SOURCE", help="Workspace to copy (file or URL)."),
+    target: str = typer.Argument(
+        ..., metavar="TARGET", help="New workspace: a .gpkg file or a postgresql:// URL."
+    ),
+    overwrite: bool = typer.Option(False, help="Replace an existing workspace at TARGET."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Copy a whole workspace GeoPackage <-> PostGIS: rounds, scenes, history, incidents, and
+    the survey microdata where you may read it."""
+    with spinner("copying") as step:
+        result = services.copy(source, target, overwrite=overwrite, progress=step)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    for key, value in result.to_dict().items():
+        out.print(f"{key}: {escape(str(value))}")
+
+
+@app.command("migrate")
+def migrate(
+    workspace: WorkspaceArg,
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Upgrade an older workspace file: the survey microdata moves to a file of its own."""
+    result = services.migrate(workspace)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    if result.from_version == result.to_version:
+        out.print(f"{escape(result.workspace)} is up to date (schema {result.to_version}).")
+        return
+    moved = (
+        f"; survey years {', '.join(map(str, result.survey_years))} moved to "
+        f"{escape(str(result.survey_file))} (readable by you only: keep it with the survey)"
+        if result.survey_years
+        else ""
+    )
+    out.print(
+        f"Upgraded {escape(result.workspace)} from schema {result.from_version} to "
+        f"{result.to_version}{moved}."
+    )

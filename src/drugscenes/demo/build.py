@@ -18,9 +18,9 @@ import shapely
 from drugscenes.demo.incidents import generate_incidents
 from drugscenes.demo.region import ROUNDS, make_region, make_rounds
 from drugscenes.demo.survey import generate_survey
-from drugscenes.imports import ImportResult, import_incidents, import_scenes, import_survey
 from drugscenes.io.vector import read_vector
 from drugscenes.registry.region import prepare_municipalities
+from drugscenes.services.imports import ImportResult, import_incidents, import_scenes, import_survey
 from drugscenes.store import create_workspace
 
 DEFAULT_SEED = 2023
@@ -176,7 +176,7 @@ def build_demo(
             crs = 3006 if files[label].suffix == ".csv" else None
             build.imports.append(import_scenes(store, files[label], label, date=date, crs=crs))
         step("importing incidents")
-        import_incidents(workspace, files["incidents"], store.municipalities(), crs=3006)
+        import_incidents(store, files["incidents"], crs=3006)
         step("importing the safety survey")
         import_survey(store, files["survey"], SURVEY_YEAR)
     return build

@@ -1,18 +1,36 @@
-"""Writing GeoPackages for QGIS users: several layers, one file, replaced as a whole."""
+"""Writing GeoPackages for QGIS users: several layers, one file, replaced as a whole.
+
+:func:`write_gpkg_layers` writes any layers; :func:`write_change_gpkg` and
+:func:`write_hotspots_gpkg` write the map layers of a round comparison and of a hot-spot
+analysis (``compare --gpkg``, ``hotspots --gpkg``, the report's ``scenes.gpkg``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pyogrio
+
+if TYPE_CHECKING:
+    from drugscenes.analysis.change import RoundComparison
+    from drugscenes.analysis.hotspots import HotspotAnalysis
+
+__all__ = [
+    "GPKG_VERSION",
+    "change_layers",
+    "write_change_gpkg",
+    "write_gpkg_layers",
+    "write_hotspots_gpkg",
+]
 
 GPKG_VERSION = "1.2"
 """Written as GeoPackage 1.2: GDAL 3.6 (QGIS on Debian 12) warns on newer 1.4 files."""
 
 
-def write_gpkg_layers(path: str | Path, layers: Mapping[str, gpd.GeoDataFrame]) -> list[str]:
+def write_gpkg_layers(path: str | Path, layers: Mapping[str, gpd.GeoDataFrame | None]) -> list[str]:
     """Write layers to a new GeoPackage (an existing file is replaced, not appended to).
 
     Empty layers are skipped. Text columns are written as text even when a column holds
@@ -43,3 +61,125 @@ def write_gpkg_layers(path: str | Path, layers: Mapping[str, gpd.GeoDataFrame]) 
         )
         written.append(name)
     return written
+
+
+def change_layers(
+    before: gpd.GeoDataFrame | None,
+    after: gpd.GeoDataFrame,
+    comparison: RoundComparison | None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The later round's scenes with their fates and the earlier round's ceased scenes.
+
+    ``before`` and ``after`` are the two rounds' scenes exactly as given to
+    :func:`~drugscenes.analysis.change.compare_rounds` (``comparison`` is its result).
+    Without a comparison (a first round): ``after`` as it is, and no ceased scenes.
+
+    Returns
+    -------
+    (GeoDataFrame, GeoDataFrame)
+        ``later``: :meth:`RoundComparison.scene_fates
+        <drugscenes.analysis.change.RoundComparison.scene_fates>`; ``ceased``: the ceased
+        scenes' stored columns, ``area_m2`` recomputed from the geometry, ``status``
+        ("ceased").
+    """
+    if comparison is None or before is None:
+        return after.reset_index(drop=True).copy(), after.iloc[:0].copy()
+    ceased = comparison.ceased_scenes(before).copy()
+    ceased["status"] = "ceased"
+    ceased["area_m2"] = ceased.geometry.area
+    return comparison.scene_fates(after), ceased
+
+
+def write_change_gpkg(
+    path: str | Path,
+    before: gpd.GeoDataFrame | None,
+    after: gpd.GeoDataFrame,
+    comparison: RoundComparison | None,
+    *,
+    layer_names: tuple[str, str] | None = None,
+    scene_columns: Mapping[str, Any] | None = None,
+    extra_layers: Mapping[str, gpd.GeoDataFrame | None] | None = None,
+) -> list[str]:
+    """Write the change between two rounds as map layers (the file is replaced).
+
+    ``before`` and ``after`` are the two rounds' scenes exactly as given to
+    :func:`~drugscenes.analysis.change.compare_rounds` (``comparison`` is its result);
+    ``compare --gpkg`` and the report's ``scenes.gpkg`` are both written here.
+
+    Parameters
+    ----------
+    layer_names : (str, str), optional
+        Names of the two layers below; default ``("scenes_<TO>", "ceased_<FROM>")``.
+        Required without a comparison.
+    scene_columns : mapping, optional
+        Further columns of the scenes layer (name to values in the order of ``after``),
+        e.g. the report's municipality names.
+    extra_layers : mapping, optional
+        Further layers after these two (e.g. the report's municipalities and candidates).
+
+    Layers
+    ------
+    ``scenes_<TO>``
+        Every scene of the later round: its stored columns (``scene_id``, ``id_given``,
+        ``name``, ``municipality_code``, ``area_m2``, ``activities``, ``drug_types``,
+        ``times_of_day``, ``source_org``, ``note``, ``attributes``) plus the fate columns
+        of :meth:`~drugscenes.analysis.change.RoundComparison.scene_fates`: ``status``,
+        ``size_change``, ``fate``, ``displacement``, ``from_ids``, ``area_from_m2``,
+        ``area_to_m2``, ``area_pct_change``, ``nearest_previous_m``.
+    ``ceased_<FROM>``
+        The earlier round's scenes without a successor: their stored columns, with
+        ``area_m2`` recomputed from the geometry, plus ``status`` ("ceased").
+
+    Empty layers are left out (no ceased scene: no ``ceased_<FROM>`` layer).
+
+    Returns
+    -------
+    list of str
+        The layers written.
+    """
+    later, ceased = change_layers(before, after, comparison)
+    for name, values in (scene_columns or {}).items():
+        later[name] = values.to_numpy() if hasattr(values, "to_numpy") else values
+    if layer_names is None:
+        if comparison is None:
+            raise ValueError("layer_names are needed without a comparison")
+        layer_names = (f"scenes_{comparison.to_round}", f"ceased_{comparison.from_round}")
+    layers: dict[str, gpd.GeoDataFrame | None] = dict(
+        zip(layer_names, (later, ceased), strict=True)
+    )
+    layers.update(extra_layers or {})
+    return write_gpkg_layers(path, layers)
+
+
+def write_hotspots_gpkg(path: str | Path, result: HotspotAnalysis) -> list[str]:
+    """Write a hot-spot analysis as map layers (the file is replaced).
+
+    Layers
+    ------
+    ``candidates``
+        Ranked candidate areas (columns of
+        :attr:`~drugscenes.analysis.hotspots.CandidateScenes.candidates`).
+    ``near_registered``
+        Hot areas within the distance of a registered scene.
+    ``cells``
+        In-region cells with at least one incident or a non-zero ``gi_bin``:
+        ``count``, ``density_km2``, ``gi_z``, ``gi_p``, ``gi_q``, ``gi_bin`` and, with
+        periods, ``pattern``, ``trend_tau``, ``trend_p``. Cells outside the region are not
+        in the file (they were not analysed); cells in the region with nothing are left
+        out only to keep the file small.
+
+    Returns
+    -------
+    list of str
+        The layers written.
+    """
+    cells = result.cells()
+    cells = cells[(cells["count"] > 0) | (cells["gi_bin"] != 0)]
+    return write_gpkg_layers(
+        path,
+        {
+            "candidates": result.candidates.candidates,
+            "near_registered": result.candidates.near_registered,
+            "cells": cells,
+        },
+    )

@@ -60,8 +60,9 @@ from pyproj import CRS, Transformer
 
 from drugscenes.analysis.zones import assign_polygons
 from drugscenes.errors import DataError, Problem, UsageError
+from drugscenes.io.columns import resolve_columns
 from drugscenes.io.tabular import decode_text, sniff_separator
-from drugscenes.store.incidents_parquet import COLUMNS as STORED_COLUMNS
+from drugscenes.store.base import INCIDENT_COLUMNS as STORED_COLUMNS
 
 FORMATS = ("csv", "police-csv", "police-json", "gpkg", "parquet")
 """Formats :func:`read_incidents` understands."""
@@ -242,9 +243,11 @@ def read_incidents(
     Raises
     ------
     UsageError
-        Unknown format, missing CRS, unknown field in ``columns``.
+        Unknown format, missing CRS, unknown field in ``columns``; a
+        :class:`~drugscenes.errors.ColumnError` when a column in ``columns`` is not in
+        the file or a needed field (id, time, type or category, coordinates) has none.
     DataError
-        The file cannot be read or lacks a needed column (nothing is imported).
+        The file cannot be read (nothing is imported).
     """
     p = Path(path)
     if not p.exists():
@@ -313,36 +316,31 @@ def _read_police_json(p: Path) -> pd.DataFrame:
     return frame.astype(object)
 
 
-def _pick(cols: list[str], field_name: str, given: dict[str, str]) -> str | None:
-    if field_name in given:
-        if given[field_name] not in cols:
-            raise DataError(
-                f"column '{given[field_name]}' given for {field_name} is not in the file; "
-                f"columns are {cols}"
-            )
-        return given[field_name]
-    lower = {c.strip().casefold(): c for c in cols}
-    for alias in COLUMN_ALIASES[field_name]:
-        if alias in lower:
-            return lower[alias]
-    return None
+COLUMN_OPTIONS = {
+    f: f"--{f}-field" for f in ("id", "time", "type", "category", "x", "y", "lat", "lon")
+}
+"""Command-line options naming the column of a field (any field: ``--column FIELD=COLUMN``)."""
+
+_NEEDED = {"id", "time"}
 
 
-def _canonical(df: pd.DataFrame, given: dict[str, str], name: str) -> pd.DataFrame:
-    cols = [str(c) for c in df.columns]
+def _canonical(
+    df: pd.DataFrame, given: dict[str, str], name: str, coordinates: bool = False
+) -> pd.DataFrame:
+    """The fields' columns under their field names; ``coordinates``: x/y or lat/lon needed."""
+    found = resolve_columns(
+        df.columns,
+        {f: (aliases, f in _NEEDED) for f, aliases in COLUMN_ALIASES.items()},
+        given,
+        file=name,
+        options=COLUMN_OPTIONS,
+        one_of=[(("type",), ("category",))]
+        + ([(("x", "y"), ("lat", "lon"))] if coordinates else []),
+    )
     out = pd.DataFrame(index=df.index)
-    for f in COLUMN_ALIASES:
-        c = _pick(cols, f, given)
+    for f, c in found.items():
         if c is not None:
             out[f] = df[c]
-    needed = [f for f in ("id", "time") if f not in out.columns]
-    if "type" not in out.columns and "category" not in out.columns:
-        needed.append("type or category")
-    if needed:
-        raise DataError(
-            f"{name}: no column for {', '.join(needed)}; columns are {cols}. "
-            "Name them with the column mapping (e.g. --column id=ärendenummer)."
-        )
     return out
 
 
@@ -362,15 +360,11 @@ def _read_csv(
     except (pd.errors.ParserError, ValueError) as e:
         raise DataError(f"{p.name}: cannot read as CSV: {e}") from e
     is_police = _POLICE_CSV_COLUMNS <= {str(c).strip().casefold() for c in df.columns}
-    out = _canonical(df, given, p.name)
+    out = _canonical(df, given, p.name, coordinates=True)
     for f in ("x", "y", "lat", "lon"):
         if f in out.columns and decimal == ",":
             out[f] = out[f].str.replace(",", ".", regex=False)
-    has_xy = "x" in out.columns and "y" in out.columns
-    has_ll = "lat" in out.columns and "lon" in out.columns
-    if not has_xy and not has_ll:
-        raise DataError(f"{p.name}: no coordinates: need columns x/y (with a CRS) or lat/lon")
-    if has_xy:
+    if "x" in out.columns and "y" in out.columns:
         if crs is None:
             raise UsageError(f"{p.name} has x/y columns: give their CRS (e.g. --crs 3006)")
         out = out.drop(columns=[c for c in ("lat", "lon") if c in out.columns])

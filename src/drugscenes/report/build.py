@@ -1,14 +1,15 @@
-"""The mapping report: gather the analyses of a round, write HTML, Excel and GeoPackage.
+"""The mapping report's renderer: HTML, Excel and GeoPackage from a ReportData.
 
-:func:`build_report` is the one entry point. It reads from a workspace, runs the
-pure analyses (inventory, change, history, crime, survey, each when its data is
-there) and writes three files into a folder:
+:func:`render` formats the results of :class:`~drugscenes.report.model.ReportData` (made
+by :func:`drugscenes.services.report.report`, the one entry point) and computes no
+figure of its own. It writes three files into a folder:
 
 - ``report.html``: one self-contained file (Leaflet, CSS, data and SVG charts
   inside; a Content-Security-Policy forbids requests to any other host);
 - ``report.xlsx``: every table of the report, one sheet each;
-- ``scenes.gpkg``: the round's scenes with fate and area change, the ceased
-  scenes and the municipalities, for QGIS.
+- ``scenes.gpkg``: the round's scenes with their fates (the layers of ``compare
+  --gpkg``), the ceased scenes, the municipalities and the candidate scenes, for QGIS
+  (:func:`drugscenes.io.gpkg_export.write_change_gpkg`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -27,15 +26,12 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from drugscenes import __version__
-from drugscenes.analysis.change import RoundComparison, compare_rounds
-from drugscenes.analysis.history import summarize_history
-from drugscenes.analysis.inventory import RoundInventory, summarize_round
-from drugscenes.errors import NotFoundError, UsageError
-from drugscenes.io.gpkg_export import write_gpkg_layers
+from drugscenes import __version__, config
+from drugscenes.analysis.change import RoundComparison
+from drugscenes.analysis.inventory import RoundInventory
+from drugscenes.io.gpkg_export import change_layers, write_change_gpkg
 from drugscenes.report import charts
 from drugscenes.report.i18n import (
-    LANGS,
     fmt_area,
     fmt_dist,
     fmt_num,
@@ -45,9 +41,16 @@ from drugscenes.report.i18n import (
     t,
 )
 from drugscenes.report.mapdata import BASE_SIMPLIFY_M, bounds_wgs84, to_geojson
-from drugscenes.report.model import Paragraph, ReportOptions, Section
+from drugscenes.report.model import Paragraph, ReportData, ReportOptions, ReportOutput, Section
+from drugscenes.report.sections import (
+    candidates_section,
+    crime_section,
+    missing_section,
+    missing_text,
+    survey_section,
+)
 from drugscenes.report.tables import ReportTable, to_html, write_workbook
-from drugscenes.store import Store
+from drugscenes.services.common import Progress, quiet
 
 FATE_COLORS = {
     "persisting": "#1f77b4",
@@ -63,88 +66,37 @@ FATE_COLORS = {
 }
 
 
-@dataclass
-class ReportOutput:
-    """Files written and the figures behind the headline (for tests and the CLI)."""
-
-    directory: Path
-    html: Path
-    xlsx: Path
-    gpkg: Path
-    round: str
-    compare: str | None
-    headline: list[str]
-    inventory: RoundInventory
-    comparison: RoundComparison | None
-    sections: list[str]
-    missing: dict[str, str]
-    tables: list[ReportTable]
-    extra: dict[str, object] = field(default_factory=dict)
+# -- the scenes layer ----------------------------------------------------------------------
 
 
-# -- gathering ---------------------------------------------------------------------------
+def _scene_layer(data: ReportData) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The round's scenes with their fates (:func:`~drugscenes.io.gpkg_export.change_layers`)
+    and the ceased scenes, with the columns the map adds (:func:`_map_columns`)."""
+    c = data.change
+    later, ceased = change_layers(
+        None if c is None else c.before, data.scenes, None if c is None else c.comparison
+    )
+    if c is None:
+        later["status"] = None
+        later["fate"] = "current"
+    for frame in (later, ceased):
+        for col, values in _map_columns(frame, data).items():
+            frame[col] = values
+    return later, ceased
 
 
-def _resolve_rounds(store: Store, opts: ReportOptions) -> tuple[str, str | None]:
-    labels = store.round_labels()
-    if not labels:
-        raise UsageError(f"{store.path} has no mapping rounds; import one first")
-    rnd = opts.round or labels[-1]
-    if rnd not in labels:
-        raise NotFoundError(f"no round '{rnd}' (rounds: {', '.join(labels)})")
-    if opts.compare is not None:
-        if opts.compare not in labels:
-            raise NotFoundError(f"no round '{opts.compare}' (rounds: {', '.join(labels)})")
-        return rnd, opts.compare
-    k = labels.index(rnd)
-    return rnd, labels[k - 1] if k > 0 else None
-
-
-def _scene_layer(
-    scenes: gpd.GeoDataFrame,
-    comparison: RoundComparison | None,
-    history: pd.DataFrame,
-    names: dict[str, str],
-    lang: str,
-) -> gpd.GeoDataFrame:
-    """The reported round's scenes with fate, area change and history, for map and GeoPackage."""
-    out = scenes[["scene_id", "name", "municipality_code", "area_m2", "geometry"]].copy()
-    out["municipality"] = out["municipality_code"].map(names)
-    if comparison is not None:
-        fates = comparison.to_scenes.reset_index(drop=True)
-        comp = comparison.scenes.set_index("component")
-        out["status"] = fates["status"].to_numpy()
-        out["size_change"] = fates["size_change"].to_numpy()
-        out["displacement"] = fates["displacement"].to_numpy()
-        out["previous_ids"] = fates["linked_ids"].to_numpy()
-        out["area_previous_m2"] = comp.loc[fates["component"], "area_from_m2"].to_numpy()
-        # A merged scene's previous area is the sum of its predecessors'; a split part's
-        # previous area is the whole of the scene it came from.
-        out["area_change_pct"] = (
-            100 * (out["area_m2"] - out["area_previous_m2"]) / out["area_previous_m2"]
-        ).where(out["status"] == "persisting")
-        out["fate"] = out["size_change"].where(
-            (out["status"] == "persisting") & out["size_change"].isin(["grown", "shrunk"]),
-            out["status"],
-        )
-    else:
-        out["status"] = None
-        out["fate"] = "current"
-    hist = _history_by_scene(history, scenes)
-    out["history"] = out["scene_id"].map(hist).fillna("")
-    out["title"] = out["name"].fillna(out["scene_id"])
-    return out
-
-
-def _history_by_scene(history: pd.DataFrame, scenes: gpd.GeoDataFrame) -> dict[str, str]:
-    if history.empty:
-        return {}
-    out = {}
-    for row in history.itertuples():
-        text = ", ".join(row.rounds_present)
-        for sid in row.scene_ids:
-            out.setdefault(sid, text)
-    return {sid: out.get(sid, "") for sid in scenes["scene_id"]}
+def _map_columns(frame: gpd.GeoDataFrame, data: ReportData) -> dict[str, list[str]]:
+    """Municipality name, the title on the map and the rounds of the scene's place."""
+    names = dict(zip(data.municipalities["code"], data.municipalities["name"], strict=True))
+    rounds = data.history.rounds_of_scenes()
+    return {
+        "municipality": [names.get(c) for c in frame["municipality_code"]],
+        "title": [
+            n if isinstance(n, str) and n else str(i)
+            for n, i in zip(frame["name"], frame["scene_id"], strict=True)
+        ],
+        "history": [", ".join(rounds.get(str(i), [])) for i in frame["scene_id"]],
+    }
 
 
 def _popup(row: pd.Series, lang: str, compare: str | None) -> list[list[str]]:
@@ -155,11 +107,11 @@ def _popup(row: pd.Series, lang: str, compare: str | None) -> list[list[str]]:
     ]
     if compare is not None and row.get("status"):
         rows.append([t("col_status", lang), label(row["fate"], lang)])
-        if pd.notna(row.get("area_previous_m2")):
-            change = row.get("area_change_pct")
+        if pd.notna(row.get("area_from_m2")):
+            change = row.get("area_pct_change")
             tail = f" ({fmt_signed_pct(change, lang)})" if pd.notna(change) else ""
             rows.append(
-                [f"{t('map_area', lang)} {compare}", fmt_area(row["area_previous_m2"], lang) + tail]
+                [f"{t('map_area', lang)} {compare}", fmt_area(row["area_from_m2"], lang) + tail]
             )
     if row.get("history"):
         rows.append([t("map_history", lang), row["history"]])
@@ -263,29 +215,30 @@ def _municipality_table(
     compare: str | None,
 ) -> ReportTable:
     by = inv.by_municipality
+    col_n, col_a = t("col_n_to", lang, round=rnd), t("col_area_to", lang, round=rnd)
     frame = pd.DataFrame(
         {
             t("col_code", lang): by["code"],
             t("col_municipality", lang): by["name"],
-            t("col_n_to", lang, round=rnd): by["n_scenes"],
-            t("col_area_to", lang, round=rnd): by["area_m2"],
+            col_n: by["n_scenes"],
+            col_a: by["area_m2"],
         }
     )
-    formats = {t("col_n_to", lang, round=rnd): "int", t("col_area_to", lang, round=rnd): "area"}
+    formats = {col_n: "int", col_a: "area"}
+    keep = by["n_scenes"] > 0
     if comparison is not None and compare is not None:
         prev = comparison.by_municipality.reindex(by["code"].to_numpy())
-        col_n, col_a = t("col_n_from", lang, round=compare), t("col_area_from", lang, round=compare)
-        frame.insert(2, col_n, prev["n_from"].fillna(0).astype(int).to_numpy())
-        frame.insert(4, col_a, prev["area_from_m2"].fillna(0.0).to_numpy())
-        frame[t("col_change", lang)] = frame[t("col_n_to", lang, round=rnd)] - frame[col_n]
-        formats.update({col_n: "int", col_a: "area", t("col_change", lang): "int"})
-    keep = frame[t("col_n_to", lang, round=rnd)] > 0
-    if comparison is not None and compare is not None:
-        keep |= frame[t("col_n_from", lang, round=compare)] > 0
+        col_nf = t("col_n_from", lang, round=compare)
+        col_af = t("col_area_from", lang, round=compare)
+        frame.insert(2, col_nf, prev["n_from"].fillna(0).astype(int).to_numpy())
+        frame.insert(4, col_af, prev["area_from_m2"].fillna(0.0).to_numpy())
+        frame[t("col_change", lang)] = prev["n_change"].fillna(0).astype(int).to_numpy()
+        formats.update({col_nf: "int", col_af: "area", t("col_change", lang): "int"})
+        keep = by["code"].isin(comparison.municipalities_with_scenes.index)
     return ReportTable(
         t("sheet_municipalities", lang),
         t("sec_municipalities", lang),
-        frame[keep].reset_index(drop=True),
+        frame[keep.to_numpy()].reset_index(drop=True),
         formats,
     )
 
@@ -303,8 +256,8 @@ def _scene_table(layer: gpd.GeoDataFrame, lang: str, rnd: str, compare: str | No
     formats = {t("col_area_to", lang, round=rnd): "area"}
     if compare is not None:
         frame[t("col_status", lang)] = [label(v, lang) for v in layer["fate"]]
-        frame[t("col_area_from", lang, round=compare)] = layer["area_previous_m2"]
-        frame[t("col_change_pct", lang)] = layer["area_change_pct"]
+        frame[t("col_area_from", lang, round=compare)] = layer["area_from_m2"]
+        frame[t("col_change_pct", lang)] = layer["area_pct_change"]
         formats.update(
             {t("col_area_from", lang, round=compare): "area", t("col_change_pct", lang): "float1"}
         )
@@ -363,112 +316,40 @@ def _history_table(history: pd.DataFrame, labels: list[str], lang: str) -> Repor
     return ReportTable(t("sheet_history", lang), t("sec_history", lang), frame, formats)
 
 
-# -- building ---------------------------------------------------------------------------
+# -- rendering ---------------------------------------------------------------------------
 
 
-SectionHook = Callable[[Store, ReportOptions, dict[str, object]], Section]
-"""A section added by another analysis (crime, survey, candidates): gets the store, the
-options and the context (``round``, ``scenes``, ``municipalities``, ...) and returns its
-section, with ``missing`` set when its data is absent."""
-
-SECTION_HOOKS: list[SectionHook] = []
-
-
-def build_report(
-    store: Store,
-    out_dir: str | Path,
-    options: ReportOptions | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> ReportOutput:
-    """Write ``report.html``, ``report.xlsx`` and ``scenes.gpkg`` for a round.
+def render(data: ReportData, out_dir: str | Path, progress: Progress | None = None) -> ReportOutput:
+    """Write ``report.html``, ``report.xlsx`` and ``scenes.gpkg`` showing ``data``.
 
     Parameters
     ----------
-    store : Store
-        The workspace.
+    data : ReportData
+        The results to show (:func:`drugscenes.services.report.gather`).
     out_dir : str or Path
         Folder for the three files (created if needed).
-    options : ReportOptions, optional
-        Round, comparison, period, survey year, municipality, language.
     progress : callable, optional
-        Called with a short description before each step.
-
-    Returns
-    -------
-    ReportOutput
+        Told what is being written.
     """
-    opts = options or ReportOptions()
-    if opts.lang not in LANGS:
-        raise UsageError(f"--lang must be one of {', '.join(LANGS)}, got {opts.lang!r}")
-    lang = opts.lang
-    step = progress or (lambda _m: None)
+    step = progress or quiet
+    opts, lang = data.options, data.options.lang
+    rnd, compare = data.round, data.compare
+    comparison = None if data.change is None else data.change.comparison
+    muni_name = None if data.municipality is None else data.municipality[1]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
-    step("reading the workspace")
-    rnd, compare = _resolve_rounds(store, opts)
-    labels = store.round_labels()
-    munis = store.municipalities()
-    names = dict(zip(munis["code"], munis["name"], strict=True))
-    scenes_to = store.round_scenes(rnd)
-    scenes_from = store.round_scenes(compare) if compare else None
-    muni_name = None
-    report_munis = munis
-    if opts.municipality is not None:
-        code = (
-            opts.municipality.strip().zfill(4)
-            if opts.municipality.strip().isdigit()
-            else opts.municipality
-        )
-        if code not in names:
-            raise NotFoundError(f"no municipality '{opts.municipality}' in the workspace")
-        muni_name = names[code]
-        report_munis = munis[munis["code"] == code].reset_index(drop=True)
-        scenes_to = scenes_to[scenes_to["municipality_code"] == code].reset_index(drop=True)
-        if scenes_from is not None:
-            scenes_from = scenes_from[scenes_from["municipality_code"] == code].reset_index(
-                drop=True
-            )
-
-    step("analysing the round")
-    inv = summarize_round(scenes_to, report_munis, rnd)
-    comparison = (
-        compare_rounds(scenes_from, scenes_to, report_munis, from_round=compare, to_round=rnd)
-        if scenes_from is not None
-        else None
-    )
-    stored_history = store.read_table("scene_history")
-    history = (
-        summarize_history(stored_history, labels) if not stored_history.empty else pd.DataFrame()
-    )
-    if not history.empty:
-        wanted = set(scenes_to["scene_id"]) | (
-            set(scenes_from["scene_id"]) if scenes_from is not None else set()
-        )
-        history = history[history["scene_ids"].map(lambda ids: bool(wanted & set(ids)))]
-        history = history.reset_index(drop=True)
-    layer = _scene_layer(scenes_to, comparison, history, names, lang)
-    ceased = gpd.GeoDataFrame(geometry=[], crs=munis.crs)
-    if comparison is not None and scenes_from is not None:
-        ceased_mask = (comparison.from_scenes["status"] == "ceased").to_numpy()
-        ceased = scenes_from[ceased_mask][
-            ["scene_id", "name", "municipality_code", "area_m2", "geometry"]
-        ].copy()
-        ceased["municipality"] = ceased["municipality_code"].map(names)
-        ceased["status"] = "ceased"
-        ceased["title"] = ceased["name"].fillna(ceased["scene_id"])
-
-    headline = _headline(inv, comparison, lang, muni_name)
-    sections: list[Section] = []
-    sections.append(
+    layer, ceased = _scene_layer(data)
+    headline = _headline(data.inventory.inventory, comparison, lang, muni_name)
+    sections: list[Section] = [
         Section("summary", t("sec_headline", lang), [Paragraph(s, "headline") for s in headline])
-    )
+    ]
     map_sec = Section("map", t("sec_map", lang))
     if opts.tile_url is None:
         map_sec.paragraphs.append(Paragraph(t("map_no_tiles", lang), "note"))
     sections.append(map_sec)
 
-    muni_table = _municipality_table(inv, comparison, lang, rnd, compare)
+    muni_table = _municipality_table(data.inventory.inventory, comparison, lang, rnd, compare)
     scene_table = _scene_table(layer, lang, rnd, compare)
     sec = Section("municipalities", t("sec_municipalities", lang), tables=[muni_table, scene_table])
     if len(muni_table.frame) > 1:
@@ -500,89 +381,85 @@ def build_report(
             Section(
                 "change",
                 t("sec_change", lang, round="–"),
-                missing=t("missing", lang, why=t("why_no_change", lang)),
+                missing=missing_text(data.missing["change"], data, lang),
             )
         )
-    if not history.empty:
+    places = data.history.places
+    if len(places):
         sections.append(
             Section(
-                "history", t("sec_history", lang), tables=[_history_table(history, labels, lang)]
+                "history",
+                t("sec_history", lang),
+                tables=[_history_table(places, data.history.rounds, lang)],
             )
         )
-
-    context: dict[str, object] = {
-        "round": rnd,
-        "compare": compare,
-        "scenes": scenes_to,
-        "municipalities": report_munis,
-        "all_municipalities": munis,
-        "municipality": opts.municipality and muni_name,
-        "comparison": comparison,
-        "headline": headline,
-    }
-    from drugscenes.report.sections import candidates_section, crime_section, survey_section
-
-    context["ceased"] = ceased
-    for hook in (crime_section, survey_section, candidates_section, *SECTION_HOOKS):
-        step(f"section {getattr(hook, '__name__', 'extra')}")
-        sections.append(hook(store, opts, context))
-    # Sections add their headline sentences to the summary.
-    for key in ("crime_headline", "survey_headline", "candidates_headline"):
-        sections[0].paragraphs += [Paragraph(s, "headline") for s in context.get(key, [])]
-        headline += list(context.get(key, []))
-    sections.append(_method_section(opts, rnd, compare, comparison, lang, store))
+    for key, result, build in (
+        ("crime", data.crime, crime_section),
+        ("survey", data.survey, survey_section),
+        ("candidates", data.candidates, candidates_section),
+    ):
+        step(f"section {key}")
+        extra = missing_section(key, data, lang) if result is None else build(data, lang)
+        sections.append(extra)
+        # Sections add their headline sentences to the summary.
+        found = [p.text for p in extra.paragraphs if p.cls == "headline"]
+        sections[0].paragraphs += [Paragraph(s, "headline") for s in found]
+        headline += found
+    sections.append(_method_section(data, comparison, lang))
 
     tables = [tbl for s in sections for tbl in s.tables]
     step("writing report.html")
+    candidates = None if data.candidates is None else data.candidates.analysis.candidates
     html = _render_html(
         sections,
         layer,
         ceased,
-        report_munis,
+        data.municipalities,
         rnd,
         compare,
         opts,
         muni_name,
-        context.get("candidates"),
+        None if candidates is None else candidates.candidates,
     )
     paths = (out / "report.html", out / "report.xlsx", out / "scenes.gpkg")
     paths[0].write_text(html, encoding="utf-8")
     step("writing report.xlsx")
     write_workbook(paths[1], tables, lang)
     step("writing scenes.gpkg")
-    _write_gpkg(paths[2], layer, ceased, report_munis, context.get("candidates"))
+    write_change_gpkg(
+        paths[2],
+        None if data.change is None else data.change.before,
+        data.scenes,
+        comparison,
+        layer_names=("scenes", "ceased_scenes"),
+        scene_columns={c: layer[c] for c in ("municipality", "history")}
+        | ({} if comparison is not None else {"fate": layer["fate"]}),
+        extra_layers={
+            "municipalities": data.municipalities[["code", "name", "geometry"]],
+            "candidate_scenes": None if candidates is None else candidates.candidates,
+        },
+    )
     return ReportOutput(
         out,
         *paths,
-        rnd,
-        compare,
+        data,
         headline,
-        inv,
-        comparison,
         [s.key for s in sections],
         {s.key: s.missing for s in sections if s.missing},
         tables,
-        {k: v for k, v in context.items() if k.endswith("_result")},
     )
 
 
-def _method_section(
-    opts: ReportOptions,
-    rnd: str,
-    compare: str | None,
-    comparison: RoundComparison | None,
-    lang: str,
-    store: Store,
-) -> Section:
-    rounds = store.rounds().set_index("label")
+def _method_section(data: ReportData, comparison: RoundComparison | None, lang: str) -> Section:
+    rounds = data.rounds.set_index("label")
     sec = Section("method", t("sec_method", lang))
 
     def src(r: str) -> str:
         return f"{r} ({rounds.loc[r, 'source_file']}, {rounds.loc[r, 'date'] or '–'})"
 
-    lines = [t("m_round", lang, round=src(rnd))]
-    if compare:
-        lines[0] += " " + t("m_compare", lang, round=src(compare))
+    lines = [t("m_round", lang, round=src(data.round))]
+    if data.compare:
+        lines[0] += " " + t("m_compare", lang, round=src(data.compare))
     lines.append(t("m_area", lang))
     if comparison is not None:
         p = comparison.parameters
@@ -601,7 +478,8 @@ def _method_section(
             ),
             t("m_counting", lang),
         ]
-    lines += [t("m_crime", lang), t("m_survey", lang)]
+    ring = data.crime.rings_m[0] if data.crime is not None else config.RING_M
+    lines += [t("m_crime", lang, ring=fmt_dist(ring, lang)), t("m_survey", lang)]
     lines.append(
         t("generated", lang, date=datetime.now(UTC).date().isoformat(), version=__version__)
     )
@@ -751,31 +629,3 @@ def _candidate_layer(candidates: gpd.GeoDataFrame | None, lang: str) -> dict:
         for n, tr in zip(frame["count"], frame["trend"], strict=True)
     ]
     return to_geojson(frame[["title", "popup", "geometry"]])
-
-
-def _write_gpkg(
-    path: Path,
-    layer: gpd.GeoDataFrame,
-    ceased: gpd.GeoDataFrame,
-    munis: gpd.GeoDataFrame,
-    candidates: gpd.GeoDataFrame | None = None,
-) -> None:
-    cols = [
-        c
-        for c in (
-            "scene_id", "name", "municipality_code", "municipality", "area_m2", "status",
-            "fate", "size_change", "displacement", "previous_ids", "area_previous_m2",
-            "area_change_pct", "history", "geometry",
-        )
-        if c in layer.columns
-    ]  # fmt: skip
-    ceased_cols = ["scene_id", "name", "municipality_code", "municipality", "area_m2", "status"]
-    write_gpkg_layers(
-        path,
-        {
-            "scenes": gpd.GeoDataFrame(layer[cols], geometry="geometry", crs=munis.crs),
-            "ceased_scenes": ceased[[*ceased_cols, "geometry"]] if len(ceased) else None,
-            "municipalities": munis[["code", "name", "geometry"]],
-            "candidate_scenes": candidates,
-        },
-    )

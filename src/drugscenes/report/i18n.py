@@ -193,8 +193,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Counting rule: scenes now = scenes before − ceased + new − scenes lost by merging + scenes gained by splitting. Merged and split scenes are neither ceased nor new.",
     },
     "m_crime": {
-        "sv": "Brott: händelser i en scen (kanten räknas som i scenen) eller inom 200 m från den; kvoter är händelser per km² jämfört med övriga länet med exakta Poisson-intervall. Perioden är de tolv månaderna före kartläggningen om inget annat anges.",
-        "en": "Crime: incidents in a scene (its edge counts as inside) or within 200 m of it; ratios are incidents per km² against the rest of the region with exact Poisson intervals. The period is the twelve months before the mapping unless given.",
+        "sv": "Brott: händelser i en scen (kanten räknas som i scenen) eller inom {ring} från den; kvoter är händelser per km² jämfört med övriga länet med exakta Poisson-intervall. Perioden är de tolv månaderna före kartläggningen om inget annat anges.",
+        "en": "Crime: incidents in a scene (its edge counts as inside) or within {ring} of it; ratios are incidents per km² against the rest of the region with exact Poisson intervals. The period is the twelve months before the mapping unless given.",
     },
     "m_survey": {
         "sv": "Trygghet: vägda andelar från trygghetsmätningen med designbaserade 95 % konfidensintervall; avstånd från bostaden till närmaste scen i omgången. Inga enskilda svar, id:n eller bostadsplatser finns i rapporten.",
@@ -251,8 +251,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Crime data for {period} show no area of significant concentration outside the registry.",
     },
     "m_candidates": {
-        "sv": "Getis-Ord Gi* på ett rutnät om 100 m (grannskap 300 m, FDR-korrigerat); heta rutor (95 %) slås ihop till områden, och områden inom 200 m från en registrerad scen räknas inte. Trend: Mann-Kendall över månader.",
-        "en": "Getis-Ord Gi* on a 100 m grid (300 m neighbourhood, FDR-corrected); hot cells (95 %) are merged into areas, and areas within 200 m of a registered scene are left out. Trend: Mann-Kendall over months.",
+        "sv": "Getis-Ord Gi* på ett rutnät om {cell} (grannskap {band}, FDR-korrigerat); heta rutor (95 %) slås ihop till områden, och områden inom {dist} från en registrerad scen räknas inte. Trend: Mann-Kendall över månader.",
+        "en": "Getis-Ord Gi* on a {cell} grid ({band} neighbourhood, FDR-corrected); hot cells (95 %) are merged into areas, and areas within {dist} of a registered scene are left out. Trend: Mann-Kendall over months.",
     },
     "t_candidates_note": {
         "sv": "Kandidater är platser att pröva i nästa kartläggning, inte fastställda scener. Narkotikabrott speglar polisens närvaro.",

@@ -1,91 +1,51 @@
-"""Report sections of the crime and survey analyses.
+"""Report sections of the crime, survey and candidate results.
 
-Each section is built from the analysis's JSON-ready result (``to_dict()``), so the
-report shows exactly the figures the ``crime`` and ``survey`` commands print. A
-section whose data is missing says in one line what would fill it.
+Each section formats a result of :class:`~drugscenes.report.model.ReportData` (the
+``crime``, ``survey`` and ``compare`` jobs' results, through their ``to_dict()``), so
+the report shows exactly the figures those commands print. A section whose result is
+missing says in one line what would fill it (:func:`missing_section`).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import pandas as pd
 from markupsafe import Markup
 
-from drugscenes.analysis.crime import crime_concentration
-from drugscenes.analysis.hotspots import registry_check
-from drugscenes.analysis.periods import local_day, period_before_round
-from drugscenes.analysis.survey import survey_estimates
-from drugscenes.analysis.zones import assign_polygons
-from drugscenes.errors import DrugscenesError, UsageError
 from drugscenes.report import charts
 from drugscenes.report.i18n import fmt_dist, fmt_pct, label, t
-from drugscenes.report.model import Paragraph, ReportOptions, Section
+from drugscenes.report.model import Paragraph, ReportData, Section, Unavailable
 from drugscenes.report.tables import ReportTable
-from drugscenes.store import Store, incidents_path
-from drugscenes.store.incidents_parquet import read_incidents
-
-DEFAULT_RING_M = 200.0
-NEAR_BAND_M = 500.0
 
 
-def crime_period(store: Store, rnd: str, opts: ReportOptions) -> tuple[str, str]:
-    """The period ``[start, end)``: ``--from``/``--to`` (``--to`` included), else the
-    twelve months before the round (:func:`~drugscenes.analysis.periods.period_before_round`).
-    """
-    if opts.period_from and opts.period_to:
-        last = date.fromisoformat(opts.period_to)
-        return opts.period_from, (last + timedelta(days=1)).isoformat()
-    if bool(opts.period_from) != bool(opts.period_to):
-        raise UsageError("give both --from and --to, or neither")
-    record = store.round_record(rnd)
-    return period_before_round(rnd, record.date if record is not None else None)
+def missing_text(why: Unavailable, data: ReportData, lang: str) -> str:
+    """The one line saying why a section has no figures."""
+    if why.reason == "no_comparison":
+        text = t("why_no_change", lang)
+    elif why.reason == "no_incidents":
+        text = t("missing_incidents", lang, period=str(data.period))
+    elif why.reason == "no_survey":
+        text = t("missing_survey", lang)
+        text = f"{why.message}: {text}" if why.message else text
+    else:
+        text = why.message
+    return t("missing", lang, why=text)
 
 
-def _period_text(start: str, end: str) -> str:
-    last = date.fromisoformat(end) - timedelta(days=1)
-    return f"{start} – {last.isoformat()}"
+def missing_section(key: str, data: ReportData, lang: str) -> Section:
+    """Section ``key`` without figures, saying why (``data.missing[key]``)."""
+    return Section(key, t(f"sec_{key}", lang), missing=missing_text(data.missing[key], data, lang))
 
 
-def _incidents(store: Store, opts: ReportOptions, ctx: dict[str, object], start: str, end: str):
-    """The period's incidents (Swedish local days), only those in the reported municipality
-    when there is one."""
-    incidents = read_incidents(incidents_path(store.path), local_day(start), local_day(end))
-    if opts.municipality and len(incidents):
-        munis = ctx["municipalities"]
-        inside = assign_polygons(
-            incidents["x"].to_numpy(), incidents["y"].to_numpy(), munis.geometry.to_numpy()
-        )
-        incidents = incidents[inside >= 0]
-    return incidents
-
-
-def crime_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) -> Section:
-    lang = opts.lang
-    rnd = str(ctx["round"])
-    start, end_excl = crime_period(store, rnd, opts)
-    period = _period_text(start, end_excl)
+def crime_section(data: ReportData, lang: str) -> Section:
+    """The crime figures (``data.crime``, not None)."""
+    assert data.crime is not None
     sec = Section("crime", t("sec_crime", lang))
-    munis = ctx["municipalities"]
-    incidents = _incidents(store, opts, ctx, start, end_excl)
-    if len(incidents) == 0:
-        sec.missing = t("missing", lang, why=t("missing_incidents", lang, period=period))
-        return sec
-    result = crime_concentration(
-        incidents,
-        ctx["scenes"],
-        munis,
-        local_day(start),
-        local_day(end_excl),
-        rnd,
-        rings_m=(DEFAULT_RING_M,),
-    )
-    d = result.to_dict()
-    ctx["crime_result"] = d
+    d = data.crime.to_dict()
+    period = str(data.period)
     police = set(d.get("police_activity_categories", []))
     zones = d["zones"]
     cats = [c for c in zones[0]["counts"] if c not in police]
-    ring = fmt_dist(DEFAULT_RING_M, lang)
+    ring = fmt_dist(data.crime.rings_m[0], lang)
 
     def zone_label(z: str) -> str:
         if z == "scene":
@@ -97,25 +57,22 @@ def crime_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) -> 
         return label(z, lang)
 
     # Headline: share of violence and shootings at or next to scenes against their area.
-    conc = pd.DataFrame(d["concentration"])
-    near = conc[conc["zone"] != "rest"] if len(conc) else conc
-    if len(near):
-        by_cat = near.groupby("category")[["share_of_incidents", "share_of_area"]].sum()
-        if {"violence", "shooting"} <= set(by_cat.index):
-            sec.paragraphs.append(
-                Paragraph(
-                    t(
-                        "h_crime",
-                        lang,
-                        period=period,
-                        ring=ring,
-                        share_viol=fmt_pct(by_cat.loc["violence", "share_of_incidents"], lang),
-                        share_shoot=fmt_pct(by_cat.loc["shooting", "share_of_incidents"], lang),
-                        share_area=fmt_pct(by_cat.loc["violence", "share_of_area"], lang, 2),
-                    ),
-                    "headline",
-                )
+    at = data.crime_at_scenes
+    if "violence" in at and "shooting" in at:
+        sec.paragraphs.append(
+            Paragraph(
+                t(
+                    "h_crime",
+                    lang,
+                    period=period,
+                    ring=ring,
+                    share_viol=fmt_pct(at["violence"].share_of_incidents, lang),
+                    share_shoot=fmt_pct(at["shooting"].share_of_incidents, lang),
+                    share_area=fmt_pct(at["violence"].share_of_area, lang, 2),
+                ),
+                "headline",
             )
+        )
     if d.get("share_of_scenes_with_shooting") is not None:
         sec.paragraphs.append(
             Paragraph(
@@ -127,7 +84,6 @@ def crime_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) -> 
                 "headline",
             )
         )
-    ctx["crime_headline"] = [p.text for p in sec.paragraphs]
 
     col_zone, col_area = t("col_zone", lang), t("col_area_m2", lang)
     col_cat, col_n = t("col_category", lang), t("col_count", lang)
@@ -237,34 +193,12 @@ def crime_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) -> 
     return sec
 
 
-def survey_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) -> Section:
-    lang = opts.lang
+def survey_section(data: ReportData, lang: str) -> Section:
+    """The survey estimates (``data.survey``, not None)."""
+    assert data.survey is not None
     sec = Section("survey", t("sec_survey", lang))
-    years = store.survey_years()
-    year = opts.survey_year if opts.survey_year is not None else (years[-1] if years else None)
-    if year is None or year not in years:
-        why = t("missing_survey", lang) if year is None else f"{year}: {t('missing_survey', lang)}"
-        sec.missing = t("missing", lang, why=why)
-        return sec
-    respondents = store.read_survey(year)
-    munis = ctx["municipalities"]
-    if opts.municipality:
-        code = munis["code"].iloc[0]
-        respondents = respondents[respondents["municipality_code"] == code]
-    try:
-        result = survey_estimates(
-            respondents,
-            ctx["scenes"],
-            munis,
-            round_label=str(ctx["round"]),
-            year=year,
-            min_n=opts.min_n,
-        )
-    except DrugscenesError as exc:
-        sec.missing = t("missing", lang, why=str(exc))
-        return sec
-    d = result.to_dict()
-    ctx["survey_result"] = d
+    d = data.survey.to_dict()
+    min_n = d["min_n"]
     region = d["region"]
     bands = d["bands"]
     near = bands[0] if bands else None
@@ -272,6 +206,7 @@ def survey_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) ->
         near
         and not near["suppressed"]
         and near.get("share_unsafe") is not None
+        and near.get("max_m") is not None
         and not region["suppressed"]
         and region.get("share_unsafe") is not None
     ):
@@ -280,22 +215,21 @@ def survey_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) ->
                 t(
                     "h_survey",
                     lang,
-                    year=year,
+                    year=d["year"],
                     share_near=fmt_pct(near["share_unsafe"], lang),
-                    dist=fmt_dist(near["max_m"] or NEAR_BAND_M, lang),
+                    dist=fmt_dist(near["max_m"], lang),
                     share_region=fmt_pct(region["share_unsafe"], lang),
                     region_noun=t("region_noun", lang)
-                    if not opts.municipality
-                    else str(ctx["municipality"]),
+                    if data.municipality is None
+                    else data.municipality[1],
                 ),
                 "headline",
             )
         )
-    ctx["survey_headline"] = [p.text for p in sec.paragraphs]
-    sec.figures.append(Markup(charts.survey_chart(bands, region, lang, opts.min_n)))
+    sec.figures.append(Markup(charts.survey_chart(bands, region, lang, min_n)))
 
     def rows(groups: list[dict], key: str) -> pd.DataFrame:
-        supp = t("suppressed", lang, k=opts.min_n)
+        supp = t("suppressed", lang, k=min_n)
         return pd.DataFrame(
             {
                 key: [g["label"] for g in groups],
@@ -327,7 +261,7 @@ def survey_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) ->
     method = {"beta": "Korn–Graubard", "logit": "logit", "wald": "Wald"}.get(
         d["method"], d["method"]
     )
-    note = t("t_survey_note", lang, method=method, k=opts.min_n)
+    note = t("t_survey_note", lang, method=method, k=min_n)
     sec.tables.append(
         ReportTable(
             t("sheet_survey_bands", lang),
@@ -337,7 +271,7 @@ def survey_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) ->
             note,
         )
     )
-    if d["municipalities"] and not opts.municipality:
+    if d["municipalities"] and data.municipality is None:
         sec.tables.append(
             ReportTable(
                 t("sheet_survey_munis", lang),
@@ -350,36 +284,13 @@ def survey_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) ->
     return sec
 
 
-def candidates_section(store: Store, opts: ReportOptions, ctx: dict[str, object]) -> Section:
-    """Hot areas of drug offences, violence and shootings outside the registry."""
-    lang = opts.lang
-    rnd = str(ctx["round"])
+def candidates_section(data: ReportData, lang: str) -> Section:
+    """Hot areas of drug offences, violence and shootings outside the registry
+    (``data.candidates``, not None)."""
+    check = data.candidates
+    assert check is not None
     sec = Section("candidates", t("sec_candidates", lang))
-    start, end = crime_period(store, rnd, opts)
-    period = _period_text(start, end)
-    incidents = _incidents(store, opts, ctx, start, end)
-    if len(incidents) == 0:
-        sec.missing = t("missing", lang, why=t("missing_incidents", lang, period=period))
-        return sec
-    comparison = ctx.get("comparison")
-    ceased = ctx.get("ceased")
-    distance = comparison.parameters.displacement_m if comparison is not None else 1000.0
-    try:
-        check = registry_check(
-            incidents,
-            ctx["municipalities"],
-            ctx["scenes"],
-            ceased,
-            local_day(start),
-            local_day(end),
-            distance,
-            rnd,
-        )
-    except DrugscenesError as exc:
-        sec.missing = t("missing", lang, why=str(exc))
-        return sec
-    ctx["candidates_result"] = check.to_dict()
-    ctx["candidates"] = check.analysis.candidates.candidates
+    period = str(data.period)
     cands = check.analysis.candidates.candidates
     far = set(check.elsewhere["candidate_id"])
     sentence = (
@@ -391,12 +302,23 @@ def candidates_section(store: Store, opts: ReportOptions, ctx: dict[str, object]
             n=len(cands),
             period=period,
             far=len(far),
-            dist=fmt_dist(distance, lang),
+            dist=fmt_dist(check.distance_m, lang),
         )
     )
     sec.paragraphs.append(Paragraph(sentence, "headline"))
-    ctx["candidates_headline"] = [sentence]
-    sec.paragraphs.append(Paragraph(t("m_candidates", lang), "note"))
+    a = check.analysis
+    sec.paragraphs.append(
+        Paragraph(
+            t(
+                "m_candidates",
+                lang,
+                cell=fmt_dist(a.cell_m, lang),
+                band=fmt_dist(a.band_m, lang),
+                dist=fmt_dist(a.candidates.distance_m, lang),
+            ),
+            "note",
+        )
+    )
     if len(cands):
         frame = pd.DataFrame(
             {

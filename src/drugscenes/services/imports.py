@@ -15,22 +15,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
-import pandas as pd
-
 from drugscenes.analysis.history import scene_history
-from drugscenes.analysis.periods import parse_day
 from drugscenes.errors import DataError, Problem, UsageError
 from drugscenes.io.incidents import CategoryMapping, IncidentImport, read_incidents
 from drugscenes.io.survey import AnswerMapping, SurveyColumns, SurveyReadResult, read_survey
 from drugscenes.io.vector import read_vector
+from drugscenes.periods import parse_day
 from drugscenes.registry.prepare import ValidationOptions, prepare_round
-from drugscenes.store import RoundRecord, Store, incidents_path
-from drugscenes.store.incidents_parquet import count_incidents, write_incidents
+from drugscenes.store import RoundRecord, Store, SurveyRecord
 
 _LABEL_RE = re.compile(r"^[\w][\w .:-]{0,63}$")
 _SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -68,16 +65,9 @@ class ImportResult:
     fields: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "status": self.status,
-            "round": self.round,
-            "file": self.file,
-            "n_features": self.n_features,
-            "n_scenes": self.n_scenes,
-            "source_crs": self.source_crs,
-            "fields": self.fields,
-            "problems": [p.to_dict() for p in self.problems],
-        }
+        """Every attribute, ``problems`` last (as dicts)."""
+        data: dict[str, object] = {k: v for k, v in self.__dict__.items() if k != "problems"}
+        return {**data, "problems": [p.to_dict() for p in self.problems]}
 
 
 def check_round_label(label: str) -> str:
@@ -110,26 +100,6 @@ def file_fingerprint(path: Path, options: dict[str, object]) -> str:
     return h.hexdigest()
 
 
-def history_with_round(store: Store, record: RoundRecord, scenes: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The scene history over all rounds as they will be once ``record`` is stored.
-
-    Rounds are ordered as the store orders them (date, else label), so a round
-    imported late (e.g. a forgotten 2022) takes its place in time.
-    """
-    rounds = store.rounds()[["label", "date"]]
-    rounds = rounds[rounds["label"] != record.label]
-    rounds = pd.concat(
-        [rounds, pd.DataFrame({"label": [record.label], "date": [record.date]})],
-        ignore_index=True,
-    )
-    rounds["key"] = rounds["date"].fillna(rounds["label"])
-    rounds = rounds.sort_values(["key", "label"], kind="stable")
-    frames = [
-        (lbl, scenes if lbl == record.label else store.round_scenes(lbl)) for lbl in rounds["label"]
-    ]
-    return scene_history(frames)
-
-
 def import_scenes(
     store: Store,
     file: str | Path,
@@ -144,6 +114,9 @@ def import_scenes(
     options: ValidationOptions | None = None,
 ) -> ImportResult:
     """Import one round's scenes from a file, all or nothing.
+
+    The round and the recomputed scene history are written in one transaction; a file
+    with any error writes nothing.
 
     Parameters
     ----------
@@ -232,8 +205,7 @@ def import_scenes(
             [Problem("no-features", "the file has no features", file=path.name)],
         )
     record = RoundRecord(label, iso_date, note, path.name, digest)
-    history = history_with_round(store, record, prepared.scenes)
-    store.write_round(record, prepared.scenes, replace=replace, tables={"scene_history": history})
+    store.write_round(record, prepared.scenes, replace=replace, history=scene_history)
     return ImportResult(
         "replaced" if existing is not None else "imported",
         label,
@@ -261,14 +233,20 @@ class IncidentImportResult:
     stored_before, stored_after : int
         Incidents in the store before and after; ``stored_after - stored_before`` are
         new ids, the rest of the accepted rows replaced stored ones with the same id.
-    store : Path
-        The incident folder.
+    workspace : str
+        The workspace the incidents went to (its store's target).
+    file : str
+        The file read, as given.
+    problems_file : str or None
+        Where an edge wrote every rejected row with its reason, if it did.
     """
 
     read: IncidentImport
     stored_before: int
     stored_after: int
-    store: Path
+    workspace: str = ""
+    file: str = ""
+    problems_file: str | None = None
 
     @property
     def n_new(self) -> int:
@@ -278,11 +256,41 @@ class IncidentImportResult:
     def n_replaced(self) -> int:
         return len(self.read.incidents) - self.n_new
 
+    @property
+    def rejected(self) -> list[Problem]:
+        """One problem per rejected row and reason."""
+        return [p for p in self.read.problems if p.severity == "warning"]
+
+    def to_dict(self) -> dict[str, object]:
+        """Counts read, accepted, rejected (by reason), stored; categories and times."""
+        accepted = self.read.incidents
+        by_reason = Counter(p.code for p in self.rejected).most_common()
+        return {
+            "workspace": self.workspace,
+            "file": self.file,
+            "format": self.read.format,
+            "n_read": self.read.n_read,
+            "n_accepted": len(accepted),
+            "n_rejected": self.read.n_rejected,
+            "rejected_by_reason": dict(by_reason),
+            "accepted_by_category": {
+                str(k): int(v) for k, v in accepted["category"].value_counts().items()
+            },
+            "first_time": accepted["time"].min().isoformat(),
+            "last_time": accepted["time"].max().isoformat(),
+            "n_new": self.n_new,
+            "n_replaced": self.n_replaced,
+            "stored_before": self.stored_before,
+            "stored_after": self.stored_after,
+            "store": self.workspace,
+            "problems_file": self.problems_file,
+            "notes": self.read.notes,
+        }
+
 
 def import_incidents(
-    workspace: str | Path,
+    store: Store,
     file: str | Path,
-    region: gpd.GeoDataFrame,
     fmt: str | None = None,
     crs: int | str | None = None,
     columns: dict[str, str] | None = None,
@@ -300,17 +308,17 @@ def import_incidents(
     step = progress or (lambda _m: None)
     path = Path(file)
     step(f"reading {path.name}")
-    read = read_incidents(path, region, fmt, crs, columns, mapping)
+    read = read_incidents(path, store.municipalities(), fmt, crs, columns, mapping)
     if read.incidents.empty:
         raise DataError(
             f"no row of {path.name} was accepted ({read.n_read:,} read); nothing was stored",
             [p for p in read.problems if p.severity == "warning"],
         )
-    root = incidents_path(workspace)
-    before = count_incidents(root)
     step(f"storing {len(read.incidents):,} incidents")
-    after = write_incidents(root, read.incidents)
-    return IncidentImportResult(read, before, after, root)
+    written = store.write_incidents(read.incidents)
+    return IncidentImportResult(
+        read, written.stored_before, written.stored_after, store.target, str(file)
+    )
 
 
 # -- safety survey ------------------------------------------------------------------------------
@@ -323,17 +331,29 @@ class SurveyImportResult:
     status: str
     year: int
     read: SurveyReadResult
+    file: str = ""
 
     @property
     def n_missing_answer(self) -> int:
         return int(self.read.respondents["unsafe"].isna().sum())
+
+    def to_dict(self) -> dict[str, object]:
+        """Counts and row-level problems only: never a respondent's id, place or answer."""
+        return {
+            "status": self.status,
+            "year": self.year,
+            "file": self.file,
+            "n_respondents": len(self.read.respondents),
+            "n_missing_answer": self.n_missing_answer,
+            "problems": [p.to_dict() for p in self.read.problems],
+        }
 
 
 def import_survey(
     store: Store,
     file: str | Path,
     year: int,
-    crs: int | None = None,
+    crs: int | str | None = None,
     columns: SurveyColumns | None = None,
     answers: AnswerMapping | None = None,
     replace: bool = False,
@@ -352,7 +372,8 @@ def import_survey(
     )
     read.raise_for_errors()
     record = store.survey_record(year)
-    if record is not None and record.get("source_sha256") == read.source_sha256:
-        return SurveyImportResult("unchanged", year, read)
-    store.write_survey(year, read.respondents, path.name, read.source_sha256, replace)
-    return SurveyImportResult("imported" if record is None else "replaced", year, read)
+    if record is not None and record.source_sha256 == read.source_sha256:
+        return SurveyImportResult("unchanged", year, read, path.name)
+    new = SurveyRecord(int(year), len(read.respondents), path.name, read.source_sha256)
+    store.write_survey(new, read.respondents, replace)
+    return SurveyImportResult("imported" if record is None else "replaced", year, read, path.name)

@@ -1,0 +1,214 @@
+"""The report job: run every job of a round on the reported scope and render the results.
+
+:func:`report` resolves the rounds and the period, restricts the workspace to one
+municipality when asked (:func:`~drugscenes.services.scope.municipality_scope`), runs
+:func:`~drugscenes.services.workspace.inventory`,
+:func:`~drugscenes.services.change.compare` (with its hot-spot check: the candidate
+scenes), :func:`~drugscenes.services.change.history`,
+:func:`~drugscenes.services.crime.crime` and :func:`~drugscenes.services.survey.survey`,
+collects their results in a :class:`~drugscenes.report.model.ReportData` and hands it to
+the renderer. The report therefore shows exactly the figures the commands print. A job
+whose data is missing (no earlier round, no incidents in the period, no survey, no right
+to read it) leaves its section out with the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from drugscenes import config
+from drugscenes.analysis.crime import CrimeResult
+from drugscenes.analysis.survey import SurveyResult
+from drugscenes.errors import DataError, DrugscenesError, UsageError
+from drugscenes.periods import Period
+from drugscenes.report.build import render
+from drugscenes.report.i18n import LANGS
+from drugscenes.report.model import (
+    CrimeAtScenes,
+    ReportData,
+    ReportOptions,
+    ReportOutput,
+    Unavailable,
+)
+from drugscenes.services import change
+from drugscenes.services import crime as crime_job
+from drugscenes.services import survey as survey_job
+from drugscenes.services.common import Progress, quiet, resolve_round, round_period
+from drugscenes.services.scope import MunicipalityScope, municipality_scope
+from drugscenes.services.workspace import inventory
+from drugscenes.store import Store
+
+__all__ = ["ReportData", "ReportOptions", "ReportOutput", "crime_at_scenes", "gather", "report"]
+
+
+def report(
+    store: Store,
+    out_dir: str | Path,
+    *,
+    options: ReportOptions,
+    progress: Progress | None = None,
+) -> ReportOutput:
+    """Write ``report.html``, ``report.xlsx`` and ``scenes.gpkg`` into ``out_dir``.
+
+    The folder is created if needed. ``options`` name the round, the comparison, the
+    period, the survey year, the municipality and the language; ``progress`` is told what
+    the job is doing. Returns the files written and the :class:`ReportData` they show.
+
+    Raises
+    ------
+    UsageError
+        An unknown language; no rounds; a round without a date and no period.
+    NotFoundError
+        No such round or municipality.
+    """
+    data = gather(store, options=options, progress=progress)
+    return render(data, out_dir, progress=progress)
+
+
+def gather(store: Store, *, options: ReportOptions, progress: Progress | None = None) -> ReportData:
+    """The results a report shows (see :func:`report`), without writing anything."""
+    step = progress or quiet
+    if options.lang not in LANGS:
+        raise UsageError(f"--lang must be one of {', '.join(LANGS)}, got {options.lang!r}")
+    step("reading the workspace")
+    scoped = municipality_scope(store, options.municipality)
+    municipality = (scoped.code, scoped.name) if isinstance(scoped, MunicipalityScope) else None
+    rnd, _ = resolve_round(scoped, options.round)
+    earlier = _earlier_round(scoped, rnd, options.compare)
+    period = round_period(scoped, rnd, options.period)
+    missing: dict[str, Unavailable] = {}
+
+    step("inventory of the round")
+    inv = inventory(scoped, round_label=rnd)
+    compared: change.CompareResult | None = None
+    if earlier is None:
+        missing["change"] = missing["candidates"] = Unavailable("no_comparison")
+    else:
+        compared = _compare(scoped, earlier, rnd, period, missing, step)
+    places = change.history(scoped, present_in=[rnd] if earlier is None else [rnd, earlier])
+    crime = _crime(scoped, rnd, period, missing, step)
+    year, survey = _survey(scoped, rnd, options, missing, step)
+    return ReportData(
+        options=options,
+        round=rnd,
+        compare=earlier,
+        period=period,
+        municipality=municipality,
+        municipalities=scoped.municipalities(),
+        rounds=scoped.rounds(),
+        scenes=scoped.round_scenes(rnd) if compared is None else compared.after,
+        inventory=inv,
+        change=compared,
+        history=places,
+        crime=crime,
+        crime_at_scenes={} if crime is None else crime_at_scenes(crime),
+        survey=survey,
+        survey_year=year,
+        missing=missing,
+    )
+
+
+def crime_at_scenes(result: CrimeResult) -> dict[str, CrimeAtScenes]:
+    """Each category's share of the region's incidents in the scenes or their rings (every
+    zone but the rest of the region), against the share of the area they cover."""
+    out: dict[str, CrimeAtScenes] = {}
+    for row in result.concentration:
+        if row.zone == "rest" or row.zone.startswith("rest:"):
+            continue
+        prev = out.get(row.category)
+        if prev is None:
+            out[row.category] = CrimeAtScenes(
+                row.category, row.share_of_incidents, row.share_of_area
+            )
+            continue
+        share = (
+            None
+            if prev.share_of_incidents is None or row.share_of_incidents is None
+            else prev.share_of_incidents + row.share_of_incidents
+        )
+        out[row.category] = CrimeAtScenes(
+            row.category, share, prev.share_of_area + row.share_of_area
+        )
+    return out
+
+
+def _earlier_round(store: Store, rnd: str, given: str | None) -> str | None:
+    """``given`` (checked), else the round before ``rnd``, else None."""
+    if given is not None:
+        return resolve_round(store, given)[0]
+    labels = store.round_labels()
+    k = labels.index(rnd)
+    return labels[k - 1] if k > 0 else None
+
+
+def _compare(
+    store: Store,
+    earlier: str,
+    rnd: str,
+    period: Period,
+    missing: dict[str, Unavailable],
+    step: Progress,
+) -> change.CompareResult:
+    """The comparison with its hot-spot check; without the check when that is refused."""
+    params = dict(
+        from_round=earlier,
+        to_round=rnd,
+        distance_m=config.DISPLACEMENT_DISTANCE_M,
+        period=period,
+        progress=step,
+    )
+    try:
+        result = change.compare(store, check_hotspots=True, **params)  # type: ignore[arg-type]
+    except UsageError:
+        raise
+    except DrugscenesError as exc:
+        result = change.compare(store, check_hotspots=False, **params)  # type: ignore[arg-type]
+        missing["candidates"] = Unavailable("error", str(exc))
+        return result
+    if result.hotspot_check is None:
+        missing["candidates"] = Unavailable("no_incidents")
+    return result
+
+
+def _crime(
+    store: Store, rnd: str, period: Period, missing: dict[str, Unavailable], step: Progress
+) -> CrimeResult | None:
+    try:
+        return crime_job.crime(
+            store, round_label=rnd, period=period, rings_m=(config.RING_M,), progress=step
+        )
+    except DataError as exc:
+        empty = store.read_incidents(period.start, period.end, ["x", "y"]).empty
+        missing["crime"] = Unavailable("no_incidents") if empty else Unavailable("error", str(exc))
+        return None
+
+
+def _survey(
+    store: Store,
+    rnd: str,
+    options: ReportOptions,
+    missing: dict[str, Unavailable],
+    step: Progress,
+) -> tuple[int | None, SurveyResult | None]:
+    try:
+        years = store.survey_years()
+    except DrugscenesError as exc:
+        missing["survey"] = Unavailable("error", str(exc))
+        return options.survey_year, None
+    year = options.survey_year if options.survey_year is not None else max(years, default=None)
+    if year is None or year not in years:
+        missing["survey"] = Unavailable("no_survey", "" if year is None else str(year))
+        return year, None
+    try:
+        result = survey_job.survey(
+            store,
+            round_label=rnd,
+            year=year,
+            band_edges_m=config.SURVEY_BAND_EDGES_M,
+            min_n=options.min_n,
+            progress=step,
+        )
+    except DrugscenesError as exc:
+        missing["survey"] = Unavailable("error", str(exc))
+        return year, None
+    return year, result
