@@ -51,3 +51,9 @@ NEARREPEAT_CATEGORY = "shooting"
 
 LARGEST_SCENES = 10
 """How many of the largest scenes the inventory lists."""
+
+SURVEY_BAND_GRID_M = 100.0
+"""Published grid of survey band edges: edges are rounded to whole multiples of it."""
+
+SURVEY_BAND_MAX_M = 20_000.0
+"""Farthest survey band edge published (the last band is open)."""

@@ -249,7 +249,11 @@ def test_no_output_contains_respondent_ids_coordinates_or_distances(tmp_path: An
     register(app, import_app)
     runner = CliRunner()
     outputs = []
-    for extra in ([], ["--json"], ["--bands", "100,300,3000", "--min-n", "10"]):
+    for extra in (
+        [],
+        ["--json"],
+        ["--bands", "100,300,3000", "--min-n", "10", "--full-precision"],
+    ):
         res = runner.invoke(app, ["survey", ws, "--round", "2023", "--year", "2023", *extra])
         assert res.exit_code == 0, res.output
         outputs.append(res.output)

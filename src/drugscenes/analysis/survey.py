@@ -20,7 +20,7 @@ scene has distance 0.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -29,6 +29,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from drugscenes import CRS_EPSG
+from drugscenes.analysis.disclosure import suppress_groups
 from drugscenes.analysis.zones import ZoneIndex
 from drugscenes.config import SURVEY_BAND_EDGES_M, SURVEY_MIN_N
 from drugscenes.errors import DataError, Problem, UsageError
@@ -429,6 +430,9 @@ class SurveyResult:
         ``strata``, ``psus``, ``df`` of the design (counts only).
     notes : tuple of str
         Statements a reader of the figures needs.
+    disclosure : dict
+        How the figures were protected before publication (set by the survey service:
+        ``protected``, requested and published band edges, grid, rounding).
     """
 
     round: str
@@ -443,6 +447,7 @@ class SurveyResult:
     n_missing_answer: int
     design: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    disclosure: dict[str, object] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict: ``round``, ``year``, ``region`` {``n``, ``share_unsafe``, ``ci_low``,
@@ -472,37 +477,11 @@ class SurveyResult:
             "municipalities": [group(m, "municipality") for m in self.municipalities],
             "trend": asdict(self.trend),
             "notes": list(self.notes),
+            "disclosure": dict(self.disclosure),
         }
 
 
 RESPONDENT_COLUMNS = ["respondent_id", "x", "y", "weight", "unsafe", "stratum", "psu"]
-
-
-SECONDARY_REASON = "suppressed to protect a suppressed group (secondary suppression)"
-
-
-def _protect(groups: tuple[GroupEstimate, ...]) -> tuple[GroupEstimate, ...]:
-    """Secondary suppression within a partition of the region (bands, municipalities).
-
-    With the region published, a single suppressed group could be estimated from the
-    region and the other groups. When exactly one group with respondents is suppressed,
-    the published group with the fewest respondents is suppressed as well.
-    """
-    hidden = [g for g in groups if g.suppressed and g.n > 0]
-    shown = [g for g in groups if not g.suppressed]
-    if len(hidden) != 1 or not shown:
-        return groups
-    victim = min(shown, key=lambda g: (g.n, g.label))
-    blank = dict.fromkeys(
-        ("share_unsafe", "ci_low", "ci_high", "se", "df", "diff_vs_region", "diff_ci_low",
-         "diff_ci_high"),
-    )  # fmt: skip
-    return tuple(
-        replace(g, **blank, suppressed=True, estimable=False, reason=SECONDARY_REASON)
-        if g is victim
-        else g
-        for g in groups
-    )
 
 
 def _check_respondents(respondents: pd.DataFrame) -> None:
@@ -606,15 +585,15 @@ def survey_estimates(
     >>> df = pd.DataFrame({"x": rng.uniform(0, 4000, 400), "y": rng.uniform(0, 4000, 400),
     ...                    "weight": 1.0, "unsafe": rng.integers(0, 2, 400)})
     >>> r = survey_estimates(df, sc, round_label="2023", year=2023)
-    >>> r.region.n, [b.suppressed for b in r.bands]
-    (400, [True, True, False, False])
+    >>> r.region.n, [b.suppressed for b in r.bands]  # two small bands, and one to protect them
+    (400, [True, True, True, False])
     """
     _check_respondents(respondents)
     if method not in INTERVAL_METHODS:
         raise UsageError(f"'method' must be one of {', '.join(INTERVAL_METHODS)}, got {method!r}")
     if not isinstance(min_n, int | np.integer) or min_n < 1:
         raise UsageError(f"'min_n' must be a whole number >= 1, got {min_n!r}")
-    edges = _check_edges(band_edges_m)
+    edges = _check_edges(band_edges_m) if len(band_edges_m) else None
     x, y = _validate_points(respondents["x"].to_numpy(), respondents["y"].to_numpy())
     unsafe = pd.to_numeric(respondents["unsafe"], errors="coerce").to_numpy(dtype=float)
     answered = np.isfinite(unsafe)
@@ -624,7 +603,7 @@ def survey_estimates(
         _optional_labels(respondents, "psu"),
     )
     distance = nearest_scene_distance(x, y, scenes)  # for the trend
-    band = distance_band(x, y, scenes, edges)
+    band = distance_band(x, y, scenes, edges) if edges is not None else None
 
     def estimate(
         label: str, dom: np.ndarray, *, is_region: bool = False, **extra: object
@@ -672,9 +651,13 @@ def survey_estimates(
         )
 
     region = estimate("region", answered, is_region=True)
-    bands = tuple(
-        estimate(label, answered & (band == k), min_m=lo, max_m=hi)
-        for k, (label, lo, hi) in enumerate(band_labels(edges))
+    bands = (
+        tuple(
+            estimate(label, answered & (band == k), min_m=lo, max_m=hi)
+            for k, (label, lo, hi) in enumerate(band_labels(edges))
+        )
+        if edges is not None and band is not None
+        else ()
     )
     areas: list[GroupEstimate] = []
     if municipalities is not None:
@@ -690,16 +673,16 @@ def survey_estimates(
         for code, name in zip(municipalities["code"], municipalities["name"], strict=True):
             areas.append(estimate(str(name), answered & (codes == code), code=str(code)))
     if not region.suppressed:
-        bands = _protect(bands)
-        areas = list(_protect(tuple(areas)))
+        bands = suppress_groups(bands, min_n)
+        areas = list(suppress_groups(tuple(areas), min_n))
     trend = _trend(design, unsafe, distance, answered, min_n, level)
     notes = (
         "Shares are weighted fractions of respondents who answered; 'vet ej' answers are left out.",
         "Distance is from the home to the nearest scene of the round, 0 inside a scene; "
         "a band includes its upper edge.",
-        f"Groups with fewer than {min_n} respondents are suppressed; where that would leave "
-        "a single suppressed group beside the published region, the next smallest group is "
-        "suppressed too (secondary suppression).",
+        f"Groups with fewer than {min_n} respondents are suppressed, and further groups, "
+        f"smallest first, until the suppressed groups are at least two and hold at least "
+        f"{min_n} respondents together (complementary suppression).",
     )
     return SurveyResult(
         round=str(round_label),

@@ -27,38 +27,40 @@ def _split(text: str | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
-def _pct(v: float | None) -> str:
-    return "–" if v is None else f"{100 * v:.1f} %"
+def _row(g: GroupEstimate, d: int) -> str:
+    """One group; ``d`` decimals of percent (0 for published, rounded figures)."""
 
+    def pct(v: float | None) -> str:
+        return "–" if v is None else f"{100 * v:.{d}f} %"
 
-def _row(g: GroupEstimate) -> str:
     if g.suppressed:
         return f"{g.label:<22} {g.n:>7}  {'(suppressed)':<32} {g.reason}"
-    ci = f"[{_pct(g.ci_low)}, {_pct(g.ci_high)}]" if g.estimable else "(no interval)"
+    ci = f"[{pct(g.ci_low)}, {pct(g.ci_high)}]" if g.estimable else "(no interval)"
     diff = ""
     if g.diff_vs_region is not None:
-        diff = f"{100 * g.diff_vs_region:+.1f} pp"
+        diff = f"{100 * g.diff_vs_region:+.{d}f} pp"
         if g.diff_ci_low is not None and g.diff_ci_high is not None:
-            diff += f" [{100 * g.diff_ci_low:+.1f}, {100 * g.diff_ci_high:+.1f}]"
+            diff += f" [{100 * g.diff_ci_low:+.{d}f}, {100 * g.diff_ci_high:+.{d}f}]"
     note = "" if g.estimable else f"  {g.reason}"
-    return f"{g.label:<22} {g.n:>7}  {_pct(g.share_unsafe):>8} {ci:<23} {diff}{note}"
+    return f"{g.label:<22} {g.n:>7}  {pct(g.share_unsafe):>8} {ci:<23} {diff}{note}"
 
 
 def render_survey(result: SurveyResult) -> str:
     """Plain-text table of a result for the terminal (aggregates only)."""
+    d = 0 if result.disclosure.get("protected") else 1
     lines = [
         f"Perceived safety, survey {result.year}, distance to the scenes of round {result.round}",
         f"Share feeling unsafe (weighted), {int(100 * result.level)} % CI "
         f"({'Korn-Graubard' if result.method == 'beta' else result.method}); "
         f"difference to the region in percentage points",
         f"{'group':<22} {'n':>7}  {'share':>8} {'interval':<23} difference",
-        _row(result.region),
+        _row(result.region, d),
         "",
         "By distance to the nearest scene:",
-        *(_row(b) for b in result.bands),
+        *(_row(b, d) for b in result.bands),
     ]
     if result.municipalities:
-        lines += ["", "By municipality:", *(_row(m) for m in result.municipalities)]
+        lines += ["", "By municipality:", *(_row(m, d) for m in result.municipalities)]
     t = result.trend
     lines.append("")
     if t.estimable and t.odds_ratio_per_km is not None:
@@ -75,8 +77,15 @@ def render_survey(result: SurveyResult) -> str:
 
 def survey(
     workspace: WorkspaceArg,
-    round_label: Annotated[str, typer.Option("--round", help="Mapping round whose scenes count")],
     year: Annotated[int, typer.Option("--year", help="Survey year")],
+    round_label: Annotated[
+        str | None,
+        typer.Option(
+            "--round",
+            help="Mapping round whose scenes count (default, and for published figures the "
+            "only one allowed: the survey year's own round)",
+        ),
+    ] = None,
     bands: Annotated[str, typer.Option("--bands", help="Band edges in metres")] = ",".join(
         f"{v:g}" for v in config.SURVEY_BAND_EDGES_M
     ),
@@ -86,9 +95,21 @@ def survey(
     method: Annotated[str, typer.Option("--method", help="beta (Korn-Graubard), logit or wald")] = (
         "beta"
     ),
+    full_precision: Annotated[
+        bool,
+        typer.Option(
+            "--full-precision",
+            help="No disclosure control (exact edges, any --min-n, any round, unrounded): for "
+            "the holder of the microdata, never for publication",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Weighted share feeling unsafe by distance to the scenes, with confidence intervals."""
+    """Weighted share feeling unsafe by distance to the scenes, with confidence intervals.
+
+    Published figures are protected: band edges on a 100 m grid and moved so that bands
+    differ by at least the policy's minimum of respondents, small groups suppressed with
+    their complements, shares in whole percent."""
 
     edges = parse_numbers(bands, "--bands", "metres")
     with spinner("reading the survey") as step, open_workspace(workspace) as store:
@@ -99,6 +120,7 @@ def survey(
             band_edges_m=edges,
             min_n=min_n,
             method=method,  # type: ignore[arg-type]
+            full_precision=full_precision,
             progress=step,
         )
     if as_json:

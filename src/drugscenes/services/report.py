@@ -87,7 +87,7 @@ def gather(store: Store, *, options: ReportOptions, progress: Progress | None = 
         compared = _compare(scoped, earlier, rnd, period, missing, step)
     places = change.history(scoped, present_in=[rnd] if earlier is None else [rnd, earlier])
     crime = _crime(scoped, rnd, period, missing, step)
-    year, survey = _survey(scoped, rnd, options, missing, step)
+    year, survey = _survey(scoped, options, missing, step)
     return ReportData(
         options=options,
         round=rnd,
@@ -185,7 +185,6 @@ def _crime(
 
 def _survey(
     store: Store,
-    rnd: str,
     options: ReportOptions,
     missing: dict[str, Unavailable],
     step: Progress,
@@ -202,7 +201,6 @@ def _survey(
     try:
         result = survey_job.survey(
             store,
-            round_label=rnd,
             year=year,
             band_edges_m=config.SURVEY_BAND_EDGES_M,
             min_n=options.min_n,

@@ -59,6 +59,11 @@ class MunicipalityScope(Store):
         )
         return frame[hit >= 0].reset_index(drop=True)
 
+    @property
+    def unscoped(self) -> Store:
+        """The whole workspace this view looks into."""
+        return self._store
+
     # -- the view ---------------------------------------------------------------
     def municipalities(self) -> gpd.GeoDataFrame:
         return self._munis.copy()
