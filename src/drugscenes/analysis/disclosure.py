@@ -179,9 +179,7 @@ def complementary_suppression(
     return hidden
 
 
-def suppress_groups(
-    groups: tuple[GroupEstimate, ...], min_n: int
-) -> tuple[GroupEstimate, ...]:
+def suppress_groups(groups: tuple[GroupEstimate, ...], min_n: int) -> tuple[GroupEstimate, ...]:
     """Apply :func:`complementary_suppression` to a partition of estimates."""
     mask = complementary_suppression([g.n for g in groups], [g.suppressed for g in groups], min_n)
     return tuple(
