@@ -4,6 +4,12 @@ Conventions: results go to standard output (a Rich table, or JSON with
 ``--json``); messages, warnings and progress go to standard error, so that
 ``drugscenes ... --json | jq`` always gets clean JSON. Exit status 0 on success,
 1 for bad data (with a clear message), 2 for wrong usage.
+
+Text from data (names, ids, labels, file names, problems' messages) is printed through
+:func:`safe` (for Rich markup: markup escaped, control characters removed) or
+:func:`plain` (for plain text), so that a name such as ``[/]`` cannot break the output
+and a terminal escape sequence in a file never reaches the terminal. The consoles
+:data:`out` and :data:`err` also drop control characters from everything they print.
 """
 
 from __future__ import annotations
@@ -12,17 +18,22 @@ import csv
 import functools
 import json
 import math
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.errors import MarkupError
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.segment import Segment
+from rich.text import Text
 
 from drugscenes.errors import DataError, DrugscenesError, Problem
+from drugscenes.io.outputs import check_output_file, output_file, strip_controls
 from drugscenes.report import i18n
 
 WorkspaceArg = Annotated[
@@ -34,8 +45,51 @@ WorkspaceArg = Annotated[
 ]
 """The WORKSPACE argument every command takes (a path or a URL, so not a Path)."""
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+
+def plain(text: object) -> str:
+    r"""Text from data for plain output (``typer.echo``): control characters removed.
+
+    Examples
+    --------
+    >>> plain("Torget\x1b[2J\x9b")
+    'Torget[2J'
+    """
+    return strip_controls(text)
+
+
+def safe(text: object) -> str:
+    r"""Text from data for Rich output (an f-string given to ``print``, a table cell):
+    control characters removed and markup escaped, so it shows exactly as written.
+
+    Examples
+    --------
+    >>> safe("[/]\x1b[31m")
+    '\\[/][31m'
+    """
+    return escape(strip_controls(text))
+
+
+class SafeConsole(Console):
+    """A Console that drops control characters from the text it prints (its own styles
+    and cursor movements are kept) and prints text whose markup is broken as it is: a
+    value printed without :func:`safe` still cannot send an escape sequence to the
+    terminal or end the command with a traceback."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        try:
+            return super().render_str(text, **kwargs)
+        except MarkupError:  # a value from data printed without safe(): show it as it is
+            return super().render_str(text, **{**kwargs, "markup": False})
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        cleaned = (
+            seg if seg.control else Segment(strip_controls(seg.text), seg.style) for seg in buffer
+        )
+        return super()._render_buffer(cleaned)
+
+
+out = SafeConsole(highlight=False)
+err = SafeConsole(stderr=True, highlight=False)
 MAX_PROBLEMS_SHOWN = 40
 
 
@@ -47,7 +101,7 @@ def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except DrugscenesError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            err.print(f"[bold red]error:[/] {safe(exc)}", soft_wrap=True)
             if isinstance(exc, DataError) and exc.problems:
                 print_problems(exc.problems)
             raise typer.Exit(exc.exit_code) from None
@@ -95,13 +149,13 @@ def spinner(description: str) -> Iterator[Callable[[str], None]]:
         return
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         TimeElapsedColumn(),
         console=err,
         transient=True,
     ) as progress:
-        task = progress.add_task(description, total=None)
-        yield lambda text: progress.update(task, description=text)
+        task = progress.add_task(plain(description), total=None)
+        yield lambda text: progress.update(task, description=plain(text))
 
 
 def print_problems(problems: Sequence[Problem], limit: int = MAX_PROBLEMS_SHOWN) -> None:
@@ -112,25 +166,57 @@ def print_problems(problems: Sequence[Problem], limit: int = MAX_PROBLEMS_SHOWN)
     style = {"error": "red", "warning": "yellow", "info": "cyan"}
     for p in ordered[:limit]:
         err.print(
-            f"[{style[p.severity]}]{p.severity:<7}[/] {escape(str(p))} [dim]({p.code})[/]",
+            f"[{style[p.severity]}]{p.severity:<7}[/] {safe(p)} [dim]({safe(p.code)})[/]",
             soft_wrap=True,
         )
     if len(ordered) > limit:
         err.print(f"… and {len(ordered) - limit} more (write them all with --problems FILE)")
 
 
+def check_problems_file(path: Path | None) -> None:
+    """Refuse a ``--problems`` path that cannot be written, before anything is imported
+    (:func:`~drugscenes.io.outputs.check_output_file`)."""
+    check_output_file(path, "--problems")
+
+
 def write_problems(path: Path, problems: Sequence[Problem]) -> None:
-    """All problems as CSV (severity, file, row, field, code, message) for Excel."""
-    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+    """All problems as CSV (severity, file, row, field, code, message) for Excel.
+
+    The file is replaced only when complete and never through a link
+    (:func:`~drugscenes.io.outputs.output_file`). Text that a spreadsheet would read as a
+    formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) gets a leading ``'``.
+    """
+    with (
+        output_file(path, "--problems") as tmp,
+        tmp.open("w", newline="", encoding="utf-8-sig") as fh,
+    ):
         writer = csv.writer(fh)
         writer.writerow(["severity", "file", "row", "field", "code", "message"])
         for p in problems:
-            writer.writerow([p.severity, p.file, p.row, p.field, p.code, p.message])
+            writer.writerow(
+                [p.severity, *map(_csv_text, (p.file, p.row, p.field, p.code, p.message))]
+            )
+
+
+def _csv_text(value: object) -> object:
+    """A CSV cell that Excel and LibreOffice show as text, never evaluate."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
+_C1 = re.compile("[\x7f-\x9f]")
 
 
 def print_json(data: object) -> None:
-    """JSON on standard output (NaN written as null)."""
-    typer.echo(json.dumps(_clean(data), ensure_ascii=False, indent=2))
+    """JSON on standard output (NaN written as null).
+
+    Control characters in strings are ``\\u`` escapes (JSON escapes C0 itself; DEL and
+    C1, such as the one-byte CSI U+009B, are escaped here), so the JSON of a hostile
+    name is still inert on a terminal.
+    """
+    text = json.dumps(_clean(data), ensure_ascii=False, indent=2)
+    typer.echo(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _clean(value: object) -> object:

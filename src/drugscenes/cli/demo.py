@@ -6,11 +6,17 @@ from pathlib import Path
 
 import typer
 
-from drugscenes.cli.app import app, err, out, spinner
+from drugscenes.cli.app import app, err, out, safe, spinner
 from drugscenes.cli.report import run_report
 from drugscenes.cli.workspace import summary
 from drugscenes.demo.build import DEFAULT_SEED, build_demo
+from drugscenes.io.outputs import check_output_dir
 from drugscenes.report.model import ReportOptions
+
+DEMO_FILES = ("demo.gpkg", "demo.survey.gpkg")
+"""Files the demo replaces in its folder besides the source files (which it removes and
+writes anew, never through a link); it also writes the folders ``demo.incidents`` and
+``report``. None of them may be a link."""
 
 
 @app.command("demo")
@@ -20,18 +26,22 @@ def demo(
     lang: str = typer.Option("sv", help="Language of the report: sv or en."),
 ) -> None:
     """Build the demo county (synthetic), its workspace and its full mapping report."""
+    check_output_dir(out_dir, "--out", DEMO_FILES, ("demo.incidents", "report"))
     with spinner("demo") as step:
         build = build_demo(out_dir, seed, progress=step)
     for imp in build.imports:
-        err.print(f"  round {imp.round}: {imp.n_scenes} scenes from {imp.file}")
+        err.print(f"  round {safe(imp.round)}: {imp.n_scenes} scenes from {safe(imp.file)}")
 
     summary(build.workspace, round_label=None, largest=5, as_json=False)
     result = run_report(build.workspace, out_dir / "report", ReportOptions(lang=lang))
     out.print()
     for line in result.headline:
-        out.print(line)
-    out.print(f"\nDemo workspace: [bold]{build.workspace}[/] (open it in QGIS)", soft_wrap=True)
+        out.print(safe(line))
     out.print(
-        f"Report: [bold]{result.html}[/] (open it in a browser; it works offline),", soft_wrap=True
+        f"\nDemo workspace: [bold]{safe(build.workspace)}[/] (open it in QGIS)", soft_wrap=True
     )
-    out.print(f"        {result.xlsx} and {result.gpkg}", soft_wrap=True)
+    out.print(
+        f"Report: [bold]{safe(result.html)}[/] (open it in a browser; it works offline),",
+        soft_wrap=True,
+    )
+    out.print(f"        {safe(result.xlsx)} and {safe(result.gpkg)}", soft_wrap=True)

@@ -11,16 +11,24 @@ from pathlib import Path
 import typer
 
 from drugscenes import config
-from drugscenes.cli.app import WorkspaceArg, app, err, out, print_json, spinner
+from drugscenes.cli.app import WorkspaceArg, app, err, out, print_json, safe, spinner
 from drugscenes.errors import UsageError
+from drugscenes.io.outputs import check_output_dir
 from drugscenes.periods import Period
+from drugscenes.report.build import OUTPUT_FILES
 from drugscenes.report.model import ReportOptions, ReportOutput
 from drugscenes.services import report as services
 from drugscenes.store import open_workspace
 
 
 def run_report(workspace: Path, out_dir: Path, options: ReportOptions) -> ReportOutput:
-    """Build the report with a progress display on standard error."""
+    """Build the report with a progress display on standard error.
+
+    The output folder is checked first (:func:`~drugscenes.io.outputs.check_output_dir`):
+    a link, a file where the folder should be, or a link among its report files ends the
+    command before any work is done.
+    """
+    check_output_dir(out_dir, "--out", OUTPUT_FILES)
     with spinner("report") as step, open_workspace(workspace) as store:
         return services.report(store, out_dir, options=options, progress=step)
 
@@ -58,7 +66,9 @@ def report(
     ),
     lang: str = typer.Option("sv", help="Language: sv or en."),
     tile_url: str | None = typer.Option(
-        None, help="Tile server URL template for a background map (none by default: offline)."
+        None,
+        help="Tile server URL template for a background map, e.g. "
+        "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png (none by default: offline).",
     ),
     min_n: int = typer.Option(
         config.SURVEY_MIN_N, help="Survey cells with fewer respondents are suppressed."
@@ -92,9 +102,10 @@ def report(
         )
         return
     for line in result.headline:
-        out.print(line)
+        out.print(safe(line))
     for key, why in result.missing.items():
-        err.print(f"[yellow]{key}[/]: {why}")
+        err.print(f"[yellow]{key}[/]: {safe(why)}")
     out.print(
-        f"Report: [bold]{result.html}[/] (also report.xlsx and scenes.gpkg in {result.directory})"
+        f"Report: [bold]{safe(result.html)}[/] (also report.xlsx and scenes.gpkg in "
+        f"{safe(result.directory)})"
     )

@@ -1,6 +1,8 @@
 """Writing GeoPackages for QGIS users: several layers, one file, replaced as a whole.
 
-:func:`write_gpkg_layers` writes any layers; :func:`write_change_gpkg` and
+:func:`write_gpkg_layers` writes any layers (through
+:func:`drugscenes.io.outputs.output_file`: a link or a folder at the path is refused, and
+the file is replaced only when complete); :func:`write_change_gpkg` and
 :func:`write_hotspots_gpkg` write the map layers of a round comparison and of a hot-spot
 analysis (``compare --gpkg``, ``hotspots --gpkg``, the report's ``scenes.gpkg``).
 """
@@ -13,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pyogrio
+
+from drugscenes.io.outputs import output_file
 
 if TYPE_CHECKING:
     from drugscenes.analysis.change import RoundComparison
@@ -30,20 +34,30 @@ GPKG_VERSION = "1.2"
 """Written as GeoPackage 1.2: GDAL 3.6 (QGIS on Debian 12) warns on newer 1.4 files."""
 
 
-def write_gpkg_layers(path: str | Path, layers: Mapping[str, gpd.GeoDataFrame | None]) -> list[str]:
+def write_gpkg_layers(
+    path: str | Path,
+    layers: Mapping[str, gpd.GeoDataFrame | None],
+    *,
+    option: str = "--gpkg",
+) -> list[str]:
     """Write layers to a new GeoPackage (an existing file is replaced, not appended to).
 
     Empty layers are skipped. Text columns are written as text even when a column holds
-    only missing values.
+    only missing values. The file is written beside ``path`` and moved over it when
+    complete; a symbolic link or a folder at ``path`` is refused (a UsageError naming
+    ``option``).
 
     Returns
     -------
     list of str
         The layers written, in order.
     """
-    path = Path(path)
-    path.unlink(missing_ok=True)
-    written = []
+    with output_file(path, option) as tmp:
+        return _write_layers(tmp, layers)
+
+
+def _write_layers(path: Path, layers: Mapping[str, gpd.GeoDataFrame | None]) -> list[str]:
+    written: list[str] = []
     for name, frame in layers.items():
         if frame is None or len(frame) == 0:
             continue

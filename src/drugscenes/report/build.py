@@ -15,7 +15,6 @@ figure of its own. It writes three files into a folder:
 from __future__ import annotations
 
 import base64
-import json
 import re
 from datetime import UTC, datetime
 from importlib import resources
@@ -30,7 +29,9 @@ from drugscenes import __version__, config
 from drugscenes.analysis.change import RoundComparison
 from drugscenes.analysis.inventory import RoundInventory
 from drugscenes.io.gpkg_export import change_layers, write_change_gpkg
+from drugscenes.io.outputs import check_output_dir, staged_outputs
 from drugscenes.report import charts
+from drugscenes.report.csp import content_security_policy, script_json
 from drugscenes.report.i18n import (
     fmt_area,
     fmt_dist,
@@ -64,6 +65,8 @@ FATE_COLORS = {
     "ceased": "#7f7f7f",
     "current": "#1f77b4",
 }
+OUTPUT_FILES = ("report.html", "report.xlsx", "scenes.gpkg")
+"""The files :func:`render` writes into its folder."""
 
 
 # -- the scenes layer ----------------------------------------------------------------------
@@ -327,7 +330,10 @@ def render(data: ReportData, out_dir: str | Path, progress: Progress | None = No
     data : ReportData
         The results to show (:func:`drugscenes.services.report.gather`).
     out_dir : str or Path
-        Folder for the three files (created if needed).
+        Folder for the three files (created if needed). A folder or any of the three
+        files that is a symbolic link, or a file where the folder should be, is refused
+        before anything is written (:mod:`drugscenes.io.outputs`); the files are moved
+        into place only when all three are complete.
     progress : callable, optional
         Told what is being written.
     """
@@ -336,8 +342,7 @@ def render(data: ReportData, out_dir: str | Path, progress: Progress | None = No
     rnd, compare = data.round, data.compare
     comparison = None if data.change is None else data.change.comparison
     muni_name = None if data.municipality is None else data.municipality[1]
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_dir(out_dir, "--out", OUTPUT_FILES)
 
     layer, ceased = _scene_layer(data)
     headline = _headline(data.inventory.inventory, comparison, lang, muni_name)
@@ -409,7 +414,7 @@ def render(data: ReportData, out_dir: str | Path, progress: Progress | None = No
 
     tables = [tbl for s in sections for tbl in s.tables]
     step("writing report.html")
-    candidates = None if data.candidates is None else data.candidates.analysis.candidates
+    cands = None if data.candidates is None else data.candidates.analysis.candidates.candidates
     html = _render_html(
         sections,
         layer,
@@ -419,26 +424,16 @@ def render(data: ReportData, out_dir: str | Path, progress: Progress | None = No
         compare,
         opts,
         muni_name,
-        None if candidates is None else candidates.candidates,
+        cands,
     )
-    paths = (out / "report.html", out / "report.xlsx", out / "scenes.gpkg")
-    paths[0].write_text(html, encoding="utf-8")
-    step("writing report.xlsx")
-    write_workbook(paths[1], tables, lang)
-    step("writing scenes.gpkg")
-    write_change_gpkg(
-        paths[2],
-        None if data.change is None else data.change.before,
-        data.scenes,
-        comparison,
-        layer_names=("scenes", "ceased_scenes"),
-        scene_columns={c: layer[c] for c in ("municipality", "history")}
-        | ({} if comparison is not None else {"fate": layer["fate"]}),
-        extra_layers={
-            "municipalities": data.municipalities[["code", "name", "geometry"]],
-            "candidate_scenes": None if candidates is None else candidates.candidates,
-        },
-    )
+    # Written beside the folder's files and moved over them when all three are complete.
+    with staged_outputs(out, OUTPUT_FILES, "--out") as staged:
+        staged["report.html"].write_text(html, encoding="utf-8", newline="\n")
+        step("writing report.xlsx")
+        write_workbook(staged["report.xlsx"], tables, lang)
+        step("writing scenes.gpkg")
+        _write_gpkg(staged["scenes.gpkg"], data, layer, comparison, cands)
+    paths = tuple(out / name for name in OUTPUT_FILES)
     return ReportOutput(
         out,
         *paths,
@@ -447,6 +442,28 @@ def render(data: ReportData, out_dir: str | Path, progress: Progress | None = No
         [s.key for s in sections],
         {s.key: s.missing for s in sections if s.missing},
         tables,
+    )
+
+
+def _write_gpkg(
+    path: Path,
+    data: ReportData,
+    layer: gpd.GeoDataFrame,
+    comparison: RoundComparison | None,
+    candidates: gpd.GeoDataFrame | None,
+) -> None:
+    write_change_gpkg(
+        path,
+        None if data.change is None else data.change.before,
+        data.scenes,
+        comparison,
+        layer_names=("scenes", "ceased_scenes"),
+        scene_columns={c: layer[c] for c in ("municipality", "history")}
+        | ({} if comparison is not None else {"fate": layer["fate"]}),
+        extra_layers={
+            "municipalities": data.municipalities[["code", "name", "geometry"]],
+            "candidate_scenes": candidates,
+        },
     )
 
 
@@ -488,7 +505,10 @@ def _method_section(data: ReportData, comparison: RoundComparison | None, lang: 
 
 
 def _vendor(name: str) -> str:
-    return resources.files("drugscenes.report").joinpath(name).read_text(encoding="utf-8")
+    """A packaged file's text with the newlines the HTML parser gives (its hash is in the
+    policy, so it must be exactly the text the browser sees)."""
+    text = resources.files("drugscenes.report").joinpath(name).read_text(encoding="utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _leaflet_css() -> str:
@@ -573,16 +593,13 @@ def _render_html(
         "tile_url": opts.tile_url,
         "candidates": _candidate_layer(candidates, lang),
     }
-    # "</" cannot appear inside the JSON script element.
-    map_json = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-    img_src = "data:"
-    if opts.tile_url:
-        m = re.match(r"^(https?://[^/]+)", opts.tile_url.replace("{s}", "a"))
-        img_src += f" {m.group(1)}" if m else ""
-    csp = (
-        f"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-        f"img-src {img_src}; font-src data:"
-    )
+    # Every inline script and style is allowed by the hash of its exact text, nothing else.
+    scripts = {
+        "leaflet_js": _vendor("vendor/leaflet/leaflet.js"),
+        "report_js": _vendor("static/report.js"),
+    }
+    styles = {"leaflet_css": _leaflet_css(), "report_css": _vendor("static/report.css")}
+    csp = content_security_policy(scripts.values(), styles.values(), opts.tile_url)
     title = (
         t("title_muni", lang, municipality=muni_name, round=rnd)
         if muni_name
@@ -610,11 +627,8 @@ def _render_html(
         ),
         contents=t("contents", lang),
         sections=rendered_sections,
-        leaflet_css=Markup(_leaflet_css()),
-        report_css=Markup(_vendor("static/report.css")),
-        leaflet_js=Markup(_vendor("vendor/leaflet/leaflet.js")),
-        report_js=Markup(_vendor("static/report.js")),
-        map_json=Markup(map_json),
+        map_json=Markup(script_json(data)),
+        **{k: Markup(v) for k, v in (scripts | styles).items()},
     )
 
 

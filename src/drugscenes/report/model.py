@@ -21,6 +21,7 @@ from drugscenes.analysis.crime import CrimeResult
 from drugscenes.analysis.hotspots import RegistryCheck
 from drugscenes.analysis.survey import SurveyResult
 from drugscenes.periods import Period
+from drugscenes.report.csp import tile_source
 from drugscenes.report.tables import ReportTable
 from drugscenes.services.change import CompareResult, HistoryResult
 from drugscenes.services.workspace import InventoryResult
@@ -48,7 +49,8 @@ class ReportOptions:
     lang : {"sv", "en"}
     tile_url : str, optional
         A tile server URL template to draw under the boundaries (none by default:
-        the report then needs no network at all).
+        the report then needs no network at all); an http(s) URL with a plain host name
+        (:func:`~drugscenes.report.csp.tile_source`), else a UsageError.
     min_n : int
         Survey cells with fewer respondents are suppressed.
     """
@@ -61,6 +63,10 @@ class ReportOptions:
     lang: str = "sv"
     tile_url: str | None = None
     min_n: int = config.SURVEY_MIN_N
+
+    def __post_init__(self) -> None:
+        if self.tile_url is not None:
+            tile_source(self.tile_url)  # a UsageError naming --tile-url
 
 
 Reason = Literal["no_comparison", "no_incidents", "no_survey", "error"]

@@ -13,9 +13,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from markupsafe import Markup, escape
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from drugscenes.report.i18n import fmt_num, fmt_pct
 
@@ -121,15 +123,31 @@ def _excel_value(value: object) -> object:
         return ", ".join(str(v) for v in value)
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()
-    if isinstance(value, bool):
-        return value
     return value
+
+
+def set_cell(ws: Any, row: int, column: int, value: object) -> Any:
+    """Write ``value`` into a cell: numbers stay numbers, text is always text.
+
+    openpyxl turns a string starting with ``=`` into a formula, and Excel and LibreOffice
+    read text such as ``+1``, ``-1`` or ``@SUM(A1)`` typed into a cell as formulas too.
+    Text from data is therefore stored as an inline string (``data_type "s"``), which no
+    spreadsheet evaluates, with the characters an XML cell cannot hold removed.
+    """
+    value = _excel_value(value)
+    if not isinstance(value, str):
+        return ws.cell(row=row, column=column, value=value)
+    cell = ws.cell(row=row, column=column, value=ILLEGAL_CHARACTERS_RE.sub("", value) or None)
+    if cell.value is not None:
+        cell.data_type = "s"  # written as an inline string, whatever it starts with
+    return cell
 
 
 def write_workbook(path: Path, tables: Sequence[ReportTable], lang: str) -> None:
     """Every table on its own sheet: bold frozen header, number formats, column widths.
 
-    Values are the analysis results as numbers; missing values are empty cells.
+    Values are the analysis results as numbers; missing values are empty cells; text is
+    always a text cell, never a formula (:func:`set_cell`).
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -150,13 +168,13 @@ def write_workbook(path: Path, tables: Sequence[ReportTable], lang: str) -> None
         header_font = Font(bold=True)
         fill = PatternFill("solid", fgColor="DDE6F0")
         for j, c in enumerate(cols, start=1):
-            cell = ws.cell(row=1, column=j, value=str(c))
+            cell = set_cell(ws, 1, j, str(c))
             cell.font = header_font
             cell.fill = fill
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for i, row in enumerate(table.frame.itertuples(index=False, name=None), start=2):
             for j, (c, v) in enumerate(zip(cols, row, strict=True), start=1):
-                cell = ws.cell(row=i, column=j, value=_excel_value(v))
+                cell = set_cell(ws, i, j, v)
                 fmt = table.formats.get(c, "text")
                 if fmt in EXCEL_FORMATS:
                     cell.number_format = EXCEL_FORMATS[fmt]
@@ -168,7 +186,7 @@ def write_workbook(path: Path, tables: Sequence[ReportTable], lang: str) -> None
             width = max(header, cells * 1.1) + 2
             ws.column_dimensions[get_column_letter(j)].width = min(max(10, width), 60)
         if table.note:
-            ws.cell(row=len(table.frame) + 3, column=1, value=table.note).font = Font(italic=True)
+            set_cell(ws, len(table.frame) + 3, 1, table.note).font = Font(italic=True)
     if not tables:
         wb.create_sheet("report")
     wb.properties.language = lang

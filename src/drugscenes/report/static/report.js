@@ -60,11 +60,12 @@
     style: { color: "#d35400", weight: 2, dashArray: "6 4", fillOpacity: 0.15, className: "ds-candidate" },
     onEachFeature: function (f, layer) { counts.candidates++; layer.bindPopup(popup(f.properties)); }
   }).addTo(map);
+  // The layer control shows its names as HTML.
   var overlays = {};
-  overlays[data.labels.municipalities] = munis;
-  overlays[data.labels.scenes] = scenes;
-  if (counts.ceased) { overlays[data.labels.ceased] = ceased; }
-  if (counts.candidates) { overlays[data.labels.candidates] = candidates; }
+  overlays[esc(data.labels.municipalities)] = munis;
+  overlays[esc(data.labels.scenes)] = scenes;
+  if (counts.ceased) { overlays[esc(data.labels.ceased)] = ceased; }
+  if (counts.candidates) { overlays[esc(data.labels.candidates)] = candidates; }
   L.control.layers(null, overlays, { collapsed: false }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
   var b = data.bounds || data.region_bounds;
@@ -72,9 +73,14 @@
   toggleMarkers();
   var legend = document.getElementById("ds-legend");
   if (legend) {
-    legend.innerHTML = data.legend.map(function (item) {
-      return "<span class=\"sw\" style=\"background:" + item[1] + "\"></span>" + esc(item[0]);
-    }).join("");
+    // Built with the DOM: the policy allows no style attribute in markup.
+    data.legend.forEach(function (item) {
+      var sw = document.createElement("span");
+      sw.className = "sw";
+      sw.style.background = item[1];
+      legend.appendChild(sw);
+      legend.appendChild(document.createTextNode(item[0]));
+    });
   }
   window.dsMapReady = counts;
 })();
