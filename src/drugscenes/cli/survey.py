@@ -13,8 +13,16 @@ import typer
 
 from drugscenes import config
 from drugscenes.analysis.survey import GroupEstimate, SurveyResult
-from drugscenes.cli.app import WorkspaceArg, print_json, spinner
+from drugscenes.cli.app import (
+    WorkspaceArg,
+    check_problems_file,
+    plain,
+    print_json,
+    spinner,
+    write_problems,
+)
 from drugscenes.cli.options import parse_crs, parse_numbers
+from drugscenes.errors import DataError, Problem
 from drugscenes.io.survey import AnswerMapping, SurveyColumns
 from drugscenes.services import survey as services
 from drugscenes.services.imports import import_survey
@@ -126,7 +134,7 @@ def survey(
     if as_json:
         print_json(result.to_dict())
     else:
-        typer.echo(render_survey(result))
+        typer.echo(plain(render_survey(result)))
 
 
 def import_survey_cmd(
@@ -152,6 +160,14 @@ def import_survey_cmd(
         "auto"
     ),
     replace: Annotated[bool, typer.Option("--replace", help="Replace this year's survey")] = False,
+    problems_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--problems",
+            metavar="FILE",
+            help="Write every problem found (row, field, reason; never a value) to this CSV.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
     """Import survey microdata for a year: all rows or nothing; bad rows are listed with reasons."""
@@ -175,8 +191,18 @@ def import_survey_cmd(
         psu=psu_column,
     )
     src_crs = parse_crs(crs)
-    with spinner(f"reading {file.name}"), open_workspace(workspace) as store:
-        result = import_survey(store, file, year, src_crs, columns, answers, replace)
+    check_problems_file(problems_file)
+    found: list[Problem] | None = None  # for --problems, whether the import fails or not
+    try:
+        with spinner(f"reading {file.name}"), open_workspace(workspace) as store:
+            result = import_survey(store, file, year, src_crs, columns, answers, replace)
+        found = result.read.problems
+    except DataError as exc:
+        found = exc.problems
+        raise
+    finally:
+        if problems_file is not None and found is not None:
+            write_problems(problems_file, found)
     if as_json:
         print_json(result.to_dict())
         return
@@ -184,7 +210,7 @@ def import_survey_cmd(
         typer.echo(f"Survey {year} is already imported from this file; nothing changed.")
         return
     for p in result.read.problems:  # warnings and infos: row numbers, never ids or places
-        typer.echo(f"{p.severity}: {p}", err=True)
+        typer.echo(plain(f"{p.severity}: {p}"), err=True)
     typer.echo(
         f"{result.status.capitalize()} {len(result.read.respondents)} respondents for {year} "
         f"from {file.name} ({result.n_missing_answer} without a usable answer)."

@@ -14,12 +14,14 @@ from drugscenes import config
 from drugscenes.cli.app import (
     WorkspaceArg,
     app,
+    check_problems_file,
     err,
     fmt_area,
     import_app,
     out,
     print_json,
     print_problems,
+    safe,
     spinner,
     write_problems,
 )
@@ -106,6 +108,8 @@ def import_scenes_cmd(
         }.items()
         if v
     }
+    check_problems_file(problems_file)
+    src_crs = parse_crs(crs)
     with open_workspace(workspace) as store:
         try:
             result = import_scenes(
@@ -113,7 +117,7 @@ def import_scenes_cmd(
                 file,
                 round_label,
                 date=date,
-                crs=crs,
+                crs=src_crs,
                 replace=replace,
                 wkt_field=wkt_field,
                 layer=layer,
@@ -132,15 +136,15 @@ def import_scenes_cmd(
     print_problems(result.problems)
     if result.status == "unchanged":
         out.print(
-            f"Round [bold]{result.round}[/] already holds {result.file} "
+            f"Round [bold]{safe(result.round)}[/] already holds {safe(result.file)} "
             f"({result.n_scenes} scenes); nothing changed."
         )
     else:
         verb = "Replaced" if result.status == "replaced" else "Imported"
         warn = f", {len(result.problems)} warning(s)" if result.problems else ""
         out.print(
-            f"{verb} round [bold]{result.round}[/]: {result.n_scenes} scenes from "
-            f"{result.file} ({result.source_crs}){warn}."
+            f"{verb} round [bold]{safe(result.round)}[/]: {result.n_scenes} scenes from "
+            f"{safe(result.file)} ({result.source_crs}){warn}."
         )
 
 
@@ -190,7 +194,7 @@ def summary(
         print_json(result.to_dict())
         return
     out.print(
-        f"[bold]Round {inv.round}[/]: {inv.n_scenes} scenes in "
+        f"[bold]Round {safe(inv.round)}[/]: {inv.n_scenes} scenes in "
         f"{inv.n_municipalities_with_scenes} of the region's {inv.n_municipalities} "
         f"municipalities, total area {fmt_area(inv.total_area_m2)}."
     )
@@ -201,7 +205,7 @@ def summary(
     t.add_column("area", justify="right")
     with_scenes = inv.by_municipality[inv.by_municipality["n_scenes"] > 0]
     for r in with_scenes.itertuples():
-        t.add_row(r.code, r.name, str(r.n_scenes), fmt_area(r.area_m2))
+        t.add_row(safe(r.code), safe(r.name), str(r.n_scenes), fmt_area(r.area_m2))
     out.print(t)
     none = len(inv.by_municipality) - len(with_scenes)
     if none:
@@ -211,7 +215,9 @@ def summary(
         for col in ("scene", "name", "municipality", "area"):
             t.add_column(col, justify="right" if col == "area" else "left")
         for r in inv.largest.itertuples():
-            t.add_row(r.scene_id, r.name or "", r.municipality_code, fmt_area(r.area_m2))
+            t.add_row(
+                safe(r.scene_id), safe(r.name or ""), safe(r.municipality_code), fmt_area(r.area_m2)
+            )
         out.print(t)
 
 

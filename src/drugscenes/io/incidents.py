@@ -26,9 +26,10 @@ DataFrame with ``incident_id`` (str), ``time`` (datetime64[ns, UTC]),
 ``police_activity`` (bool), ``municipality_code`` (str), and one
 :class:`~drugscenes.errors.Problem` (severity ``warning``) per rejected row and
 reason. Nothing is dropped without a Problem. Rejected: no or unparseable id or
-time, a local time that does not exist or is ambiguous at a daylight-saving
-change, no or unparseable coordinates, outside the region, unmapped or excluded
-type, and a repeated id (the first row with the id is kept).
+time, a time outside the years 1900–2199, a local time that does not exist or is
+ambiguous at a daylight-saving change, no or unparseable coordinates, outside the
+region, unmapped or excluded type, a repeated id (the first row with the id is kept),
+and a CSV row that cannot be read (another number of fields than the header).
 
 Times without an offset are read as Swedish local time (Europe/Stockholm) and
 stored in UTC. For the Police events, ``datetime`` is when the event was
@@ -43,11 +44,10 @@ centre, which lies inside one municipality (Vallentuna for Stockholm county).
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,8 @@ from pyproj import CRS, Transformer
 from drugscenes.analysis.zones import assign_polygons
 from drugscenes.errors import DataError, Problem, UsageError
 from drugscenes.io.columns import resolve_columns
-from drugscenes.io.tabular import decode_text, sniff_separator
+from drugscenes.io.tabular import CsvTable, read_csv
+from drugscenes.periods import FIRST_YEAR, LAST_YEAR
 from drugscenes.store.base import INCIDENT_COLUMNS as STORED_COLUMNS
 
 FORMATS = ("csv", "police-csv", "police-json", "gpkg", "parquet")
@@ -268,10 +269,11 @@ def read_incidents(
     notes: list[str] = []
     is_police = fmt in ("police-json", "police-csv")
     src_crs: Any
+    table: CsvTable | None = None
     if fmt == "police-json":
         raw, src_crs = _read_police_json(p), 4326
     elif fmt in ("csv", "police-csv"):
-        raw, src_crs, looks_police = _read_csv(p, columns or {}, crs)
+        raw, src_crs, looks_police, table = _read_csv(p, columns or {}, crs)
         is_police = is_police or looks_police
     else:
         raw, src_crs = _read_points(p, fmt, columns or {}, crs)
@@ -279,9 +281,37 @@ def read_incidents(
         fmt = "police-json" if fmt == "police-json" else "police-csv"
         notes.append(PLACE_LEVEL_NOTE)
         notes.append("Police event times are publication times, usually hours after the incident.")
-    frame, problems = _clean(raw, src_crs, region, mapping, p.name, is_police)
+    unreadable = table.bad if table is not None else np.zeros(len(raw), dtype=bool)
+    frame, problems = _clean(raw, src_crs, region, mapping, p.name, is_police, unreadable)
+    if table is not None:
+        problems, note = _with_reader_problems(problems, table.problems)
+        notes.extend([note] if note else [])
     problems.extend(Problem("note", n, p.name, severity="info") for n in notes)
     return IncidentImport(frame, problems, len(raw), fmt, notes)
+
+
+def _with_reader_problems(
+    problems: list[Problem], reader: list[Problem]
+) -> tuple[list[Problem], str | None]:
+    """The CSV reader's row problems among the rejections: a row it cannot read is
+    rejected (a warning, as every rejection); a row read as Windows-1252 is an info,
+    summed up in a note."""
+    rejected = [
+        replace(q, message=f"rejected: {q.message}", severity="warning")
+        for q in reader
+        if q.severity == "error"
+    ]
+    legacy = [replace(q, severity="info") for q in reader if q.severity != "error"]
+    merged = sorted(problems + rejected + legacy, key=lambda q: q.row or 0)
+    if not legacy:
+        return merged, None
+    rows = ", ".join("header" if q.row is None else str(q.row) for q in legacy[:10])
+    more = ", …" if len(legacy) > 10 else ""
+    note = (
+        f"{len(legacy)} row(s) are not UTF-8 like the rest of the file and were read as "
+        f"Windows-1252 (rows {rows}{more}); check their å, ä, ö"
+    )
+    return merged, note
 
 
 # -- readers: each returns a frame of strings/numbers with canonical column names ---------
@@ -349,16 +379,10 @@ _POLICE_CSV_COLUMNS = {"id", "datetime", "type", "location_name", "lat", "lon", 
 
 def _read_csv(
     p: Path, given: dict[str, str], crs: int | str | None
-) -> tuple[pd.DataFrame, Any, bool]:
-    text, _ = decode_text(p)
-    delim = sniff_separator(text.split("\n", 1)[0])
-    decimal = "," if delim == ";" else "."  # Swedish Excel: ';' between, ',' in numbers
-    try:
-        df = pd.read_csv(
-            io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, na_values=[""]
-        )
-    except (pd.errors.ParserError, ValueError) as e:
-        raise DataError(f"{p.name}: cannot read as CSV: {e}") from e
+) -> tuple[pd.DataFrame, Any, bool, CsvTable]:
+    table = read_csv(p)
+    df = table.frame
+    decimal = "," if table.separator == ";" else "."  # Swedish Excel: ';' between, ',' in numbers
     is_police = _POLICE_CSV_COLUMNS <= {str(c).strip().casefold() for c in df.columns}
     out = _canonical(df, given, p.name, coordinates=True)
     for f in ("x", "y", "lat", "lon"):
@@ -368,8 +392,8 @@ def _read_csv(
         if crs is None:
             raise UsageError(f"{p.name} has x/y columns: give their CRS (e.g. --crs 3006)")
         out = out.drop(columns=[c for c in ("lat", "lon") if c in out.columns])
-        return out, crs, is_police
-    return out, 4326, is_police
+        return out, crs, is_police, table
+    return out, 4326, is_police, table
 
 
 def _read_points(
@@ -395,6 +419,7 @@ def _read_points(
 
 
 # -- cleaning -------------------------------------------------------------------------
+TIME_OUT_OF_RANGE = f"time outside the years {FIRST_YEAR}–{LAST_YEAR}"
 _TZ_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 _POLICE_DT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2}):(\d{2}) ?([+-]\d{2}:?\d{2})$")
 
@@ -414,6 +439,8 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> why.tolist()[1:]  # doctest: +NORMALIZE_WHITESPACE
     ['local time does not exist or is ambiguous (DST change)',
      'unparseable time']
+    >>> parse_times(pd.Series(["9999-12-31 23:59"]))[1].tolist()
+    ['time outside the years 1900–2199']
     """
     s = values.astype("string").str.strip()
     s = s.str.replace(_POLICE_DT, r"\1T\2:\3:\4\5", regex=True)
@@ -423,6 +450,12 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     reason = pd.Series(None, index=values.index, dtype=object)
     missing = s.isna() | (s == "")
     reason[missing] = "no time"
+    # Years outside FIRST_YEAR..LAST_YEAR are refused before parsing: no incident is
+    # dated there, and pandas' nanosecond timestamps end in 1677 and 2262.
+    year = pd.to_numeric(s.str.extract(r"^(\d{4})", expand=False), errors="coerce")
+    out_of_range = ~missing & year.notna() & ~year.between(FIRST_YEAR, LAST_YEAR)
+    reason[out_of_range] = TIME_OUT_OF_RANGE
+    missing = missing | out_of_range
     aware = ~missing & s.str.contains(_TZ_RE, na=False)
     naive = ~missing & ~aware
     if aware.any():
@@ -451,6 +484,7 @@ def _clean(
     mapping: CategoryMapping,
     name: str,
     is_police: bool,
+    unreadable: NDArray[np.bool_],
 ) -> tuple[pd.DataFrame, list[Problem]]:
     n = len(raw)
     reasons: list[tuple[NDArray[np.bool_], str, str, str | pd.Series]] = []
@@ -462,8 +496,10 @@ def _clean(
     reasons.append((dup, "id-duplicate", "id", "id repeats an earlier row (that one is kept)"))
 
     times, time_reason = parse_times(raw["time"])
-    bad_time = time_reason.notna().to_numpy()
+    out_of_range = (time_reason == TIME_OUT_OF_RANGE).to_numpy()
+    bad_time = time_reason.notna().to_numpy() & ~out_of_range
     reasons.append((bad_time, "time-invalid", "time", time_reason))
+    reasons.append((out_of_range, "time-out-of-range", "time", TIME_OUT_OF_RANGE))
 
     if "lat" in raw.columns:
         a, b = _numbers(raw["lon"], n, raw.index), _numbers(raw["lat"], n, raw.index)
@@ -518,10 +554,11 @@ def _clean(
         )
     )
 
-    rejected = np.zeros(n, dtype=bool)
+    rejected = unreadable.copy()  # rows the reader could not read: rejected already
     problems: list[Problem] = []
     row_no = np.arange(1, n + 1)
     for mask, code, fld, msg in reasons:  # loop over reasons; rows are selected by mask
+        mask = mask & ~unreadable
         rejected |= mask
         idx = np.flatnonzero(mask)
         msgs = msg.to_numpy()[idx] if isinstance(msg, pd.Series) else [msg] * idx.size

@@ -35,7 +35,6 @@ problem of severity "info" says so. Anything else is an error naming the value.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -50,7 +49,7 @@ from drugscenes import CRS_EPSG
 from drugscenes.analysis.survey import municipality_of
 from drugscenes.errors import DataError, Problem, UsageError
 from drugscenes.io.columns import resolve_columns
-from drugscenes.io.tabular import decode_bytes
+from drugscenes.io.tabular import parse_csv
 
 RESPONDENT_COLUMNS = ["respondent_id", "x", "y", "weight", "unsafe", "stratum", "psu"]
 """Columns of the clean frame (plus ``municipality_code`` when a region is given)."""
@@ -150,14 +149,12 @@ def _norm(v: object) -> str:
     return s
 
 
-def _read_csv(data: bytes) -> tuple[pd.DataFrame, bool]:
-    text = decode_bytes(data)
-    header = text.split("\n", 1)[0]
-    sep = ";" if ";" in header else ("\t" if "\t" in header else ",")
-    frame = pd.read_csv(
-        io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True
-    )
-    return frame, sep != ","
+def _read_csv(data: bytes, fname: str) -> tuple[pd.DataFrame, bool, list[Problem]]:
+    """Text columns (empty cells ""), whether numbers have a decimal comma, and the
+    reader's row problems (encoding); a row that cannot be read rejects the file."""
+    table = parse_csv(data, fname, skipinitialspace=True)
+    table.require_every_row(fname)
+    return table.frame.fillna(""), table.separator != ",", table.problems
 
 
 def _numbers(values: pd.Series, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -265,11 +262,9 @@ def read_survey(
     suffix = p.suffix.lower()
     fname = p.name
     geometry_xy: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    problems: list[Problem] = []
     if suffix in (".csv", ".txt"):
-        try:
-            frame, decimal_comma = _read_csv(data)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise DataError(f"{fname}: not a readable CSV file ({exc})") from exc
+        frame, decimal_comma, problems = _read_csv(data, fname)
     elif suffix == ".gpkg":
         try:
             gdf = gpd.read_file(p, layer=layer)
@@ -284,8 +279,6 @@ def read_survey(
         frame = frame.astype(object).where(frame.notna(), "").astype(str)
     else:
         raise UsageError(f"{fname}: unknown survey file type '{suffix}' (use .csv or .gpkg)")
-
-    problems: list[Problem] = []
 
     def add(
         mask: np.ndarray, code: str, message: str, column: str | None, severity: str = "error"
@@ -382,8 +375,7 @@ def read_survey(
         problems.append(
             Problem(
                 "answer-unknown",
-                f"unknown answer '{frame[ac].iloc[i]}'; accepted: {accepted} (or map it with the "
-                "answer options)",
+                f"unknown answer; accepted: {accepted} (or map it with the answer options)",
                 fname,
                 int(i) + 1,
                 ac,

@@ -6,20 +6,27 @@ CSV data row) number, converted once to EPSG:3006.
 
 from __future__ import annotations
 
+import csv
+import re
+import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
+import pyogrio.raw
 import shapely
+import shapely.errors
 from pyproj import CRS
 
 from drugscenes import CRS_EPSG
 from drugscenes.errors import DataError, Problem, UsageError
 from drugscenes.io.columns import resolve_columns
 from drugscenes.io.crs import check_coordinates_match_crs, crs_label, parse_crs
-from drugscenes.io.tabular import read_csv_table
+from drugscenes.io.tabular import read_csv
 
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb", ".gml", ".kml"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -125,7 +132,8 @@ def read_vector(
         )
 
     rows = np.arange(1, len(frame) + 1)
-    geoms = frame.geometry.to_numpy()
+    geoms = np.array(frame.geometry.to_numpy(), dtype=object)
+    problems = problems + _drop_not_finite(geoms, path.name, geom_field, rows)
     present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
     bounds = np.full((len(frame), 4), np.nan)
     if present.any():
@@ -141,6 +149,23 @@ def read_vector(
         frame.drop(columns=frame.geometry.name), geometry=geoms, crs=source
     ).to_crs(CRS_EPSG)
     return VectorFile(frame, rows, crs_label(source), geom_field, problems)
+
+
+def _drop_not_finite(geoms: np.ndarray, file: str, field: str, rows: np.ndarray) -> list[Problem]:
+    """Remove (in place) geometries with NaN or infinite coordinates; an error for each."""
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    bad = np.unique(index[~np.isfinite(coords).all(axis=1)])
+    geoms[bad] = None
+    return [
+        Problem(
+            "geometry-not-finite",
+            NOT_FINITE_MESSAGE,
+            file,
+            int(rows[i]),
+            field,
+        )
+        for i in bad
+    ]
 
 
 def _read_ogr(path: Path, layer: str | None) -> gpd.GeoDataFrame:
@@ -181,28 +206,96 @@ def _read_parquet(path: Path) -> gpd.GeoDataFrame:
 
 
 def _read_csv_wkt(path: Path, wkt_field: str | None) -> tuple[gpd.GeoDataFrame, str, list[Problem]]:
-    table = read_csv_table(path)
+    table = read_csv(path)
+    table.require_every_row(path.name)
     found = resolve_columns(
-        table.columns,
+        table.frame.columns,
         {"wkt": (WKT_FIELDS, True)},
         {"wkt": wkt_field},
         file=path.name,
         options={"wkt": "--wkt-field"},
     )
     field = str(found["wkt"])
-    text = table[field]
-    geoms = shapely.from_wkt(text.fillna("").to_numpy(dtype=object), on_invalid="ignore")
-    # from_wkt gives None for both empty cells and unparseable text; tell them apart.
-    unparseable = text.notna().to_numpy() & shapely.is_missing(geoms)
-    problems = [
-        Problem(
-            "geometry-unreadable",
-            f"not valid WKT: {str(text.iloc[i])[:60]!r}",
-            file=path.name,
-            row=i + 1,
-            field=field,
-        )
-        for i in np.flatnonzero(unparseable)
-    ]
-    frame = gpd.GeoDataFrame(table.drop(columns=field), geometry=geoms)
-    return frame, field, problems
+    geoms, problems = parse_wkt(table.frame[field], path.name, field)
+    frame = gpd.GeoDataFrame(table.frame.drop(columns=field), geometry=geoms)
+    return frame, field, table.problems + problems
+
+
+_CURVED = re.compile(
+    r"\b(CIRCULARSTRING|COMPOUNDCURVE|CURVEPOLYGON|MULTICURVE|MULTISURFACE|CURVE|SURFACE)\b",
+    re.IGNORECASE,
+)
+"""WKT of curved geometry, which shapely cannot hold: GDAL turns it into straight segments."""
+_NOT_FINITE = re.compile(r"\b(nan|inf|infinity)\b", re.IGNORECASE)
+NOT_FINITE_MESSAGE = "coordinates that are not numbers (NaN) or infinite; give finite coordinates"
+
+
+def parse_wkt(text: pd.Series, file: str, field: str) -> tuple[np.ndarray, list[Problem]]:
+    """Geometries of a WKT column (None where empty or unreadable) and a problem per row.
+
+    Curved geometry (``CURVEPOLYGON``, ``MULTISURFACE``, ...) is linearised by GDAL, as
+    it is when read from a GeoPackage, with a warning; text that is not WKT is an error.
+    """
+    values = text.fillna("").astype(str).to_numpy(dtype=object)
+    curved = np.array([_CURVED.search(v) is not None for v in values], dtype=bool)
+    geoms = np.full(len(values), None, dtype=object)
+    plain = np.flatnonzero(~curved)
+    with warnings.catch_warnings():  # unreadable values are reported below, by row
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            geoms[plain] = shapely.from_wkt(values[plain], on_invalid="ignore")
+        except (NotImplementedError, shapely.errors.ShapelyError):  # odd types GEOS reads
+            geoms[plain] = [_one_wkt(v) for v in values[plain]]
+    problems: list[Problem] = []
+    idx = np.flatnonzero(curved)
+    if idx.size:
+        linear = _linearise(values[idx])
+        for i, g in zip(idx, linear, strict=True):
+            geoms[i] = g
+            if g is not None:
+                problems.append(
+                    Problem(
+                        "geometry-linearised",
+                        f"curved geometry ({_CURVED.search(values[i]).group(1).upper()}) "  # type: ignore[union-attr]
+                        "converted to straight segments",
+                        file,
+                        int(i) + 1,
+                        field,
+                        "warning",
+                    )
+                )
+    unreadable = text.notna().to_numpy() & shapely.is_missing(geoms)
+    for i in np.flatnonzero(unreadable):
+        if curved[i]:
+            code, message = "geometry-unreadable", "curved geometry; convert it to polygons"
+        elif _NOT_FINITE.search(values[i]):
+            code, message = "geometry-not-finite", NOT_FINITE_MESSAGE
+        else:
+            code, message = "geometry-unreadable", f"not valid WKT: {values[i][:60]!r}"
+        problems.append(Problem(code, message, file, int(i) + 1, field))
+    problems.sort(key=lambda p: p.row or 0)
+    return geoms, problems
+
+
+def _one_wkt(value: str) -> shapely.Geometry | None:
+    try:
+        return shapely.from_wkt(value, on_invalid="ignore")  # warnings silenced by the caller
+    except (NotImplementedError, shapely.errors.ShapelyError):
+        return None
+
+
+def _linearise(values: np.ndarray) -> list[shapely.Geometry | None]:
+    """Curved WKT as straight-segment geometries by GDAL (None where it cannot read one)."""
+    with tempfile.TemporaryDirectory(prefix="drugscenes-wkt-") as folder:
+        path = Path(folder) / "curved.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["WKT"])
+            writer.writerows([v] for v in values)
+        try:
+            _meta, _fids, wkb, _fields = pyogrio.raw.read(path, read_geometry=True)
+        except Exception:  # GDAL raises its own error types
+            return [None] * len(values)
+    if len(wkb) != len(values):
+        return [None] * len(values)
+    return [None if b is None else shapely.from_wkb(b) for b in wkb]

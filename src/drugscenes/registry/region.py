@@ -47,6 +47,7 @@ def prepare_municipalities(
     )
     code_col, name_col = str(found["code"]), str(found["name"])
     problems: list[Problem] = list(read.problems)
+    unreadable = {p.row for p in read.problems if p.severity == "error"}
     codes = np.array([normalise_code(v) for v in frame[code_col]], dtype=object)
     names = frame[name_col].astype("string").str.strip().to_numpy(dtype=object)
     geoms = shapely.force_2d(frame.geometry.to_numpy())
@@ -73,9 +74,10 @@ def prepare_municipalities(
                 Problem("name-missing", "no municipality name", file, int(row), name_col)
             )
         if geom is None or geom.is_empty:
-            problems.append(
-                Problem("geometry-empty", "no geometry", file, int(row), read.geometry_field)
-            )
+            if int(row) not in unreadable:  # else the reader said why already
+                problems.append(
+                    Problem("geometry-empty", "no geometry", file, int(row), read.geometry_field)
+                )
             continue
         if not geom.is_valid:
             fixed = polygonal_part(shapely.make_valid(geom))

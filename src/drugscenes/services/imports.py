@@ -85,6 +85,13 @@ def check_date(value: str | None) -> str | None:
     return parse_day(value, "--date").isoformat()
 
 
+def without_repeats(problems: list[Problem], reader_problems: list[Problem]) -> list[Problem]:
+    """``problems`` less "no geometry" for rows whose geometry the reader already
+    reported as unreadable (one line per row and cause)."""
+    reported = {p.row for p in reader_problems if p.severity == "error" and p.row is not None}
+    return [p for p in problems if not (p.code == "geometry-empty" and p.row in reported)]
+
+
 def file_fingerprint(path: Path, options: dict[str, object]) -> str:
     """SHA-256 of the file's bytes (and Shapefile side files) and the import options."""
     h = hashlib.sha256()
@@ -191,7 +198,7 @@ def import_scenes(
         fields=fields,
         options=options,
     )
-    problems = read.problems + prepared.problems
+    problems = read.problems + without_repeats(prepared.problems, read.problems)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DataError(

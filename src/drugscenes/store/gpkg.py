@@ -16,11 +16,13 @@ handed around for QGIS; the survey file stays with the survey analyst.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -50,9 +52,12 @@ from drugscenes.store.base import (
 )
 from drugscenes.store.gpkg_file import (
     add_attribute_tables,
+    check_writable,
     connect,
+    database_error,
     new_geopackage,
     now,
+    os_error,
     refresh_counts,
     touch_table,
 )
@@ -140,6 +145,36 @@ def _to_multi(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _sqlite_errors(
+    method: Callable[Concatenate[GeoPackageStore, _P], _R],
+) -> Callable[Concatenate[GeoPackageStore, _P], _R]:
+    """A method whose SQLite failures (damaged file, read-only file or folder, lock) end
+    in one :class:`~drugscenes.errors.WorkspaceError` naming the workspace."""
+
+    @functools.wraps(method)
+    def wrapper(self: GeoPackageStore, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            raise  # a bug, not the file: keep the traceback
+        except sqlite3.DatabaseError as exc:
+            raise database_error(exc, f"the workspace {self.path}") from None
+        except gpkg_blob.BlobError as exc:
+            raise _damaged(self.path, f"a stored geometry cannot be read: {exc}") from None
+        except UnicodeDecodeError:
+            raise _damaged(self.path, "a stored text is not UTF-8") from None
+
+    return wrapper
+
+
+def _damaged(path: Path, detail: str) -> WorkspaceError:
+    return WorkspaceError(f"the workspace {path} is damaged ({detail}); restore it from a backup")
+
+
 def companion_path(workspace: str | Path, suffix: str) -> Path:
     """A file or folder beside the workspace: ``county.gpkg`` → ``county<suffix>``."""
     p = Path(workspace)
@@ -178,7 +213,25 @@ class GeoPackageStore(Store):
             raise WorkspaceError(f"{path} is a link or a folder; give a new file name")
         if path.exists() and not overwrite:
             raise WorkspaceError(f"{path} exists already; choose another file or pass --overwrite")
+        check_writable(path, str(path))
         tmp = path.with_name(path.name + ".creating")
+        try:
+            return cls._create(path, tmp, municipalities, region_name, overwrite, metadata)
+        except OSError as exc:
+            raise os_error(exc, str(path)) from None
+        except sqlite3.DatabaseError as exc:
+            raise database_error(exc, str(path)) from None
+
+    @classmethod
+    def _create(
+        cls,
+        path: Path,
+        tmp: Path,
+        municipalities: gpd.GeoDataFrame,
+        region_name: str,
+        overwrite: bool,
+        metadata: dict[str, str] | None,
+    ) -> GeoPackageStore:
         tmp.unlink(missing_ok=True)
         # A new file is built under a temporary name and renamed when complete, so a
         # failed init leaves nothing behind.
@@ -265,9 +318,11 @@ class GeoPackageStore(Store):
         self._conn.close()
 
     # -- region ---------------------------------------------------------------
+    @_sqlite_errors
     def metadata(self) -> dict[str, str]:
         return dict(self._conn.execute("SELECT key, value FROM ds_metadata").fetchall())
 
+    @_sqlite_errors
     def municipalities(self) -> gpd.GeoDataFrame:
         rows = self._conn.execute(
             "SELECT code, name, geom FROM municipalities ORDER BY code"
@@ -279,12 +334,14 @@ class GeoPackageStore(Store):
         )
 
     # -- rounds and scenes ------------------------------------------------------
+    @_sqlite_errors
     def rounds(self) -> pd.DataFrame:
         rows = self._conn.execute(f"SELECT {', '.join(ROUND_COLUMNS)} FROM rounds").fetchall()
         frame = pd.DataFrame(rows, columns=ROUND_COLUMNS)
         frame = frame.set_index("label", drop=False).loc[chronological(frame)]
         return typed(frame.reset_index(drop=True), ROUND_DTYPES)
 
+    @_sqlite_errors
     def round_record(self, label: str) -> RoundRecord | None:
         """The stored record of a round, or None."""
         row = self._conn.execute(
@@ -294,6 +351,7 @@ class GeoPackageStore(Store):
         ).fetchone()
         return RoundRecord(*row) if row else None
 
+    @_sqlite_errors
     def round_scenes(self, label: str) -> gpd.GeoDataFrame:
         if self.round_record(label) is None:
             known = ", ".join(self.round_labels()) or "none"
@@ -311,6 +369,7 @@ class GeoPackageStore(Store):
             frame, geometry=gpkg_blob.decode([r[-1] for r in rows]), crs=CRS_EPSG
         )
 
+    @_sqlite_errors
     def write_round(
         self,
         record: RoundRecord,
@@ -319,6 +378,7 @@ class GeoPackageStore(Store):
         history: HistoryFunction | None = None,
     ) -> None:
         """Store a round, its scenes and the recomputed history in one transaction."""
+        self._check_writable()
         geoms = _to_multi(scenes.geometry.to_numpy())
         blobs = gpkg_blob.encode(geoms, CRS_EPSG)
         data = scenes.reindex(columns=SCENE_COLUMNS)
@@ -366,7 +426,9 @@ class GeoPackageStore(Store):
                 ) from None
             self._after_round_change(history)
 
+    @_sqlite_errors
     def delete_round(self, label: str, history: HistoryFunction | None = None) -> None:
+        self._check_writable()
         with self._write():
             if self.round_record(label) is None:
                 raise NotFoundError(f"no round '{label}' in {self.target}")
@@ -380,8 +442,12 @@ class GeoPackageStore(Store):
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                raise WorkspaceError(f"{self.target} cannot be written ({exc})") from None
+                raise database_error(exc, f"the workspace {self.path}") from None
             yield
+
+    def _check_writable(self) -> None:
+        """Refuse a write into a read-only workspace before anything is changed."""
+        check_writable(self.path, f"the workspace {self.path}")
 
     def _after_round_change(self, history: HistoryFunction | None) -> None:
         self._refresh_registry()
@@ -428,6 +494,7 @@ class GeoPackageStore(Store):
         )
         touch_table(self._conn, "scene_history")
 
+    @_sqlite_errors
     def scene_history(self) -> pd.DataFrame:
         cols = list(HISTORY_DTYPES)
         rows = self._conn.execute(
@@ -439,6 +506,8 @@ class GeoPackageStore(Store):
 
     # -- incidents (GeoParquet beside the file) ---------------------------------------
     def write_incidents(self, incidents: pd.DataFrame) -> IncidentWrite:
+        # The incidents are the workspace's: a read-only workspace takes none.
+        self._check_writable()
         before = self._incidents.count()
         return IncidentWrite(before, self._incidents.write(incidents))
 
@@ -474,18 +543,30 @@ def _open_checked(path: Path) -> tuple[sqlite3.Connection, str | None]:
             f"no workspace at {path}; create one with 'drugscenes init {path} "
             "--municipalities FILE'"
         )
+    conn = connect(path)
     try:
-        conn = connect(path)
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "ds_metadata" not in tables:
-            conn.close()
             raise WorkspaceError(
                 f"{path} is not a drugscenes workspace (no ds_metadata table); "
                 "create one with 'drugscenes init'"
             )
+        # A damaged file is refused by every command, whichever pages it reads.
+        check = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+        if check != "ok":
+            raise _damaged(path, " ".join(check.replace("*** in database main ***", "").split()))
         row = conn.execute("SELECT value FROM ds_metadata WHERE key = 'schema_version'").fetchone()
     except sqlite3.DatabaseError as exc:
-        raise WorkspaceError(f"{path} is not a GeoPackage workspace ({exc})") from None
+        conn.close()
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            raise WorkspaceError(f"{path} is not a GeoPackage workspace ({exc})") from None
+        raise database_error(exc, f"the workspace {path}") from None
+    except UnicodeDecodeError:
+        conn.close()
+        raise _damaged(path, "a stored text is not UTF-8") from None
+    except WorkspaceError:
+        conn.close()
+        raise
     return conn, (row[0] if row else None)
 
 
@@ -525,6 +606,16 @@ def migrate_workspace(path: str | Path) -> MigrationResult:
     if version != "1":
         conn.close()
         raise WorkspaceError(f"{path} has workspace schema version {version!r}; cannot migrate it")
+    try:
+        check_writable(path, f"the workspace {path}")
+        return _migrate(path, conn)
+    except sqlite3.DatabaseError as exc:
+        raise database_error(exc, f"the workspace {path}") from None
+    finally:
+        conn.close()
+
+
+def _migrate(path: Path, conn: sqlite3.Connection) -> MigrationResult:
     survey = SurveyFile(companion_path(path, ".survey.gpkg"))
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     moved: list[int] = []

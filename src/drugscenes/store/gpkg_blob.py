@@ -14,6 +14,7 @@ import struct
 
 import numpy as np
 import shapely
+import shapely.errors
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
@@ -40,15 +41,57 @@ def encode(geoms: np.ndarray, srs_id: int) -> list[bytes | None]:
     return out
 
 
+class BlobError(ValueError):
+    """A stored value that is not a GeoPackage geometry blob (a damaged file)."""
+
+
 def _wkb_offset(blob: bytes) -> int:
+    if len(blob) < 8 or blob[:2] != b"GP":
+        raise BlobError("not a GeoPackage geometry blob")
     flags = blob[3]
-    return 8 + _ENVELOPE_BYTES[(flags >> 1) & 0b111]
+    code = (flags >> 1) & 0b111
+    if code not in _ENVELOPE_BYTES:
+        raise BlobError(f"unknown envelope code {code}")
+    return 8 + _ENVELOPE_BYTES[code]
 
 
 def decode(blobs: list[bytes | None] | np.ndarray) -> np.ndarray:
-    """Decode GeoPackage blobs to a shapely geometry array (None for NULL)."""
-    wkb = [None if b is None else bytes(b)[_wkb_offset(bytes(b)) :] for b in blobs]
-    return shapely.from_wkb(np.array(wkb, dtype=object))
+    """Decode GeoPackage blobs to a shapely geometry array (None for NULL).
+
+    Each geometry is checked against the envelope in its header: a damaged file whose
+    coordinates were overwritten fails the check instead of giving wild geometry.
+
+    Raises
+    ------
+    BlobError
+        A value is not a readable GeoPackage geometry, or its coordinates disagree
+        with its envelope.
+    """
+    try:
+        raw = [None if b is None else bytes(b) for b in blobs]
+        wkb = [None if b is None else b[_wkb_offset(b) :] for b in raw]
+        geoms = shapely.from_wkb(np.array(wkb, dtype=object))
+    except (shapely.errors.ShapelyError, TypeError, ValueError) as exc:
+        raise BlobError(str(exc)) from None
+    _check_envelopes(raw, geoms)
+    return geoms
+
+
+def _check_envelopes(raw: list[bytes | None], geoms: np.ndarray) -> None:
+    """BlobError when a geometry's bounds differ from the XY envelope stored with it."""
+    idx = [i for i, b in enumerate(raw) if b is not None and (b[3] >> 1) & 0b111 and not b[3] & 16]
+    if not idx:
+        return
+    stored = np.array(
+        [struct.unpack("<4d" if raw[i][3] & 1 else ">4d", raw[i][8:40]) for i in idx]  # type: ignore[index]
+    )  # minx, maxx, miny, maxy
+    with np.errstate(invalid="ignore"):
+        bounds = shapely.bounds(geoms[idx])[:, [0, 2, 1, 3]]
+        same = np.isclose(bounds, stored, rtol=1e-9, atol=1e-6).all(axis=1)
+    if not same.all():
+        raise BlobError(
+            f"coordinates of {int((~same).sum())} geometries disagree with their envelope"
+        )
 
 
 def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from pyproj import CRS
 
 from drugscenes import CRS_EPSG
+from drugscenes.errors import WorkspaceError
 from drugscenes.store import gpkg_blob
 
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -46,6 +47,53 @@ CREATE TABLE gpkg_ogr_contents (
   table_name TEXT NOT NULL PRIMARY KEY, feature_count INTEGER DEFAULT NULL);
 """
 """The tables every GeoPackage has (OGC GeoPackage 1.2) and GDAL's feature counts."""
+
+
+def database_error(exc: sqlite3.Error, what: str) -> WorkspaceError:
+    """One clear error for an SQLite failure on a file; ``what`` names the file.
+
+    A damaged file ("database disk image is malformed"), a read-only file or folder, a
+    file locked by another program and a full disk each get their own message.
+    """
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    if str(exc).startswith("Could not decode to UTF-8"):  # its text may be personal data
+        return WorkspaceError(
+            f"{what} is damaged (a stored text is not UTF-8); restore it from a backup"
+        )
+    if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return WorkspaceError(
+            f"{what} is damaged ({exc}); restore it from a backup or create it again"
+        )
+    if code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        return WorkspaceError(
+            f"cannot write {what} ({exc}): the file or its folder is read-only; nothing was changed"
+        )
+    if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return WorkspaceError(f"{what} is in use by another program ({exc}); try again later")
+    if code.startswith(("SQLITE_FULL", "SQLITE_IOERR")):
+        return WorkspaceError(f"cannot read or write {what} ({exc}); nothing was changed")
+    return WorkspaceError(f"{what} cannot be used ({exc})")
+
+
+def os_error(exc: OSError, what: str) -> WorkspaceError:
+    """One clear error for a file-system failure while writing ``what``."""
+    reason = exc.strerror or str(exc)
+    return WorkspaceError(f"cannot write {what} ({reason}); nothing was changed")
+
+
+def check_writable(path: Path, what: str) -> None:
+    """WorkspaceError unless this user may write ``path`` (if it exists) and its folder.
+
+    SQLite writes a journal beside the file, so a writable file in a read-only folder
+    cannot be changed either. The check uses the effective user, as the writes will.
+    """
+    effective = os.access in os.supports_effective_ids
+    for target in (path, path.parent):
+        if target.exists() and not os.access(target, os.W_OK, effective_ids=effective):
+            kind = "folder" if target.is_dir() else "file"
+            raise WorkspaceError(
+                f"cannot write {what}: the {kind} {target} is read-only; nothing was changed"
+            )
 
 
 def now() -> str:

@@ -10,6 +10,8 @@ keep. Every other job works without it; a user who lacks it or cannot read it ge
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -18,9 +20,12 @@ from drugscenes.errors import DataError, NotFoundError, SurveyAccessError
 from drugscenes.store.base import SURVEY_COLUMNS, SURVEY_DTYPES, SurveyRecord, bind_value, typed
 from drugscenes.store.gpkg_file import (
     add_attribute_tables,
+    check_writable,
     connect,
+    database_error,
     new_geopackage,
     now,
+    os_error,
     refresh_counts,
     touch_table,
 )
@@ -53,6 +58,20 @@ class SurveyFile:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._checked = False  # quick_check passed once for this object
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """A damaged or read-only survey file ends in one SurveyAccessError naming it."""
+        what = f"the survey file {self.path}"
+        try:
+            yield
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            raise  # a bug, not the file: keep the traceback
+        except sqlite3.DatabaseError as exc:
+            raise SurveyAccessError(str(database_error(exc, what))) from None
+        except OSError as exc:
+            raise SurveyAccessError(str(os_error(exc, what))) from None
 
     def _connect(self, create: bool = False) -> sqlite3.Connection | None:
         if self.path.is_symlink():
@@ -60,16 +79,36 @@ class SurveyFile:
         if not self.path.exists():
             if not create:
                 return None
-            conn = new_geopackage(self.path, _FILE_MODE)
-            with conn:
-                conn.executescript(_SCHEMA)
-                add_attribute_tables(conn, _TABLES)
-                refresh_counts(conn)
+            with self._errors():
+                conn = new_geopackage(self.path, _FILE_MODE)
+                try:
+                    with conn:
+                        conn.executescript(_SCHEMA)
+                        add_attribute_tables(conn, _TABLES)
+                        refresh_counts(conn)
+                except BaseException:
+                    conn.close()
+                    self.path.unlink(missing_ok=True)
+                    raise
             return conn
+        conn = None
         try:
             conn = connect(self.path)
             conn.execute("SELECT 1 FROM survey_years LIMIT 1").fetchall()
+            if not self._checked:
+                check = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+                if check != "ok":
+                    conn.close()
+                    raise SurveyAccessError(
+                        f"the survey file {self.path} is damaged; restore it from a backup"
+                    )
+                self._checked = True
         except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_CORRUPT"):
+                what = f"the survey file {self.path}"
+                raise SurveyAccessError(str(database_error(exc, what))) from None
             raise SurveyAccessError(
                 f"the survey file {self.path} cannot be read ({exc}); survey jobs need it, "
                 "every other job works without it"
@@ -81,7 +120,8 @@ class SurveyFile:
         if conn is None:
             return []
         try:
-            return [r[0] for r in conn.execute("SELECT year FROM survey_years ORDER BY year")]
+            with self._errors():
+                return [r[0] for r in conn.execute("SELECT year FROM survey_years ORDER BY year")]
         finally:
             conn.close()
 
@@ -90,11 +130,12 @@ class SurveyFile:
         if conn is None:
             return None
         try:
-            row = conn.execute(
-                "SELECT year, n_respondents, source_file, source_sha256, imported_at"
-                " FROM survey_years WHERE year = ?",
-                (int(year),),
-            ).fetchone()
+            with self._errors():
+                row = conn.execute(
+                    "SELECT year, n_respondents, source_file, source_sha256, imported_at"
+                    " FROM survey_years WHERE year = ?",
+                    (int(year),),
+                ).fetchone()
         finally:
             conn.close()
         return SurveyRecord(*row) if row else None
@@ -109,11 +150,12 @@ class SurveyFile:
             (int(record.year), *(bind_value(v) for v in row))
             for row in data.astype(object).itertuples(index=False, name=None)
         ]
+        check_writable(self.path, f"the survey file {self.path}")
         conn = self._connect(create=True)
         assert conn is not None
         year = int(record.year)
         try:
-            with conn:
+            with self._errors(), conn:
                 conn.execute("BEGIN IMMEDIATE")
                 exists = conn.execute(
                     "SELECT 1 FROM survey_years WHERE year = ?", (year,)
@@ -161,11 +203,12 @@ class SurveyFile:
                 f"no survey year {year} in {where} (years: {', '.join(map(str, known)) or 'none'})"
             )
         try:
-            rows = conn.execute(
-                f"SELECT {', '.join(SURVEY_COLUMNS)} FROM survey_respondents WHERE year = ?"
-                " ORDER BY fid",
-                (int(year),),
-            ).fetchall()
+            with self._errors():
+                rows = conn.execute(
+                    f"SELECT {', '.join(SURVEY_COLUMNS)} FROM survey_respondents WHERE year = ?"
+                    " ORDER BY fid",
+                    (int(year),),
+                ).fetchall()
         finally:
             conn.close()
         return typed(pd.DataFrame(rows, columns=SURVEY_COLUMNS), SURVEY_DTYPES)

@@ -31,6 +31,7 @@ import shutil
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -150,7 +151,29 @@ def _write_year(table: pa.Table, path: Path) -> None:
     y = table["y"].to_numpy()
     schema = table.schema.with_metadata({b"geo": _geo_metadata(x, y)})
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table.cast(schema), path, row_group_size=_ROW_GROUP, compression="zstd")
+    pq.write_table(
+        table.cast(schema),
+        path,
+        row_group_size=_ROW_GROUP,
+        compression="zstd",
+        write_page_checksum=True,  # a damaged page is then found on reading, not used
+    )
+
+
+_FORMAT = ds.ParquetFileFormat(
+    default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True)
+)
+"""Parquet read with the pages' checksums verified (files written here carry them)."""
+
+_DAMAGE = (pa.ArrowException, OSError)
+"""What reading a damaged Parquet file raises (ArrowInvalid, ArrowIOError, ...)."""
+
+
+def _damaged(root: Path, exc: BaseException) -> WorkspaceError:
+    return WorkspaceError(
+        f"the incident store {root} is damaged ({exc}); restore the folder from a backup or "
+        "delete it and import the incidents again"
+    )
 
 
 def write_incidents(root: str | Path, df: pd.DataFrame, replace_ids: bool = True) -> int:
@@ -169,11 +192,43 @@ def write_incidents(root: str | Path, df: pd.DataFrame, replace_ids: bool = True
     -------
     int
         Number of stored rows afterwards.
+
+    Raises
+    ------
+    WorkspaceError
+        The folder cannot be written (read-only), or a stored file is damaged; nothing
+        was changed.
     """
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
     if df["incident_id"].duplicated().any():
         raise DataError("incident ids repeat within the rows to write")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        return _write(root, df, replace_ids)
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        raise WorkspaceError(
+            f"cannot write the incident store {root} ({exc.strerror}); nothing was changed"
+        ) from None
+
+
+def _read_part(root: Path, path: Path, **options: Any) -> pa.Table:
+    """A stored year file (``pq.read_table`` options); a damaged one is a WorkspaceError."""
+    try:
+        return pq.read_table(path, page_checksum_verification=True, **options)
+    except _DAMAGE as exc:
+        raise _damaged(root, exc) from None
+
+
+def _part_rows(root: Path, path: Path) -> int:
+    try:
+        return int(pq.read_metadata(path).num_rows)
+    except _DAMAGE as exc:
+        raise _damaged(root, exc) from None
+
+
+def _write(root: Path, df: pd.DataFrame, replace_ids: bool) -> int:
     new = _to_table(df)
     new_years = pc.year(new["time"]).to_numpy()
     new_ids = new["incident_id"]
@@ -187,7 +242,7 @@ def write_incidents(root: str | Path, df: pd.DataFrame, replace_ids: bool = True
                 old_files[int(f.parent.name.split("=")[1])] = f
         touched = set(np.unique(new_years).tolist())
         for year, f in old_files.items():
-            ids = pq.read_table(f, columns=["incident_id"])["incident_id"]
+            ids = _read_part(root, f, columns=["incident_id"])["incident_id"]
             if pc.any(pc.is_in(ids, value_set=new_ids)).as_py():
                 if not replace_ids:
                     raise DataError(
@@ -200,11 +255,11 @@ def write_incidents(root: str | Path, df: pd.DataFrame, replace_ids: bool = True
             if year not in touched:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.link(old_files[year], dest)  # unchanged: share the file
-                total += pq.ParquetFile(dest).metadata.num_rows
+                total += _part_rows(root, dest)
                 continue
             parts = [new.filter(pa.array(new_years == year))]
             if year in old_files:
-                old = pq.read_table(old_files[year], schema=_SCHEMA)
+                old = _read_part(root, old_files[year], schema=_SCHEMA)
                 parts.insert(
                     0, old.filter(pc.invert(pc.is_in(old["incident_id"], value_set=new_ids)))
                 )
@@ -243,12 +298,15 @@ def read_incidents(
         return pd.DataFrame(
             {c: pd.Series(dtype=_SCHEMA.field(c).type.to_pandas_dtype()) for c in cols}
         )
-    dataset = ds.dataset(
-        cur,
-        format="parquet",
-        partitioning="hive",
-        schema=_SCHEMA.append(pa.field("year", pa.int32())),
-    )
+    try:
+        dataset = ds.dataset(
+            cur,
+            format=_FORMAT,
+            partitioning="hive",
+            schema=_SCHEMA.append(pa.field("year", pa.int32())),
+        )
+    except _DAMAGE as exc:
+        raise _damaged(Path(root), exc) from None
     flt = None
     t = ds.field("time")
     y = ds.field("year")
@@ -260,10 +318,9 @@ def read_incidents(
         f2 = (t < pa.scalar(e, pa.timestamp("ns", tz="UTC"))) & (y <= e.year)
         flt = f2 if flt is None else flt & f2
     try:
-        table = dataset.to_table(columns=cols, filter=flt)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise WorkspaceError(f"the incident store {root} is damaged: {exc}") from None
-    return table.to_pandas()
+        return dataset.to_table(columns=cols, filter=flt).to_pandas()
+    except _DAMAGE as exc:
+        raise _damaged(Path(root), exc) from None
 
 
 def count_incidents(root: str | Path) -> int:
@@ -286,10 +343,7 @@ def count_incidents(root: str | Path) -> int:
     cur = _current(Path(root))
     if cur is None:
         return 0
-    try:
-        return sum(pq.read_metadata(f).num_rows for f in cur.glob("year=*/part-0.parquet"))
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise WorkspaceError(f"the incident store {root} is damaged: {exc}") from None
+    return sum(_part_rows(Path(root), f) for f in cur.glob("year=*/part-0.parquet"))
 
 
 class IncidentDataset:
