@@ -14,7 +14,11 @@ RING_M = 200.0
 """Ring around a scene counted as "right next to it" (crime zones, WDQ buffer, near repeats)."""
 
 RING_MAX_M = 50_000.0
-"""Largest ring or distance band accepted: beyond it a zone is a region, not a place."""
+"""Largest ring or distance accepted (crime rings, WDQ buffer, near-repeat ring, displacement
+and candidate distances): beyond it a zone is a region, not a place."""
+
+RINGS_MAX_N = 20
+"""Most rings of one crime analysis (one table column each)."""
 
 DISPLACEMENT_DISTANCE_M = 1000.0
 """A new scene within this distance of a ceased or shrunk one is flagged as displacement."""
@@ -37,6 +41,22 @@ GRID_CELL_M = 100.0
 HOTSPOT_BAND_M = 300.0
 """Gi* distance band and KDE radius of the hot-spot analysis."""
 
+GRID_CELL_MIN_M = 10.0
+GRID_CELL_MAX_M = 10_000.0
+"""Smallest and largest hot-spot grid cell: finer than a plot of land says nothing more
+(incident coordinates are rarely better), coarser than 10 km is a municipality."""
+
+GRID_MAX_CELLS = 10_000_000
+"""Most cells of a hot-spot grid (over the region's bounding box): about 2–3 GB of memory
+for one period. Choose a larger cell for a larger region."""
+
+GRID_MAX_CELL_PERIODS = 60_000_000
+"""Most grid cells times periods of the emerging hot-spot analysis (about 4–6 GB of
+memory): 12 months on a 4.5-million-cell grid, or 48 months on a 1.1-million-cell one."""
+
+BAND_MAX_M = 10_000.0
+"""Widest Gi* band / KDE radius and widest Knox distance band: farther apart is not near."""
+
 KNOX_SPACE_BANDS_M: tuple[float, ...] = (100.0, 200.0, 400.0, 800.0)
 """Upper edges of the Knox test's distance bands (the first band starts at 0)."""
 
@@ -45,6 +65,15 @@ KNOX_TIME_BANDS_DAYS: tuple[float, ...] = (7.0, 14.0, 28.0)
 
 KNOX_PERMUTATIONS = 999
 """Monte Carlo permutations of the Knox test."""
+
+KNOX_MAX_PERMUTATIONS = 99_999
+"""Most Monte Carlo permutations of the Knox test (p-values to 0.00001)."""
+
+KNOX_MAX_PAIRS = 5_000_000
+"""Most event pairs within the widest Knox distance band (about 0.3 GB of memory)."""
+
+KNOX_MAX_PAIR_PERMUTATIONS = 5_000_000_000
+"""Most pairs times permutations of one Knox test (a few minutes of work)."""
 
 NEARREPEAT_CATEGORY = "shooting"
 """Category of the near-repeat analysis by default."""
@@ -57,3 +86,8 @@ SURVEY_BAND_GRID_M = 100.0
 
 SURVEY_BAND_MAX_M = 20_000.0
 """Farthest survey band edge published (the last band is open)."""
+
+EVALUATION_PLACEBO_MONTHS = 6
+"""``evaluate``: the placebo event lies this many months before the real one (round B's
+date), within the months before round A (6 fits the demo's two years of incidents; 12 is
+the common choice with a longer history)."""

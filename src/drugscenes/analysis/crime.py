@@ -166,7 +166,11 @@ class Concentration(_CategoryInZone):
 
 @dataclass(frozen=True)
 class RateRatioRow(_CategoryInZone):
-    """Incident rate per km² in a zone against the rest of the region (exact Poisson)."""
+    """Incident rate per km² in a zone against the rest of the region (exact Poisson).
+
+    ``reason`` says why the ratio, interval and p-value are None when a zone has no area
+    in the region (e.g. a scene covering the whole region leaves no rest); else None.
+    """
 
     ratio: float | None
     ci_low: float | None
@@ -175,6 +179,7 @@ class RateRatioRow(_CategoryInZone):
     count: int
     count_ref: int
     police_activity: bool
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -320,7 +325,7 @@ def crime_concentration(
     names = zone_names(rings)
     n_zones = len(names)
     region = shapely.union_all(np.asarray(municipalities.geometry.values))
-    areas = zone_areas(scenes, rings, region)
+    areas = _no_slivers(zone_areas(scenes, rings, region))
 
     za = ZoneIndex(scenes, rings).assign(inc["x"].to_numpy(float), inc["y"].to_numpy(float))
     cats_present = list(pd.unique(inc["category"].astype(str)))
@@ -359,20 +364,14 @@ def crime_concentration(
     diff_rows = []
     for z in range(n_zones - 1):
         for j, c in enumerate(cats):
-            rr = rate_ratio(
-                int(table[z, j]), areas[z] / 1e6, int(table[rest, j]), areas[rest] / 1e6, alpha
-            )
             rate_rows.append(
-                RateRatioRow(
+                _rate_ratio_row(
                     c,
                     names[z],
-                    _none(rr.ratio),
-                    _none(rr.ci_low),
-                    _none(rr.ci_high),
-                    _none(rr.p_value),
-                    rr.count,
-                    rr.count_ref,
+                    (int(table[z, j]), float(areas[z])),
+                    (int(table[rest, j]), float(areas[rest])),
                     pa_flags[c],
+                    alpha,
                 )
             )
             diff_rows.append(
@@ -413,6 +412,49 @@ def crime_concentration(
         n_scenes=len(scenes),
         n_incidents=len(inc),
         warnings=warnings,
+    )
+
+
+def _no_slivers(areas: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Zone areas with rounding leftovers set to 0: a zone that is empty (the rest of a
+    region a scene covers whole) comes out of the subtractions as ±1e-12 m², not 0."""
+    tolerance = 1e-9 * max(float(np.abs(areas).sum()), 1.0)
+    return np.where(areas > tolerance, areas, 0.0)
+
+
+def _rate_ratio_row(
+    category: str,
+    zone: str,
+    zone_count_area: tuple[int, float],
+    rest_count_area: tuple[int, float],
+    police_activity: bool,
+    alpha: float,
+) -> RateRatioRow:
+    """The rate ratio of a zone against the rest; undefined (None, with the reason) when
+    either has no area in the region."""
+    (count, area), (count_ref, area_ref) = zone_count_area, rest_count_area
+    if area <= 0 or area_ref <= 0:
+        reason = (
+            "the scenes and their rings cover the whole region, so there is no rest of the "
+            "region to compare with: the rate ratio is undefined"
+            if area_ref <= 0
+            else f"zone {zone} has no area in the region (the scenes cover it), so it has no "
+            "rate per km²: the rate ratio is undefined"
+        )
+        return RateRatioRow(
+            category, zone, None, None, None, None, count, count_ref, police_activity, reason
+        )
+    rr = rate_ratio(count, area / 1e6, count_ref, area_ref / 1e6, alpha)
+    return RateRatioRow(
+        category,
+        zone,
+        _none(rr.ratio),
+        _none(rr.ci_low),
+        _none(rr.ci_high),
+        _none(rr.p_value),
+        rr.count,
+        rr.count_ref,
+        police_activity,
     )
 
 
@@ -477,6 +519,7 @@ def _rest_by_municipality(
         m = (zone == rest_code) & (muni == k) & (cat_codes >= 0)
         counts = np.bincount(cat_codes[m], minlength=len(cats))
         area = float(shapely.area(shapely.difference(geoms[k], near)))
+        area = area if area > 1e-9 * float(shapely.area(geoms[k])) else 0.0
         rows.extend(
             _zone_rows([f"rest:{code}"], np.array([area]), counts[None, :], cats, labels[k])
         )

@@ -31,13 +31,14 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from drugscenes import CRS_EPSG
+from drugscenes import CRS_EPSG, config
 from drugscenes.errors import UsageError
 
 __all__ = ["MAX_CELLS", "Grid", "make_grid", "region_geometry"]
 
-MAX_CELLS = 60_000_000
-"""Largest grid (bounding-box cells) :func:`make_grid` builds; larger ones are refused."""
+MAX_CELLS = config.GRID_MAX_CELLS
+"""Largest grid (bounding-box cells) :func:`make_grid` builds; larger ones are refused
+(memory: see :data:`drugscenes.config.GRID_MAX_CELLS`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,13 +224,14 @@ def make_grid(region: object, cell_m: float = 100.0) -> Grid:
     c = float(cell_m)
     x0 = np.floor(minx / c) * c
     y0 = np.floor(miny / c) * c
-    nx = max(int(np.ceil((maxx - x0) / c)), 1)
-    ny = max(int(np.ceil((maxy - y0) / c)), 1)
-    if nx * ny > MAX_CELLS:
+    # In floats first: a tiny cell over a large region overflows int64.
+    fx, fy = max(float(np.ceil((maxx - x0) / c)), 1.0), max(float(np.ceil((maxy - y0) / c)), 1.0)
+    if fx * fy > MAX_CELLS:
         raise UsageError(
-            f"a {c:g} m grid over the region has {nx * ny:,} cells (at most {MAX_CELLS:,}); "
-            "choose a larger cell size"
+            f"a {c:g} m grid over the region has {fx * fy:,.0f} cells (at most {MAX_CELLS:,}); "
+            "choose a larger cell size (--cell)"
         )
+    nx, ny = int(fx), int(fy)
     shapely.prepare(geom)
     xs = x0 + (np.arange(nx) + 0.5) * c
     inside = np.empty((ny, nx), dtype=bool)

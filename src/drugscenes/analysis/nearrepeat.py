@@ -165,6 +165,7 @@ def knox_bands(
     se = _edges(space_edges_m, "space bands")
     te = _edges(time_edges_days, "time bands")
     n_s, n_t = se.size, te.size + 1
+    _check_work(xa, ya, float(se[-1]), int(permutations))
     pairs = _close_pairs(xa, ya, se[-1])
     i, j = pairs[:, 0], pairs[:, 1]
     d = np.hypot(xa[i] - xa[j], ya[i] - ya[j])
@@ -200,6 +201,33 @@ def knox_bands(
         int(permutations),
         int(seed),
     )
+
+
+def _check_work(
+    x: NDArray[np.float64], y: NDArray[np.float64], r: float, permutations: int
+) -> None:
+    """Refuse a test whose pairs would not fit in memory or take hours: more than
+    :data:`~drugscenes.config.KNOX_MAX_PAIRS` pairs within ``r``, or more than
+    :data:`~drugscenes.config.KNOX_MAX_PAIR_PERMUTATIONS` pairs times permutations.
+    Counting the pairs (a KD-tree) does not list them."""
+    if x.size < 2:
+        return
+    tree = cKDTree(np.column_stack([x, y]))
+    n_pairs = (int(tree.count_neighbors(tree, r)) - x.size) // 2
+    if n_pairs > config.KNOX_MAX_PAIRS:
+        raise UsageError(
+            f"{n_pairs:,} pairs of the {x.size:,} events lie within {r:g} m of each other (at "
+            f"most {config.KNOX_MAX_PAIRS:,}): give narrower space bands (--space-bands) or a "
+            "shorter period"
+        )
+    work = n_pairs * permutations
+    if work > config.KNOX_MAX_PAIR_PERMUTATIONS:
+        raise UsageError(
+            f"{permutations:,} permutations of {n_pairs:,} pairs of events within {r:g} m are "
+            f"{work:,} pair permutations (at most {config.KNOX_MAX_PAIR_PERMUTATIONS:,}): give "
+            "fewer permutations (--simulations), narrower space bands (--space-bands) or a "
+            "shorter period"
+        )
 
 
 def _close_pairs(x: NDArray[np.float64], y: NDArray[np.float64], r: float) -> NDArray[np.int64]:

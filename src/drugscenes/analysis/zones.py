@@ -51,6 +51,15 @@ ZONE_SCENE = 0
 
 _QUAD_SEGS = 16
 _CHUNK = 1 << 20
+_MAX_PAIRS = 1 << 22
+"""(point, scene) pairs expanded at once per thread: a chunk of points is smaller where
+many scenes' rings overlap (wide rings), so memory stays bounded."""
+_MAX_BOXES = 250_000
+_MAX_GRID = 16_000_000
+"""Most grid cells tested against the scenes' outer rings, and most cells of the whole
+grid: the cell grows beyond ``cell_m`` for wide rings or a round spread over a large
+region (the result is the same, only more points get an exact test)."""
+_MAX_RINGS = 10_000
 
 
 def zone_names(rings_m: tuple[float, ...]) -> list[str]:
@@ -73,6 +82,8 @@ def check_rings(rings_m: ArrayLike) -> tuple[float, ...]:
     rings = tuple(float(r) for r in np.atleast_1d(np.asarray(rings_m, dtype=float)))
     if not rings:
         raise UsageError("rings: give at least one ring distance in metres, e.g. 200")
+    if len(rings) > _MAX_RINGS:
+        raise UsageError(f"rings: at most {_MAX_RINGS:,} rings, got {len(rings):,}")
     if any(not math.isfinite(r) or r <= 0 for r in rings):
         raise UsageError(f"rings: distances must be positive metres, got {list(rings)}")
     if any(b <= a for a, b in itertools.pairwise(rings)):
@@ -86,7 +97,7 @@ class ZoneAssignment:
 
     Attributes
     ----------
-    zone : ndarray of int8, shape (n,)
+    zone : ndarray of int8 (int16 beyond 125 rings), shape (n,)
         0 inside a scene, k in ring k (``rings_m[k-1]``), ``len(rings_m) + 1`` rest.
     scene_index : ndarray of int32, shape (n,)
         Row position in ``scenes`` of the containing or nearest scene; -1 for rest.
@@ -156,7 +167,12 @@ class ZoneIndex:
             shapely.prepare(arr)
         self._warm_up()
         self.n_rings = n_rings
-        self._build_grid(float(cell_m))
+        # Zone codes 0 .. n_rings + 1 (many survey bands: more than int8 holds).
+        self.dtype: type[np.signedinteger] = np.int8 if n_rings < 126 else np.int16
+        self._build_grid(self._cell_size(float(cell_m)))
+        # Fewer points at once where many scenes share a cell (wide rings).
+        widest = int(self.cell_count.max()) if self.cell_count.size else 1
+        self.chunk = int(min(_CHUNK, max(4096, _MAX_PAIRS // max(widest, 1))))
 
     def _warm_up(self) -> None:
         # Prepared geometries build their point-in-area index lazily; do it once here so
@@ -165,6 +181,18 @@ class ZoneIndex:
             for g in arr:
                 c = shapely.get_coordinates(g)[0]
                 shapely.intersects_xy(g, np.array([c[0], c[0] + 1e9]), np.array([c[1], c[1]]))
+
+    def _cell_size(self, cell: float) -> float:
+        """``cell``, or larger so that the grid and the cells tested against the outer rings
+        stay within :data:`_MAX_BOXES` and :data:`_MAX_GRID` (wide rings, a round spread
+        over a large region)."""
+        b = shapely.bounds(self.outer[-1])
+        tested = float(np.sum((b[:, 2] - b[:, 0] + 2 * cell) * (b[:, 3] - b[:, 1] + 2 * cell)))
+        whole = float(b[:, 2].max() - b[:, 0].min() + 4 * cell) * float(
+            b[:, 3].max() - b[:, 1].min() + 4 * cell
+        )
+        scale = max(tested / _MAX_BOXES, whole / _MAX_GRID) / (cell * cell)
+        return cell * math.sqrt(scale) if scale > 1 else cell
 
     def _build_grid(self, cell: float) -> None:
         outer = self.outer[-1]
@@ -196,7 +224,7 @@ class ZoneIndex:
         order = np.lexsort((scene_of, cells))
         cells, scene_of = cells[order], scene_of[order]
         counts = np.bincount(cells, minlength=self.nx * self.ny)
-        self.cell_count = counts.astype(np.int16)
+        self.cell_count = counts.astype(np.int32)
         self.cell_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.cell_scenes = scene_of
         self.n_cand_cells = int((counts > 0).sum())
@@ -223,16 +251,16 @@ class ZoneIndex:
                 f"x and y must be 1-d arrays of one length, got {xa.shape}, {ya.shape}"
             )
         n = xa.size
-        zone = np.empty(n, dtype=np.int8)
+        zone = np.empty(n, dtype=self.dtype)
         scene = np.empty(n, dtype=np.int32)
-        starts = range(0, n, _CHUNK)
+        starts = range(0, n, self.chunk)
         workers = workers or min(8, os.cpu_count() or 1)
 
         def run(start: int) -> None:
-            sl = slice(start, min(start + _CHUNK, n))
+            sl = slice(start, min(start + self.chunk, n))
             zone[sl], scene[sl] = self._assign_chunk(xa[sl], ya[sl])
 
-        if workers > 1 and n > _CHUNK:
+        if workers > 1 and n > self.chunk:
             with ThreadPoolExecutor(workers) as pool:
                 list(pool.map(run, starts))
         else:
@@ -285,9 +313,13 @@ class ZoneIndex:
             raise UsageError(
                 f"x and y must be 1-d arrays of one length, got {xa.shape}, {ya.shape}"
             )
-        pts, scs, levels = [np.empty(0, np.int64)], [np.empty(0, np.int32)], [np.empty(0, np.int8)]
-        for start in range(0, xa.size, _CHUNK):
-            sl = slice(start, start + _CHUNK)
+        pts, scs, levels = (
+            [np.empty(0, np.int64)],
+            [np.empty(0, np.int32)],
+            [np.empty(0, self.dtype)],
+        )
+        for start in range(0, xa.size, self.chunk):
+            sl = slice(start, start + self.chunk)
             p, q, lv = self._pair_levels(xa[sl], ya[sl])
             pts.append(p + start)
             scs.append(q)
@@ -304,7 +336,7 @@ class ZoneIndex:
         cnt = self.cell_count[flat]
         pts = np.flatnonzero(cnt)
         if pts.size == 0:
-            return np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.int8)
+            return np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, self.dtype)
         # Expand (point, scene) pairs from the cells' scene lists.
         c = cnt[pts].astype(np.int64)
         pair_pt = np.repeat(pts, c)
@@ -313,7 +345,7 @@ class ZoneIndex:
         pair_sc = self.cell_scenes[first + np.arange(pair_pt.size) - run_start]
         order = np.argsort(pair_sc, kind="stable")
         pair_pt, pair_sc = pair_pt[order], pair_sc[order]
-        level = np.full(pair_pt.size, self.n_rings + 1, dtype=np.int8)
+        level = np.full(pair_pt.size, self.n_rings + 1, dtype=self.dtype)
         bounds = np.searchsorted(pair_sc, np.arange(len(self.geoms) + 1))
         for s in range(len(self.geoms)):
             lo, hi = bounds[s], bounds[s + 1]
@@ -326,7 +358,7 @@ class ZoneIndex:
     def _assign_chunk(
         self, x: NDArray[np.float64], y: NDArray[np.float64]
     ) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
-        zone = np.full(x.size, self.n_rings + 1, dtype=np.int8)
+        zone = np.full(x.size, self.n_rings + 1, dtype=self.dtype)
         scene = np.full(x.size, -1, dtype=np.int32)
         pair_pt, pair_sc, level = self._pair_levels(x, y)
         if pair_pt.size == 0:
@@ -364,12 +396,12 @@ class ZoneIndex:
     def _levels(self, s: int, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int8]:
         """Zone level of points with respect to scene ``s`` alone (rest = n_rings + 1)."""
         n_rings = self.n_rings
-        lvl = np.full(x.size, n_rings + 1, dtype=np.int8)
+        lvl = np.full(x.size, n_rings + 1, dtype=self.dtype)
         near = np.flatnonzero(shapely.intersects_xy(self.outer[-1][s], x, y))
         if near.size == 0:
             return lvl
         xs, ys = x[near], y[near]
-        sub = np.full(near.size, n_rings + 1, dtype=np.int8)
+        sub = np.full(near.size, n_rings + 1, dtype=self.dtype)
         inside = shapely.intersects_xy(self.geoms[s], xs, ys)
         sub[inside] = 0
         open_ = ~inside
@@ -394,7 +426,7 @@ class ZoneIndex:
             d = shapely.distance(self.geoms[s], shapely.points(xs[ex], ys[ex]))
             rings = np.asarray(self.rings_m)
             k = np.searchsorted(rings, d, side="left")  # d <= r_k  ->  ring k+1
-            sub[ex] = np.where(k < n_rings, k + 1, n_rings + 1).astype(np.int8)
+            sub[ex] = np.where(k < n_rings, k + 1, n_rings + 1).astype(self.dtype)
         lvl[near] = sub
         return lvl
 

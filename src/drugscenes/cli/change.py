@@ -21,8 +21,9 @@ from rich.text import Text
 from drugscenes import config
 from drugscenes.analysis.change import RoundComparison
 from drugscenes.analysis.hotspots import RegistryCheck
-from drugscenes.cli.app import WorkspaceArg, err, out, print_json, spinner
+from drugscenes.cli.app import WorkspaceArg, err, out, print_json, safe, spinner
 from drugscenes.io.gpkg_export import write_change_gpkg
+from drugscenes.io.outputs import check_output_file
 from drugscenes.services import change
 from drugscenes.services.change import HistoryResult
 from drugscenes.store import open_workspace
@@ -68,6 +69,7 @@ def compare(
 ) -> None:
     """Compare two mapping rounds: ceased, new, merged, split, area change, displacement."""
 
+    check_output_file(gpkg, "--gpkg")
     with open_workspace(workspace) as store, spinner("comparing rounds") as step:
         result = change.compare(
             store,
@@ -102,7 +104,8 @@ def _print_registry_check(console: Console, check: RegistryCheck) -> None:
     )
     for row in far.itertuples():
         console.print(
-            f"  {row.candidate_id}: {row.count} incidents, municipality {row.municipality_code}, "
+            f"  {safe(row.candidate_id)}: {row.count} incidents, "
+            f"municipality {safe(row.municipality_code)}, "
             f"trend {row.trend or '–'}, {row.nearest_ceased_m:,.0f} m from the nearest "
             "ceased scene — a candidate for the next mapping round",
             soft_wrap=True,
@@ -209,7 +212,7 @@ def _print_comparison(console: Console, c: RoundComparison) -> None:
             mt.add_column(col, justify="left" if col in ("code", "name") else "right")
         for code, r in bym.iterrows():
             mt.add_row(
-                str(code),
+                safe(code),
                 Text("" if pd.isna(r["name"]) else str(r["name"])),
                 str(r["n_from"]),
                 str(r["n_to"]),
@@ -244,7 +247,7 @@ def _print_comparison(console: Console, c: RoundComparison) -> None:
             r.status,
             Text(", ".join(r.from_ids)),
             Text(", ".join(r.to_ids)),
-            _s(r.municipality_code),
+            safe(_s(r.municipality_code)),
             _m2(r.area_from_m2),
             _m2(r.area_to_m2),
             _pct(r.area_pct_change),
@@ -288,7 +291,7 @@ def _print_history(console: Console, result: HistoryResult) -> None:
                 Text(str(r["place_id"])),
                 Text(str(r["round"])),
                 Text(str(r["scene_id"])),
-                "" if pd.isna(r["municipality_code"]) else str(r["municipality_code"]),
+                "" if pd.isna(r["municipality_code"]) else safe(r["municipality_code"]),
                 _m2(r["area_m2"]),
                 "yes" if bool(r["came_back"]) else "",
             )

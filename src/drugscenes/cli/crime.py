@@ -50,6 +50,7 @@ from drugscenes.analysis.crime import (
 from drugscenes.analysis.nearrepeat import NearRepeatResult
 from drugscenes.cli.app import (
     WorkspaceArg,
+    check_problems_file,
     err,
     fmt_area,
     out,
@@ -79,6 +80,9 @@ REASONS = {
     "id-missing": "no id",
     "id-duplicate": "id repeats an earlier row",
     "time-invalid": "no or unparseable time",
+    "time-out-of-range": "time outside the years 1900–2199",
+    "csv-field-count": "other number of fields than the header",
+    "encoding": "text neither UTF-8 nor Windows-1252",
     "coordinates-missing": "no or unparseable coordinates",
     "outside-region": "outside the region",
     "location-county-level": "located only at county level",
@@ -251,6 +255,7 @@ def import_incidents(
         },
         column or [],
     )
+    check_problems_file(problems_file)
     try:
         result = _run(
             workspace,
@@ -345,7 +350,9 @@ def crime(
 
 
 def _zone_label(zone: ZoneStats) -> str:
-    return f"{zone.zone} {zone.name or ''}".rstrip() if zone.zone.startswith("rest:") else zone.zone
+    return escape(
+        f"{zone.zone} {zone.name or ''}".rstrip() if zone.zone.startswith("rest:") else zone.zone
+    )
 
 
 def _print_crime(r: CrimeResult, top: int) -> None:
@@ -390,17 +397,20 @@ def _print_crime(r: CrimeResult, top: int) -> None:
     )
     for col in ("category", "zone", "count", "rest", "ratio", "95 % CI", "p"):
         rr.add_column(col, justify="left" if col in ("category", "zone") else "right")
+    undefined: dict[str, None] = {}  # why some ratios are undefined, each reason once
     for row in r.rate_ratios:
         if row.category not in cats:
             continue
-        if row.ratio is None and row.count > 0 and row.count_ref == 0:
-            ratio = "∞ (rest 0)"
+        if row.reason is not None:
+            undefined[row.reason] = None
+            ratio, ci = "undefined", "–"
         else:
-            ratio = _num(row.ratio)
-        ci = f"{_num(row.ci_low)} – {_num(row.ci_high) if row.ci_high is not None else '∞'}"
+            inf = row.ratio is None and row.count > 0 and row.count_ref == 0
+            ratio = "∞ (rest 0)" if inf else _num(row.ratio)
+            ci = f"{_num(row.ci_low)} – {_num(row.ci_high) if row.ci_high is not None else '∞'}"
         rr.add_row(
             _cat_label(row.category, pa),
-            row.zone,
+            escape(row.zone),
             f"{row.count:,}",
             f"{row.count_ref:,}",
             ratio,
@@ -408,6 +418,8 @@ def _print_crime(r: CrimeResult, top: int) -> None:
             _p(row.p_value),
         )
     _print_table(rr)
+    for reason in undefined:
+        out.print(Text(f"Rate ratio undefined: {reason}."))
 
     ring = f"{r.rings_m[0]:g} m"
     if top and r.scenes:
@@ -435,7 +447,7 @@ def _print_crime(r: CrimeResult, top: int) -> None:
             f"within {ring}."
         )
     by_zone = ", ".join(f"{z.zone} {z.counts.get('shooting', 0):,}" for z in r.zones)
-    out.print(f"Shootings by zone: {by_zone}.")
+    out.print(f"Shootings by zone: {escape(by_zone)}.")
     if with_shooting:
         listed = sorted(with_shooting, key=lambda s: (-s.counts["shooting"], s.scene_id))
         shown = ", ".join(f"{s.scene_id} ({s.counts['shooting']})" for s in listed[: top or None])

@@ -19,9 +19,10 @@ from rich.text import Text
 
 from drugscenes import config
 from drugscenes.analysis.hotspots import CANDIDATE_CATEGORIES, HotspotAnalysis
-from drugscenes.cli.app import WorkspaceArg, err, out, print_json, spinner
+from drugscenes.cli.app import WorkspaceArg, err, out, print_json, safe, spinner
 from drugscenes.errors import UsageError
 from drugscenes.io.gpkg_export import write_hotspots_gpkg
+from drugscenes.io.outputs import check_output_file
 from drugscenes.periods import Period
 from drugscenes.services import hotspots as service
 from drugscenes.store import open_workspace
@@ -116,6 +117,7 @@ def hotspots(
     if period not in _STEPS:
         raise UsageError(f"--period must be month, quarter or none, got '{period}'")
     days = Period.parse(date_from, date_to)
+    check_output_file(gpkg, "--gpkg")
     with open_workspace(workspace) as store, spinner("hot spots") as step:
         result = service.hotspots(
             store,
@@ -149,7 +151,7 @@ def register(app: typer.Typer) -> None:
 def _print_result(console: Console, r: HotspotAnalysis) -> None:
     d = r.to_dict()
     console.print(
-        f"Hot spots {r.start.date()} – {r.end.date()} of {', '.join(r.categories)}: "
+        f"Hot spots {r.start.date()} – {r.end.date()} of {safe(', '.join(r.categories))}: "
         f"{d['n_analysed']:,} incidents in {r.grid.n_cells:,} cells of {r.cell_m:g} m "
         f"(region only), Gi* band {r.band_m:g} m, "
         f"{'FDR-adjusted' if r.gi.fdr else 'unadjusted'} p-values"
@@ -194,8 +196,8 @@ def _print_result(console: Console, r: HotspotAnalysis) -> None:
             else f"{row.nearest_scene_id} ({row.nearest_scene_m:,.0f} m)"
         )
         ct.add_row(
-            row.candidate_id,
-            _s(row.municipality_code),
+            safe(row.candidate_id),
+            safe(_s(row.municipality_code)),
             f"{row.count:,}",
             f"{row.area_m2:,.0f}",
             f"{row.max_z:.1f}",

@@ -22,9 +22,9 @@ from drugscenes import config
 from drugscenes.analysis.change import MatchParameters, RoundComparison, compare_rounds
 from drugscenes.analysis.history import scene_history, summarize_history
 from drugscenes.analysis.hotspots import RegistryCheck, registry_check
-from drugscenes.errors import NotFoundError, UsageError
-from drugscenes.periods import Period
-from drugscenes.services.common import Progress, quiet, round_period
+from drugscenes.errors import DataError, NotFoundError, UsageError
+from drugscenes.periods import FIRST_YEAR, LAST_YEAR, Period
+from drugscenes.services.common import Progress, check_number, quiet
 from drugscenes.store import Store
 
 __all__ = ["CompareResult", "HistoryResult", "compare", "history"]
@@ -97,11 +97,19 @@ def compare(
     Raises
     ------
     UsageError
-        The same round twice, or a round without a date and no period for the check.
+        The same round twice, or a distance beyond :data:`~drugscenes.config.RING_MAX_M`.
     NotFoundError
         No such round.
+
+    Notes
+    -----
+    The comparison never fails for the sake of the hot-spot check: when the later round
+    has no date (nor a year as its label) or a stored date out of range, or the period
+    holds no incident of the check's categories inside the region, ``notes`` says so and
+    ``hotspot_check`` is None.
     """
     step = progress or quiet
+    distance_m = check_number(distance_m, "--distance", low_included=True, high=config.RING_MAX_M)
     if from_round == to_round:
         raise UsageError(f"FROM and TO are the same round ('{from_round}'); give two rounds")
     step(f"reading rounds {from_round} and {to_round}")
@@ -120,24 +128,59 @@ def compare(
     check: RegistryCheck | None = None
     notes: list[str] = []
     if check_hotspots and store.count_incidents() > 0:
-        days = round_period(store, to_round, period)
+        try:
+            days = period or _before(store, to_round)
+        except UsageError as exc:  # no date, or one out of range: compare without the check
+            notes.append(f"no hot-spot check: {exc}")
+            return CompareResult(comparison, None, before, after, tuple(notes))
         step(f"reading incidents {days}")
         incidents = store.read_incidents(days.start, days.end, _CHECK_COLUMNS)
         if incidents.empty:
             notes.append(f"no incidents {days}: no hot-spot check")
         else:
             step("checking the registry against hot spots")
-            check = registry_check(
-                incidents,
-                municipalities,
-                after,
-                comparison.ceased_scenes(before),
-                days.start,
-                days.end,
-                distance_m,
-                to_round,
-            )
+            try:
+                check = registry_check(
+                    incidents,
+                    municipalities,
+                    after,
+                    comparison.ceased_scenes(before),
+                    days.start,
+                    days.end,
+                    distance_m,
+                    to_round,
+                )
+            except DataError as exc:  # e.g. none of the check's categories in the period
+                notes.append(f"no hot-spot check {days}: {exc}")
+            else:
+                if check.analysis.cell_m != config.GRID_CELL_M:
+                    notes.append(
+                        f"hot-spot check {days} on cells of {check.analysis.cell_m:g} m: the "
+                        f"region and the period are too large for {config.GRID_CELL_M:g} m "
+                        "cells within the memory bounds"
+                    )
     return CompareResult(comparison, check, before, after, tuple(notes))
+
+
+def _before(store: Store, label: str) -> Period:
+    """The twelve months before a round (its hot-spot check period); a UsageError saying
+    why there are none (no date, or a stored date out of range)."""
+    record = store.round_record(label)
+    date = record.date if record is not None else None
+    try:
+        return Period.before_round(label, date)
+    except UsageError:
+        years = f"{FIRST_YEAR}–{LAST_YEAR}"
+        what = (
+            f"the date {date!r}, no day of {years}"
+            if date
+            else "no date"
+            if not label.isdigit()
+            else f"no date and its label is no year of {years}"
+        )
+        raise UsageError(
+            f"round '{label}' has {what}, so there are no twelve months before it to check"
+        ) from None
 
 
 @dataclass(frozen=True, eq=False)

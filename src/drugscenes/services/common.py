@@ -1,7 +1,9 @@
-"""Steps every job shares: which round, which period, the incidents of a period."""
+"""Steps every job shares: which round, which period, the incidents of a period, and the
+bounds of the numbers people give (:func:`check_number`, :func:`check_numbers`)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -47,11 +49,71 @@ def resolve_round(store: Store, label: str | None) -> tuple[str, bool]:
 
 
 def round_period(store: Store, label: str, period: Period | None) -> Period:
-    """``period``, or the twelve months before the round's date (see Period.before_round)."""
+    """``period``, or the twelve months before the round's date (see Period.before_round).
+
+    Raises
+    ------
+    UsageError
+        The round has no date (and is not labelled by a year): give the period.
+    DataError
+        The stored date (or year label) is no day of 1900–2199 (a workspace written by
+        other means): no default period can be taken from it.
+    """
     if period is not None:
         return period
     record = store.round_record(label)
-    return Period.before_round(label, record.date if record is not None else None)
+    date = record.date if record is not None else None
+    try:
+        return Period.before_round(label, date)
+    except UsageError as exc:
+        if not date and not (label.isdigit() and len(label) == 4):
+            raise
+        raise DataError(
+            f"round '{label}' gives no default period ({exc}); give the period with --from and --to"
+        ) from None
+
+
+def check_number(
+    value: float,
+    option: str,
+    *,
+    high: float,
+    low: float = 0.0,
+    low_included: bool = False,
+    unit: str = "m",
+) -> float:
+    """``value`` within ``low`` .. ``high``, or a UsageError naming the option and the bound.
+
+    Every edge (command, report) gets the same check, because the jobs make it.
+
+    Examples
+    --------
+    >>> check_number(200, "--rings", high=50_000)
+    200.0
+    >>> check_number(1e9, "--rings", high=50_000)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    drugscenes.errors.UsageError: --rings: at most 50000 m, got 1e+09
+    """
+    v = float(value)
+    if math.isnan(v):
+        raise UsageError(f"{option}: give a number, got {value}")
+    if v > high:
+        raise UsageError(f"{option}: at most {high:g} {unit}, got {v:g}")
+    if v < low or (v == low and not low_included):
+        bound = f"at least {low:g} {unit}" if low_included else f"more than {low:g} {unit}"
+        raise UsageError(f"{option}: {bound}, got {v:g}")
+    return v
+
+
+def check_numbers(
+    values: Sequence[float], option: str, *, high: float, most: int | None = None, unit: str = "m"
+) -> tuple[float, ...]:
+    """Positive values, each at most ``high``, at most ``most`` of them (see
+    :func:`check_number`)."""
+    if most is not None and len(values) > most:
+        raise UsageError(f"{option}: at most {most} values, got {len(values)}")
+    return tuple(check_number(v, option, high=high, unit=unit) for v in values)
 
 
 def read_period(

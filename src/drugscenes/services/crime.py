@@ -22,7 +22,14 @@ from drugscenes.analysis.nearrepeat import NearRepeatResult, near_repeat_analysi
 from drugscenes.analysis.zones import check_rings
 from drugscenes.errors import DataError, UsageError
 from drugscenes.periods import Period
-from drugscenes.services.common import Progress, quiet, read_period, resolve_round
+from drugscenes.services.common import (
+    Progress,
+    check_number,
+    check_numbers,
+    quiet,
+    read_period,
+    resolve_round,
+)
 from drugscenes.store import Store
 
 __all__ = ["ANALYSIS_COLUMNS", "crime", "displacement", "nearrepeat"]
@@ -72,14 +79,18 @@ def crime(
     Raises
     ------
     UsageError
-        Rings that are not positive and increasing.
+        Rings that are not positive and increasing, more than
+        :data:`~drugscenes.config.RINGS_MAX_N` or beyond
+        :data:`~drugscenes.config.RING_MAX_M`.
     NotFoundError
         No such round.
     DataError
         No incidents in the period.
     """
     step = progress or quiet
-    rings = check_rings(rings_m)
+    rings = check_rings(
+        check_numbers(rings_m, "--rings", high=config.RING_MAX_M, most=config.RINGS_MAX_N)
+    )
     at = _round_and_period(store, round_label, period, step)
     step(f"counting {len(at.incidents):,} incidents in zones")
     return analysis.crime_concentration(
@@ -116,13 +127,15 @@ def displacement(
     Raises
     ------
     UsageError
-        The same round twice, or ``before`` not ending before ``after`` starts.
+        The same round twice, ``before`` not ending before ``after`` starts, or a buffer
+        that is not positive or beyond :data:`~drugscenes.config.RING_MAX_M`.
     NotFoundError
         No such round.
     DataError
         No incidents (of the category) in one of the periods.
     """
     step = progress or quiet
+    buffer_m = check_number(buffer_m, "--buffer", high=config.RING_MAX_M)
     if from_round == to_round:
         raise UsageError(f"--from-round and --to-round are the same round ('{from_round}')")
     if before.last >= after.first:
@@ -187,14 +200,31 @@ def nearrepeat(
     Raises
     ------
     UsageError
-        A ring that is not positive.
+        A ring, a band or a number of permutations out of bounds
+        (:data:`~drugscenes.config.RING_MAX_M`, :data:`~drugscenes.config.BAND_MAX_M`,
+        :data:`~drugscenes.config.KNOX_MAX_PERMUTATIONS`), a negative seed; too many pairs
+        of events for the bands (:func:`~drugscenes.analysis.nearrepeat.knox_bands`).
     NotFoundError, UsageError
         No such round; no rounds at all.
     DataError
         No incidents in the period, or fewer than two events of the category.
     """
     step = progress or quiet
-    check_rings([ring_m])
+    ring_m = check_number(ring_m, "--ring", high=config.RING_MAX_M)
+    space_bands_m = check_numbers(space_bands_m, "--space-bands", high=config.BAND_MAX_M)
+    time_bands_days = check_numbers(time_bands_days, "--time-bands", high=float("inf"), unit="days")
+    permutations = int(
+        check_number(
+            permutations,
+            "--simulations",
+            low=1,
+            low_included=True,
+            high=config.KNOX_MAX_PERMUTATIONS,
+            unit="permutations",
+        )
+    )
+    if int(seed) < 0:
+        raise UsageError(f"--seed: at least 0, got {seed}")
     at = _round_and_period(store, round_label, period, step)
     step(f"Monte Carlo: {permutations:,} permutations of the '{category}' event times")
     result = near_repeat_analysis(

@@ -13,7 +13,7 @@ from drugscenes import config
 from drugscenes.analysis.hotspots import CANDIDATE_CATEGORIES, HotspotAnalysis, analyse_hotspots
 from drugscenes.errors import UsageError
 from drugscenes.periods import Period
-from drugscenes.services.common import Progress, quiet, read_period
+from drugscenes.services.common import Progress, check_number, quiet, read_period
 from drugscenes.store import Store
 
 __all__ = ["STEPS", "hotspots"]
@@ -68,11 +68,30 @@ def hotspots(
     DataError
         No incidents in the period, or none of the categories.
     UsageError
-        An unknown step, a band smaller than a cell, ...
+        An unknown step, a cell, band or distance out of bounds
+        (:data:`~drugscenes.config.GRID_CELL_MIN_M` .. :data:`~drugscenes.config.GRID_CELL_MAX_M`,
+        :data:`~drugscenes.config.BAND_MAX_M`, :data:`~drugscenes.config.RING_MAX_M`), a band
+        smaller than a cell, a grid or a grid of periods too large
+        (:data:`~drugscenes.config.GRID_MAX_CELLS`,
+        :data:`~drugscenes.config.GRID_MAX_CELL_PERIODS`), ...
     """
     tell = progress or quiet
     if step is not None and step not in STEPS:
         raise UsageError(f"step must be one of {', '.join(STEPS)} or None, got '{step}'")
+    cell_m = check_number(
+        cell_m,
+        "--cell",
+        low=config.GRID_CELL_MIN_M,
+        low_included=True,
+        high=config.GRID_CELL_MAX_M,
+    )
+    band_m = check_number(band_m, "--band", high=config.BAND_MAX_M)
+    if band_m < cell_m:
+        raise UsageError(
+            f"--band: {band_m:g} m is smaller than a cell (--cell {cell_m:g} m): no cell would "
+            "have a neighbour; give a band of at least one cell"
+        )
+    distance_m = check_number(distance_m, "--distance", low_included=True, high=config.RING_MAX_M)
     municipalities = store.municipalities()
     scenes = store.round_scenes(round_label)
     tell(f"reading incidents {period}")

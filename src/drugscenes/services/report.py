@@ -133,9 +133,15 @@ def crime_at_scenes(result: CrimeResult) -> dict[str, CrimeAtScenes]:
 
 
 def _earlier_round(store: Store, rnd: str, given: str | None) -> str | None:
-    """``given`` (checked), else the round before ``rnd``, else None."""
+    """``given`` (checked: another round), else the round before ``rnd``, else None."""
     if given is not None:
-        return resolve_round(store, given)[0]
+        earlier = resolve_round(store, given)[0]
+        if earlier == rnd:
+            raise UsageError(
+                f"--compare: '{given}' is the same round as the one reported (--round, default "
+                "the latest); give another round, or leave --compare out for the round before"
+            )
+        return earlier
     labels = store.round_labels()
     k = labels.index(rnd)
     return labels[k - 1] if k > 0 else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from drugscenes import config
 from drugscenes.analysis.crime import check_incidents
 from drugscenes.analysis.grid import Grid, make_grid
 from drugscenes.analysis.hotspots.candidates import (
@@ -224,12 +225,14 @@ def analyse_hotspots(
             f"{', '.join(sorted(present)) or '(none)'}"
         )
     grid = make_grid(region, cell_m)
+    if periods is not None and len(periods) >= MIN_TREND_PERIODS:
+        _check_cell_periods(grid, len(periods), period)
     counts = grid_counts(grid, incidents, s, e, categories=used)
     total = counts.total()[0]
     if total.sum() == 0:
         raise DataError(
-            f"no incidents of {', '.join(used)} inside the region between {s.date()} and "
-            f"{e.date()}: nothing to analyse (a map would be empty, not a finding)"
+            f"no incidents of {', '.join(used)} inside the region in {_days(start, end)}: "
+            "nothing to analyse (a map would be empty, not a finding)"
         )
     out = int(counts.n_outside.sum())
     if out:
@@ -249,7 +252,7 @@ def analyse_hotspots(
     elif len(periods) < MIN_TREND_PERIODS:
         n = len(periods)
         trend_note = (
-            f"only {n} {period}(s) from {s.date()} to {e.date()}: with n periods the smallest "
+            f"only {n} {period}(s) in {_days(start, end)}: with n periods the smallest "
             f"two-sided Mann-Kendall p-value is 2/n! ({2 / math.factorial(n):.3f} here), so "
             f"no trend can be significant at 0.05; trend classes need at least "
             f"{MIN_TREND_PERIODS} periods"
@@ -290,6 +293,46 @@ def analyse_hotspots(
         candidates=cands,
         notes=tuple(notes),
     )
+
+
+def _days(start: str | pd.Timestamp, end: str | pd.Timestamp) -> str:
+    """``[start, end)`` as the calendar days it covers, in ``start``'s timezone (UTC when
+    naive): ``2023-01-01 – 2023-03-31``."""
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    if s.tzinfo is not None:
+        e = e.tz_convert(s.tz) if e.tzinfo is not None else e.tz_localize("UTC").tz_convert(s.tz)
+    elif e.tzinfo is not None:
+        e = e.tz_convert("UTC").tz_localize(None)
+    return f"{s.date()} – {(e - pd.Timedelta(1, 'ns')).date()}"
+
+
+def _fitting_cell(region: gpd.GeoDataFrame, cell_m: float, n_periods: int) -> float:
+    """``cell_m``, or the smallest multiple of 10 m above it whose grid over the region's
+    bounding box keeps within :data:`~drugscenes.config.GRID_MAX_CELLS` and, with
+    ``n_periods`` periods of an emerging analysis (at least
+    :data:`~drugscenes.analysis.hotspots.emerging.MIN_TREND_PERIODS`), within
+    :data:`~drugscenes.config.GRID_MAX_CELL_PERIODS`."""
+    minx, miny, maxx, maxy = (float(v) for v in region.total_bounds)
+    allowed = config.GRID_MAX_CELLS
+    if n_periods >= MIN_TREND_PERIODS:
+        allowed = min(allowed, config.GRID_MAX_CELL_PERIODS // n_periods)
+    cell = float(cell_m)
+    while ((maxx - minx) / cell + 2) * ((maxy - miny) / cell + 2) > allowed:
+        cell = math.ceil(cell * 1.2 / 10) * 10.0
+    return cell
+
+
+def _check_cell_periods(grid: Grid, n_periods: int, period: str | None) -> None:
+    """Refuse an emerging analysis larger than
+    :data:`~drugscenes.config.GRID_MAX_CELL_PERIODS` (its memory grows with cells × periods)."""
+    cells = grid.nx * grid.ny
+    if cells * n_periods > config.GRID_MAX_CELL_PERIODS:
+        raise UsageError(
+            f"{n_periods} {period}s on a grid of {cells:,} cells of {grid.cell_m:g} m are "
+            f"{cells * n_periods:,} cell-periods (at most {config.GRID_MAX_CELL_PERIODS:,}): "
+            "choose a larger cell (--cell), a shorter period, quarters (--period quarter) or "
+            "no emerging analysis (--period none)"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -342,17 +385,32 @@ def registry_check(
     scenes, then keeps the candidates farther than ``distance_m`` (the displacement
     distance of :func:`drugscenes.analysis.change.compare_rounds`) from every ceased
     scene of the earlier round (:func:`candidates_far_from`).
+
+    A region or a period too large for the default grid within the bounds of
+    :data:`~drugscenes.config.GRID_MAX_CELLS` and
+    :data:`~drugscenes.config.GRID_MAX_CELL_PERIODS` gets larger cells (and a band of at
+    least one cell), said in the analysis' notes, rather than no check.
     """
     s, e = pd.Timestamp(start), pd.Timestamp(end)  # keep their timezone: it is the calendar
     whole_months = s == s.normalize() and e == e.normalize() and s.day == 1 and e.day == 1
+    n_months = len(make_periods(s, e, "month")) if whole_months else 0
+    cell = _fitting_cell(region, config.GRID_CELL_M, n_months)
     analysis = analyse_hotspots(
         incidents,
         region,
         scenes,
         s,
         e,
+        cell_m=cell,
+        band_m=max(config.HOTSPOT_BAND_M, cell),
         period="month" if whole_months else None,
         round_label=round_label,
     )
+    if cell > config.GRID_CELL_M:
+        note = (
+            f"cells of {cell:g} m instead of {config.GRID_CELL_M:g} m, so that the grid over "
+            "the region and its months stay within the memory bounds"
+        )
+        analysis = replace(analysis, notes=(*analysis.notes, note))
     elsewhere = candidates_far_from(analysis.candidates, ceased, distance_m)
     return RegistryCheck(analysis, elsewhere, distance_m, s, e)

@@ -66,10 +66,13 @@ def make_periods(
     first = naive_s.to_period(freq)
     last = (naive_e - pd.Timedelta(1, "ns")).to_period(freq)
     if first.start_time != naive_s or (last + 1).start_time != naive_e:
+        day = pd.Timedelta(days=1)
         raise UsageError(
-            f"for {period}ly periods the start and end must be the first day of a {period} "
-            f"(got {s.date()} to {e.date()}; e.g. {first.start_time.date()} to "
-            f"{(last + 1).start_time.date()}): a partial {period} would fake a trend"
+            f"{period}ly periods need whole {period}s: the period must start on the first "
+            f"day of a {period} and end on the last day of one (got {naive_s.date()} – "
+            f"{(naive_e - pd.Timedelta(1, 'ns')).date()}, days included; e.g. "
+            f"{first.start_time.date()} – {((last + 1).start_time - day).date()}): a partial "
+            f"{period} would fake a trend"
         )
     out = []
     for p in pd.period_range(first, last, freq=freq):
