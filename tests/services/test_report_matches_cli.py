@@ -15,7 +15,8 @@ import openpyxl
 import pytest
 
 from drugscenes.cli.app import _clean
-from drugscenes.demo.build import SURVEY_YEAR, build_demo
+from drugscenes.demo.build import SURVEY_YEAR_AFTER as SURVEY_YEAR  # the latest year
+from drugscenes.demo.build import build_demo
 from drugscenes.periods import Period
 from drugscenes.report.i18n import fmt_num, fmt_pct, label
 from drugscenes.report.model import ReportOptions

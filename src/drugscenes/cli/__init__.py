@@ -6,6 +6,7 @@ from drugscenes.cli import (  # noqa: F401  (importing a module registers its co
     change,
     crime,
     demo,
+    evaluate,
     hotspots,
     report,
     survey,
@@ -17,6 +18,7 @@ change.register(app)
 hotspots.register(app)
 survey.register(app, import_app)
 crime.register(app, import_app)
+evaluate.register(app)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from drugscenes.analysis.zones import ZoneIndex
 from drugscenes.demo.incidents import generate_incidents
 from drugscenes.demo.region import ROUNDS, make_region, make_rounds
 from drugscenes.demo.survey import generate_survey
@@ -28,6 +29,15 @@ INCIDENTS_PER_YEAR = 40_000
 """Synthetic incidents per year of the demo (2023 and 2024)."""
 SURVEY_RESPONDENTS = 20_000
 SURVEY_YEAR = 2023
+SURVEY_YEAR_AFTER = 2025
+"""A second survey year, after round 2024, for ``drugscenes evaluate``."""
+PLANTED_CRIME_RATE_RATIO = 0.5
+"""Planted effect: from 2024 on, incidents in the area (scene and 200 m ring) of each scene
+worked away between rounds 2023 and 2024 are kept with this probability (an expected rate
+ratio of 0.5 against the persisting scenes, shrinking of some of those aside)."""
+PLANTED_UNSAFE_CHANGE = -0.10
+"""Planted effect: P(unsafe) of respondents of survey 2025 whose nearest 2023 scene within
+500 m was worked away, in percentage points / 100."""
 
 
 @dataclass
@@ -53,6 +63,7 @@ def write_demo_files(out_dir: Path, seed: int = DEFAULT_SEED) -> dict[str, Path]
         "2024": out_dir / "scenes_2024.csv",
         "incidents": out_dir / "incidents.csv",
         "survey": out_dir / f"survey_{SURVEY_YEAR}.csv",
+        "survey_after": out_dir / f"survey_{SURVEY_YEAR_AFTER}.csv",
     }
     for p in files.values():
         p.unlink(missing_ok=True)
@@ -83,20 +94,25 @@ def write_demo_files(out_dir: Path, seed: int = DEFAULT_SEED) -> dict[str, Path]
             "wkt": shapely.to_wkt(r24.geometry.to_numpy(), rounding_precision=2),
         }
     ).to_csv(files["2024"], sep=";", index=False, encoding="utf-8-sig")
-    # Incidents concentrate at the scenes in force: the 2023 round's in 2023, the 2024
-    # round's from 2024 on (so worked-away scenes see their crime fall).
+    # Incidents concentrate at the scenes in force: the 2023 round's in 2023; in 2024 the
+    # 2024 round's and, at a planted lower rate, the scenes worked away since 2023.
+    worked_away = ~rounds["2023"]["scene_id"].isin(rounds["2024"]["scene_id"]).to_numpy()
     parts = [
         generate_incidents(
             region.municipalities,
-            rounds[label],
+            scenes,
             INCIDENTS_PER_YEAR,
             f"{year}-01-01",
             f"{year + 1}-01-01",
             seed=seed + year,
             id_prefix=f"demo-{year}-",
         )
-        for label, year in (("2023", 2023), ("2024", 2024))
+        for scenes, year in (
+            (rounds["2023"], 2023),
+            (pd.concat([rounds["2024"], rounds["2023"][worked_away]]), 2024),
+        )
     ]
+    parts[1] = _thin_worked_away(parts[1], rounds["2023"], worked_away, seed)
     parts.append(_emerging_unregistered_place(region, rounds, seed))
     inc = pd.concat(parts, ignore_index=True)
     pd.DataFrame(
@@ -110,7 +126,29 @@ def write_demo_files(out_dir: Path, seed: int = DEFAULT_SEED) -> dict[str, Path]
     ).to_csv(files["incidents"], index=False)
     survey = generate_survey(region.municipalities, rounds["2023"], SURVEY_RESPONDENTS, seed)
     survey.to_csv(files["survey"], index=False)
+    after = generate_survey(
+        region.municipalities,
+        rounds["2023"],
+        SURVEY_RESPONDENTS,
+        seed + 2,
+        effect=PLANTED_UNSAFE_CHANGE,
+        effect_scenes=worked_away,
+    )
+    after.to_csv(files["survey_after"], index=False)
     return files
+
+
+def _thin_worked_away(
+    incidents: pd.DataFrame, scenes_2023, worked_away: np.ndarray, seed: int
+) -> pd.DataFrame:
+    """Keep incidents in the areas of worked-away scenes with probability
+    :data:`PLANTED_CRIME_RATE_RATIO` (the planted effect; zones as the crime job's)."""
+    zones = ZoneIndex(scenes_2023).assign(incidents["x"].to_numpy(), incidents["y"].to_numpy())
+    in_area = (zones.zone <= 1) & (zones.scene_index >= 0)
+    hit = in_area & worked_away[np.maximum(zones.scene_index, 0)]
+    rng = np.random.default_rng(seed + 11)
+    drop = hit & (rng.random(len(incidents)) >= PLANTED_CRIME_RATE_RATIO)
+    return incidents[~drop].reset_index(drop=True)
 
 
 def _emerging_unregistered_place(region, rounds, seed: int) -> pd.DataFrame:
@@ -179,4 +217,5 @@ def build_demo(
         import_incidents(store, files["incidents"], crs=3006)
         step("importing the safety survey")
         import_survey(store, files["survey"], SURVEY_YEAR)
+        import_survey(store, files["survey_after"], SURVEY_YEAR_AFTER)
     return build

@@ -35,6 +35,8 @@ def generate_survey(
     spread_m: float = 1500.0,
     missing_share: float = 0.02,
     psu_size_m: float = 1000.0,
+    effect: float = 0.0,
+    effect_scenes: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Draw a synthetic survey.
 
@@ -61,6 +63,12 @@ def generate_survey(
         Share answering "vet ej".
     psu_size_m : float
         Side of the squares that form the PSUs.
+    effect : float
+        A planted change of P(unsafe) (e.g. -0.10) for respondents whose nearest scene
+        within ``near_m`` is one of ``effect_scenes`` (the grouping of
+        :func:`drugscenes.analysis.evaluation.near_groups`), added after the calibration.
+    effect_scenes : bool array, optional
+        Which of ``scenes`` get the effect (e.g. those worked away before the survey).
 
     Returns
     -------
@@ -125,7 +133,13 @@ def generate_survey(
     e_all = np.average(e, weights=weight)
     e_near = np.average(e[close], weights=weight[close]) if close.any() else e_all
     a = (share_near - share_overall) / (e_near - e_all) if e_near - e_all > 1e-9 else 0.0
-    p = np.clip(share_overall - a * e_all + a * e, 0.005, 0.995)
+    p = share_overall - a * e_all + a * e
+    if effect and effect_scenes is not None:
+        from drugscenes.analysis.evaluation import near_groups
+
+        status = np.where(np.asarray(effect_scenes, bool), "ceased", "persisting")
+        p = p + effect * (near_groups(x, y, scenes, status, near_m) == "ceased")
+    p = np.clip(p, 0.005, 0.995)
     unsafe = rng.random(n) < p
     missing = rng.random(n) < missing_share
     strong = rng.random(n)
