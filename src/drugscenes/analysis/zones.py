@@ -175,12 +175,15 @@ class ZoneIndex:
         self.chunk = int(min(_CHUNK, max(4096, _MAX_PAIRS // max(widest, 1))))
 
     def _warm_up(self) -> None:
-        # Prepared geometries build their point-in-area index lazily; do it once here so
-        # that worker threads only read it.
+        # Prepared geometries build their point-in-area index, and the scenes their facet
+        # index for distances, lazily and not thread-safely (GEOS aborts when two threads
+        # build one at once); build them here so that worker threads only read them.
         for arr in [self.geoms, *self.inner, *self.outer]:
             for g in arr:
                 c = shapely.get_coordinates(g)[0]
                 shapely.intersects_xy(g, np.array([c[0], c[0] + 1e9]), np.array([c[1], c[1]]))
+        far = shapely.points(np.full(len(self.geoms), 1e9), np.full(len(self.geoms), 1e9))
+        shapely.distance(self.geoms, far)
 
     def _cell_size(self, cell: float) -> float:
         """``cell``, or larger so that the grid and the cells tested against the outer rings
@@ -260,7 +263,8 @@ class ZoneIndex:
             sl = slice(start, min(start + self.chunk, n))
             zone[sl], scene[sl] = self._assign_chunk(xa[sl], ya[sl])
 
-        if workers > 1 and n > self.chunk:
+        # Threads pay off for large inputs only; small chunks (wide rings) alone stay serial.
+        if workers > 1 and n > _CHUNK:
             with ThreadPoolExecutor(workers) as pool:
                 list(pool.map(run, starts))
         else:
