@@ -12,7 +12,7 @@ import openpyxl
 import pyogrio
 import pytest
 
-from drugscenes.demo.build import SURVEY_YEAR, build_demo
+from drugscenes.demo.build import SURVEY_YEAR
 from drugscenes.report.i18n import fmt_area, fmt_num, fmt_pct
 from drugscenes.report.model import ReportOptions
 from drugscenes.services.report import report as build_report
@@ -22,16 +22,7 @@ from helpers import run
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    return build_demo(tmp_path_factory.mktemp("demo"))
-
-
-@pytest.fixture(scope="module")
-def report(demo, tmp_path_factory):
-    out = tmp_path_factory.mktemp("report")
-    with open_workspace(demo.workspace) as store:
-        return build_report(store, out, options=ReportOptions())
+# The fixtures 'demo' and 'report' are in conftest.py (shared with test_evaluation_report).
 
 
 def test_demo_command_ends_with_the_report(tmp_path):
@@ -87,6 +78,11 @@ def test_report_renders_offline_in_chromium(report):
 
         context.route("**/*", route)
         page = context.new_page()
+        page.add_init_script(
+            "window.cspViolations = [];"
+            "document.addEventListener('securitypolicyviolation', e =>"
+            " window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
         page.on("requestfailed", lambda r: failed.append(r.url))
         page.on("console", lambda m: console.append((m.type, m.text)))
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -102,9 +98,17 @@ def test_report_renders_offline_in_chromium(report):
         page.locator("#ds-map").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "report-map.png"))
         page.screenshot(path=str(ARTIFACTS / "report-full.png"), full_page=True)
+        # The effect section: its event-study chart is drawn (an inline SVG the policy allows).
+        section = page.locator("#evaluation")
+        section.scroll_into_view_if_needed()
+        chart_box = section.locator("figure.chart svg").bounding_box()
+        section.screenshot(path=str(ARTIFACTS / "report-evaluation.png"))
+        violations = page.evaluate("window.cspViolations")
         browser.close()
     assert requests == [] and failed == []
     assert errors == [] and [m for m in console if m[0] in ("error", "warning")] == []
+    assert violations == []
+    assert chart_box is not None and chart_box["width"] > 300 and chart_box["height"] > 150
     c = report.results["compare"].comparison
     assert drawn == [26, c.n_to, c.ceased, c.n_to]
     assert (
@@ -228,6 +232,15 @@ def test_municipality_report_and_english(demo, tmp_path):
     n = int((r.results["inventory"].inventory.by_municipality["n_scenes"]).sum())
     assert f"found {fmt_num(n, 'en')} open drug scenes in Storstad" in text
     assert r.html.read_text(encoding="utf-8").startswith('<!DOCTYPE html>\n<html lang="en">')
+    # The effect of worked-away scenes is evaluated on Storstad's own scenes; the rest of
+    # the municipality needs several municipalities and is left to the county's report.
+    ev = r.results["evaluate"].to_dict()
+    assert 0 < ev["crime"]["n_ceased"] < 10
+    assert ev["crime"]["displacement"]["rest_of_municipality"]["reason"]
+    section = re.search(r'<section id="evaluation".*?</section>', r.html.read_text(), flags=re.S)
+    assert section is not None
+    assert "estimated only in the county&#39;s report" in section.group(0)
+    assert fmt_num(ev["crime"]["rate_ratio"], "en", 2) in section.group(0)
 
 
 def test_candidate_section_lists_the_unregistered_place(report):
@@ -247,6 +260,8 @@ def test_report_without_incidents_or_survey_says_what_is_missing(tmp_path, demo)
     import json
 
     d = json.loads(out)
-    assert set(d["missing"]) == {"crime", "survey", "candidates"}
+    assert set(d["missing"]) == {"crime", "survey", "candidates", "evaluation"}
     assert "import incidents" in d["missing"]["crime"]
     assert "import survey" in d["missing"]["survey"]
+    assert "import incidents" in d["missing"]["evaluation"]
+    assert "import survey" in d["missing"]["evaluation"]

@@ -46,6 +46,7 @@ from drugscenes.report.model import Paragraph, ReportData, ReportOptions, Report
 from drugscenes.report.sections import (
     candidates_section,
     crime_section,
+    evaluation_section,
     missing_section,
     missing_text,
     survey_section,
@@ -401,6 +402,7 @@ def render(data: ReportData, out_dir: str | Path, progress: Progress | None = No
     for key, result, build in (
         ("crime", data.crime, crime_section),
         ("survey", data.survey, survey_section),
+        ("evaluation", data.evaluation, evaluation_section),
         ("candidates", data.candidates, candidates_section),
     ):
         step(f"section {key}")

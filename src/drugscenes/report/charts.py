@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from drugscenes.io.outputs import strip_controls
-from drugscenes.report.i18n import fmt_pct, t
+from drugscenes.report.i18n import fmt_num, fmt_pct, t
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -184,4 +184,149 @@ def municipality_chart(
     ax.legend(frameon=False, loc="lower right")
     ax.spines[["top", "right"]].set_visible(False)
     ax.xaxis.get_major_locator().set_params(integer=True)
+    return fig
+
+
+_PHASE_COLORS = {"before": "#1f4e79", "between rounds": "#8a8a8a", "after": "#c0392b"}
+
+
+def _ratio_text(value: float, lang: str) -> str:
+    """A log-axis tick as written: ``0,25``, ``0,5``, ``1``, ``2``."""
+    text = f"{value:g}"
+    return text.replace(".", ",") if lang == "sv" else text
+
+
+@_chart
+def event_study_chart(
+    coefficients: Sequence[dict],
+    lang: str,
+    *,
+    round_label: str,
+    compare_label: str,
+    event_month: str,
+    reference_month: str,
+    average: dict | None = None,
+) -> Figure:
+    """Rate ratio per month relative to the reference month, with 95 % intervals.
+
+    Parameters
+    ----------
+    coefficients : list of dict
+        The evaluation's ``event_study`` (``period``, ``phase``, ``coef``, ``ci_low``,
+        ``ci_high`` on the log scale, ``reference``); months without a coefficient
+        (``coef`` None) are left out.
+    round_label, compare_label : str
+        Rounds B and A; a dashed vertical line marks round B's date (between periods -1
+        and 0), the months between the rounds are shaded.
+    event_month, reference_month : str
+        ``YYYY-MM`` of period 0 and of the reference month (a ring at 1).
+    average : dict, optional
+        The difference-in-differences estimate (``rate_ratio``), drawn as a dotted line
+        over the months after round B.
+
+    The y axis is the rate ratio on a log scale (1: the same change as at the remaining
+    scenes); the legend sits under the axes, so it never hides a month.
+    """
+    import math
+
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    fig, ax = plt.subplots(figsize=(7.6, 4.2))
+    periods = [int(c["period"]) for c in coefficients]
+    lo_p, hi_p = (min(periods), max(periods)) if periods else (-1, 1)
+    between = [int(c["period"]) for c in coefficients if c.get("phase") == "between rounds"]
+    handles: list[Any] = []
+    if between:
+        ax.axvspan(min(between) - 0.5, max(between) + 0.5, color="#eeeeee", lw=0)
+    ax.axhline(1.0, color="#444444", lw=0.9)
+    ax.axvline(-0.5, color="#222222", ls="--", lw=1.2)
+    ax.text(
+        -0.3,
+        0.02,
+        _text(t("ev_chart_round", lang, round=round_label)),
+        transform=ax.get_xaxis_transform(),
+        ha="left",
+        va="bottom",
+        fontsize=8,
+    )
+    values = [1.0]
+    for c in coefficients:
+        if c.get("coef") is None:
+            continue
+        colour = _PHASE_COLORS.get(c.get("phase", ""), "#1f4e79")
+        if c.get("reference"):
+            ax.plot(c["period"], 1.0, "o", mfc="white", mec="#222222", ms=7, mew=1.5)
+            continue
+        if c.get("ci_low") is not None and c.get("ci_high") is not None:
+            lo, hi = math.exp(c["ci_low"]), math.exp(c["ci_high"])
+            ax.plot([c["period"], c["period"]], [lo, hi], color=colour, lw=1.2)
+            values += [lo, hi]
+        ratio = math.exp(c["coef"])
+        ax.plot(c["period"], ratio, "o", color=colour, ms=5)
+        values.append(ratio)
+    phases = {c.get("phase") for c in coefficients if c.get("coef") is not None}
+    for phase, text in (
+        ("before", t("ev_chart_before", lang, compare=compare_label)),
+        ("between rounds", t("ev_chart_between", lang)),
+        ("after", t("ev_chart_after", lang, round=round_label)),
+    ):
+        if phase in phases:
+            handles.append(
+                Line2D([], [], color=_PHASE_COLORS[phase], marker="o", ms=5, label=_text(text))
+            )
+    handles.append(
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker="o",
+            mfc="white",
+            mec="#222222",
+            ms=7,
+            mew=1.5,
+            label=_text(t("ev_chart_reference", lang, month=reference_month)),
+        )
+    )
+    if between:
+        handles.append(Patch(color="#eeeeee", label=t("ev_chart_between_shade", lang)))
+    if average is not None and average.get("rate_ratio"):
+        rr = float(average["rate_ratio"])
+        ax.plot([-0.5, hi_p + 0.5], [rr, rr], color="#c0392b", ls=":", lw=1.6)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="#c0392b",
+                ls=":",
+                lw=1.6,
+                label=t("ev_chart_average", lang, rr=fmt_num(rr, lang, 2)),
+            )
+        )
+        values.append(rr)
+    ax.set_yscale("log")
+    finite = [v for v in values if v > 0 and math.isfinite(v)]
+    bottom, top = max(min(finite) / 1.15, 0.02), min(max(finite) * 1.15, 50.0)
+    ax.set_ylim(bottom, top)
+    ticks = [v for v in (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 20) if bottom <= v <= top]
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(lambda v, _pos: _ratio_text(v, lang))
+    ax.set_xlim(lo_p - 0.8, hi_p + 0.8)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_formatter(lambda v, _pos: fmt_num(v, lang))
+    ax.set_xlabel(_text(t("ev_chart_x", lang, round=round_label, month=event_month)))
+    ax.set_ylabel(t("ev_chart_y", lang))
+    ax.set_title(t("ev_chart_title", lang), fontsize=11)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncol=3,
+        frameon=False,
+        fontsize=8,
+    )
     return fig

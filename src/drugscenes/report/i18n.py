@@ -291,6 +291,189 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Distance from home to the nearest scene",
     },
     "chart_y": {"sv": "Andel otrygga", "en": "Share unsafe"},
+    # effect of worked-away scenes (services.evaluate)
+    "sec_evaluation": {
+        "sv": "Effekt av bortarbetade scener",
+        "en": "Effect of worked-away scenes",
+    },
+    "why_no_ceased": {
+        "sv": "ingen scen från kartläggningen {compare} har arbetats bort till {round}, så det finns inget att utvärdera",
+        "en": "no scene of the {compare} mapping had been worked away by {round}, so there is nothing to evaluate",
+    },
+    "why_no_persisting": {
+        "sv": "ingen scen från kartläggningen {compare} fanns kvar {round}, så det finns ingen jämförelsegrupp",
+        "en": "no scene of the {compare} mapping remained in {round}, so there is no comparison group",
+    },
+    "why_no_history": {
+        "sv": "brottshändelser före och efter kartläggningarna eller en trygghetsmätning året före och året efter {round}; importera dem med 'drugscenes import incidents' och 'drugscenes import survey'",
+        "en": "incidents before and after the mappings, or a safety survey the year before and the year after {round}; import them with 'drugscenes import incidents' and 'drugscenes import survey'",
+    },
+    "h_evaluation_down": {
+        "sv": "Brottsligheten vid de bortarbetade scenerna minskade med {pct} jämfört med scener som fanns kvar (i scenen och inom {ring}, efter kartläggningen {round}; kvot {rr}, 95 % KI {lo}–{hi}).",
+        "en": "Crime at the worked-away scenes fell by {pct} compared with scenes that remained (in the scene and within {ring}, after the {round} mapping; rate ratio {rr}, 95 % CI {lo}–{hi}).",
+    },
+    "h_evaluation_up": {
+        "sv": "Brottsligheten vid de bortarbetade scenerna ökade med {pct} jämfört med scener som fanns kvar (i scenen och inom {ring}, efter kartläggningen {round}; kvot {rr}, 95 % KI {lo}–{hi}).",
+        "en": "Crime at the worked-away scenes rose by {pct} compared with scenes that remained (in the scene and within {ring}, after the {round} mapping; rate ratio {rr}, 95 % CI {lo}–{hi}).",
+    },
+    "ev_intro": {
+        "sv": "Scenerna från kartläggningen {compare} som hade arbetats bort till {round} ({n_ceased} st.) jämförs med dem som fanns kvar ({n_persisting} st.): en förändring som båda grupperna delar, till exempel en trend i hela länet, tar ut sig själv.",
+        "en": "The scenes of the {compare} mapping that had been worked away by {round} ({n_ceased}) are compared with those that remained ({n_persisting}): any change both groups share, such as a county-wide trend, cancels out.",
+    },
+    "ev_chart_title": {
+        "sv": "Händelsestudie: brott vid bortarbetade jämfört med kvarvarande scener, per månad",
+        "en": "Event study: crime at worked-away against remaining scenes, by month",
+    },
+    "ev_chart_x": {
+        "sv": "Månader före och efter kartläggningen {round} (0 = {month})",
+        "en": "Months before and after the {round} mapping (0 = {month})",
+    },
+    "ev_chart_y": {
+        "sv": "Kvot mot referensmånaden (logaritmisk skala)",
+        "en": "Rate ratio against the reference month (log scale)",
+    },
+    "ev_chart_round": {"sv": "Kartläggning {round}", "en": "{round} mapping"},
+    "ev_chart_reference": {"sv": "referensmånad {month}", "en": "reference month {month}"},
+    "ev_chart_between": {"sv": "mellan omgångarna", "en": "between the rounds"},
+    "ev_chart_between_shade": {
+        "sv": "månader mellan omgångarna",
+        "en": "months between the rounds",
+    },
+    "ev_chart_before": {
+        "sv": "före kartläggningen {compare}",
+        "en": "before the {compare} mapping",
+    },
+    "ev_chart_after": {"sv": "efter kartläggningen {round}", "en": "after the {round} mapping"},
+    "ev_chart_average": {"sv": "genomsnitt efter: {rr}", "en": "average after: {rr}"},
+    "ev_chart_note": {
+        "sv": "Varje punkt är kvoten mellan brottsligheten vid bortarbetade och kvarvarande scener den månaden, relativt referensmånaden {month} (den sista före kartläggningen {compare}), med 95 % konfidensintervall. Månader där någon av grupperna saknar händelser har ingen punkt.",
+        "en": "Each point is the rate ratio of crime at worked-away against remaining scenes that month, relative to the reference month {month} (the last before the {compare} mapping), with its 95 % confidence interval. Months in which either group has no incident have no point.",
+    },
+    "t_ev_crime": {
+        "sv": "Brott vid bortarbetade jämfört med kvarvarande scener, {first}–{last} (kvot, 95 % KI)",
+        "en": "Crime at worked-away against remaining scenes, {first}–{last} (rate ratio, 95 % CI)",
+    },
+    "t_ev_crime_note": {
+        "sv": "Kvot under 1: brottsligheten minskade mer (eller ökade mindre) vid de bortarbetade scenerna än vid dem som fanns kvar. Alla brott utom narkotikabrott, som mest speglar polisens närvaro. Poissonregression med scen- och månadseffekter, standardfel klustrade per scen.",
+        "en": "A rate ratio below 1: crime fell more (or rose less) at the worked-away scenes than at those that remained. All crime except drug offences, which mostly reflect police presence. Poisson regression with scene and month effects, standard errors clustered by scene.",
+    },
+    "col_outcome": {"sv": "Utfall", "en": "Outcome"},
+    "col_rate_ratio": {"sv": "Kvot", "en": "Rate ratio"},
+    "ev_row_main": {
+        "sv": "Scenområdet (scen och inom {ring}), efter {round}",
+        "en": "Scene area (scene and within {ring}), after {round}",
+    },
+    "ev_row_between": {
+        "sv": "Scenområdet, mellan {compare} och {round}",
+        "en": "Scene area, between {compare} and {round}",
+    },
+    "ev_row_ring": {
+        "sv": "Ringen ensam (inom {ring} utanför scenen)",
+        "en": "The ring alone (within {ring} outside the scene)",
+    },
+    "ev_row_rest": {
+        "sv": "Övriga kommunen (utanför alla scenområden)",
+        "en": "Rest of the municipality (outside every scene area)",
+    },
+    "ev_row_placebo": {
+        "sv": "Placebotest: låtsad händelse {n} månader tidigare",
+        "en": "Placebo test: a pretend event {n} months earlier",
+    },
+    "ev_row_pretrend": {
+        "sv": "Förtrendtest: månaderna före {compare} (gemensamt F-test)",
+        "en": "Pre-trend test: the months before {compare} (joint F test)",
+    },
+    "ev_note_main": {"sv": "huvudresultatet", "en": "the main estimate"},
+    "ev_note_between": {
+        "sv": "övergångsmånader, när scenerna arbetades bort",
+        "en": "transition months, while scenes were being worked away",
+    },
+    "ev_note_displacement": {
+        "sv": "över 1: förflyttning; under 1: spridning av nytta",
+        "en": "above 1: displacement; below 1: diffusion of benefits",
+    },
+    "ev_note_placebo": {"sv": "bör ligga nära 1", "en": "should be near 1"},
+    "ev_note_pretrend": {"sv": "bör inte vara litet", "en": "should not be small"},
+    "ev_note_county_only": {
+        "sv": "skattas bara i länets rapport",
+        "en": "estimated only in the county's report",
+    },
+    "ev_no_estimate": {"sv": "ingen skattning: {reason}", "en": "no estimate: {reason}"},
+    "t_ev_survey": {
+        "sv": "Andel otrygga inom {near} från bortarbetade jämfört med kvarvarande scener: förändring mellan åren (skillnad i skillnader)",
+        "en": "Share feeling unsafe within {near} of worked-away against remaining scenes: change between the years (difference in differences)",
+    },
+    "t_ev_survey_note": {
+        "sv": "Vägda andelar med designbaserade 95 % konfidensintervall, i hela procentenheter. Grupper med färre än {k} svarande ger ingen skattning.",
+        "en": "Weighted shares with design-based 95 % confidence intervals, in whole percentage points. Groups with fewer than {k} respondents give no estimate.",
+    },
+    "col_year_before": {"sv": "År före", "en": "Year before"},
+    "col_year_after": {"sv": "År efter", "en": "Year after"},
+    "col_diff_pp": {"sv": "Förändring (procentenheter)", "en": "Change (percentage points)"},
+    "sheet_ev_crime": {"sv": "Effekt brott", "en": "Effect crime"},
+    "sheet_ev_survey": {"sv": "Effekt trygghet", "en": "Effect safety"},
+    "ev_read_down": {
+        "sv": "Efter kartläggningen {round} var brottsligheten i de bortarbetade scenernas områden {pct} lägre än utvecklingen vid de kvarvarande scenerna förutsäger (kvot {rr}, 95 % KI {lo}–{hi}).",
+        "en": "After the {round} mapping, crime in the areas of the worked-away scenes was {pct} lower than the change at the remaining scenes predicts (rate ratio {rr}, 95 % CI {lo}–{hi}).",
+    },
+    "ev_read_up": {
+        "sv": "Efter kartläggningen {round} var brottsligheten i de bortarbetade scenernas områden {pct} högre än utvecklingen vid de kvarvarande scenerna förutsäger (kvot {rr}, 95 % KI {lo}–{hi}).",
+        "en": "After the {round} mapping, crime in the areas of the worked-away scenes was {pct} higher than the change at the remaining scenes predicts (rate ratio {rr}, 95 % CI {lo}–{hi}).",
+    },
+    "ev_read_clear": {
+        "sv": "Intervallet utesluter ”ingen förändring”.",
+        "en": "The interval excludes ‘no change’.",
+    },
+    "ev_read_unclear": {
+        "sv": "Intervallet rymmer ”ingen förändring”: data kan inte avgöra om arbetet påverkade brottsligheten.",
+        "en": "The interval includes ‘no change’: the data cannot tell whether the work changed crime.",
+    },
+    "ev_read_no_crime": {
+        "sv": "Brott: ingen skattning ({reason}).",
+        "en": "Crime: no estimate ({reason}).",
+    },
+    "ev_read_pretrend_ok": {
+        "sv": "Före kartläggningen {compare} rörde sig brottsligheten vid de två grupperna av scener lika (förtrendtest {p}). Det stöder jämförelsen men bevisar den inte: testet har liten styrka, och en skillnad i trend som inte syntes före kan ändå finnas.",
+        "en": "Before the {compare} mapping, crime at the two groups of scenes moved alike (pre-trend test {p}). That supports the comparison but does not prove it: the test has little power, and a difference in trend that did not show before may still exist.",
+    },
+    "ev_read_pretrend_bad": {
+        "sv": "Varning: före kartläggningen {compare} rörde sig grupperna redan olika (förtrendtest {p}); skattningen kan vara snedvriden.",
+        "en": "Warning: before the {compare} mapping the groups already moved differently (pre-trend test {p}); the estimate may be biased.",
+    },
+    "ev_read_placebo_ok": {
+        "sv": "Placebotestet, samma jämförelse med en låtsad händelse {n} månader tidigare då inget hade hänt, bör ge en kvot nära 1 och gav {rr} (95 % KI {lo}–{hi}).",
+        "en": "The placebo test, the same comparison with a pretend event {n} months earlier when nothing had happened, should give a rate ratio near 1 and gave {rr} (95 % CI {lo}–{hi}).",
+    },
+    "ev_read_placebo_bad": {
+        "sv": "Placebotestet, samma jämförelse med en låtsad händelse {n} månader tidigare då inget hade hänt, borde ge en kvot nära 1 men gav {rr} (95 % KI {lo}–{hi}): grupperna gled isär redan före insatsen, och skattningen ovan bör läsas med försiktighet.",
+        "en": "The placebo test, the same comparison with a pretend event {n} months earlier when nothing had happened, should give a rate ratio near 1 but gave {rr} (95 % CI {lo}–{hi}): the groups were drifting apart before the work, and the estimate above should be read with care.",
+    },
+    "ev_read_displacement": {
+        "sv": "Ringen ensam och övriga kommunen visar om brottsligheten flyttade (förflyttning, kvot över 1) eller om minskningen spred sig (spridning av nytta, kvot under 1): {ring}; {rest}.",
+        "en": "The ring alone and the rest of the municipality show whether crime moved (displacement, a rate ratio above 1) or the fall spread (diffusion of benefits, below 1): {ring}; {rest}.",
+    },
+    "ev_where_ring": {"sv": "i ringen", "en": "in the ring"},
+    "ev_where_rest": {"sv": "i övriga kommunen", "en": "in the rest of the municipality"},
+    "ev_disp_item": {
+        "sv": "{where} {rr} (95 % KI {lo}–{hi}, {verdict})",
+        "en": "{where} {rr} (95 % CI {lo}–{hi}, {verdict})",
+    },
+    "ev_disp_none": {"sv": "{where} ingen skattning", "en": "{where} no estimate"},
+    "ev_v_lower": {"sv": "tydligt lägre: spridning av nytta", "en": "clearly lower: diffusion"},
+    "ev_v_higher": {"sv": "tydligt högre: förflyttning", "en": "clearly higher: displacement"},
+    "ev_v_none": {"sv": "ingen tydlig skillnad", "en": "no clear difference"},
+    "ev_read_survey": {
+        "sv": "Andelen som kände sig otrygga inom {near} från de bortarbetade scenerna förändrades mellan {y0} och {y1} med {diff} procentenheter (95 % KI {lo} till {hi}) jämfört med andelen nära scener som fanns kvar.",
+        "en": "The share feeling unsafe within {near} of the worked-away scenes changed between {y0} and {y1} by {diff} percentage points (95 % CI {lo} to {hi}) relative to the share near scenes that remained.",
+    },
+    "ev_read_no_survey": {
+        "sv": "Upplevd trygghet: ingen skattning ({reason}).",
+        "en": "Perceived safety: no estimate ({reason}).",
+    },
+    "ev_read_design": {
+        "sv": "Vad jämförelsen kan och inte kan visa: scenerna arbetades inte bort slumpvis. Myndigheterna valde dem, kanske där brottsligheten redan minskade eller ökade, så en skillnad kan delvis spegla valet och inte arbetet. När en scen upphörde vet vi bara till omgången: månaderna mellan {compare} och {round} redovisas för sig, och ”efter” börjar {month}. Ett förtrendtest utan tecken på olika trender stöder jämförelsen men bevisar den inte.",
+        "en": "What the comparison can and cannot show: the scenes were not worked away at random. The agencies chose them, perhaps where crime was already falling or rising, so a difference may partly reflect that choice rather than the work. When a scene ceased is known only to the round: the months between {compare} and {round} are shown apart, and ‘after’ starts in {month}. A pre-trend test without sign of different trends supports the comparison but does not prove it.",
+    },
 }
 
 
@@ -351,6 +534,13 @@ def fmt_area(m2: float | None, lang: str) -> str:
     if m2 < 10_000:
         return f"{fmt_num(m2, lang)}{NBSP}m²"
     return f"{fmt_num(m2 / 10_000, lang, 2)}{NBSP}ha"
+
+
+def fmt_p(p: float | None, lang: str) -> str:
+    """A p-value with three decimals, ``< 0,001`` when smaller."""
+    if p is None or (isinstance(p, float) and not math.isfinite(p)):
+        return "–"
+    return f"<{NBSP}{fmt_num(0.001, lang, 3)}" if p < 0.001 else fmt_num(p, lang, 3)
 
 
 def fmt_dist(metres: float, lang: str) -> str:

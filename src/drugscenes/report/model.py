@@ -24,6 +24,7 @@ from drugscenes.periods import Period
 from drugscenes.report.csp import tile_source
 from drugscenes.report.tables import ReportTable
 from drugscenes.services.change import CompareResult, HistoryResult
+from drugscenes.services.evaluate import EvaluationResult
 from drugscenes.services.workspace import InventoryResult
 
 
@@ -69,7 +70,15 @@ class ReportOptions:
             tile_source(self.tile_url)  # a UsageError naming --tile-url
 
 
-Reason = Literal["no_comparison", "no_incidents", "no_survey", "error"]
+Reason = Literal[
+    "no_comparison",
+    "no_incidents",
+    "no_survey",
+    "no_ceased",
+    "no_persisting",
+    "no_history",
+    "error",
+]
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,10 @@ class Unavailable:
 
     ``reason``: ``no_comparison`` (no earlier round), ``no_incidents`` (none in the
     period), ``no_survey`` (no survey of the year; ``message`` then holds the year asked
-    for, or is empty), ``error`` (the job refused its data; ``message`` says why).
+    for, or is empty), ``no_ceased`` / ``no_persisting`` (no scene of the earlier round
+    ceased / persisted: nothing to evaluate), ``no_history`` (neither incidents nor
+    surveys around the rounds to evaluate with), ``error`` (the job refused its data;
+    ``message`` says why).
     """
 
     reason: Reason
@@ -126,7 +138,11 @@ class ReportData:
     survey_year : int or None
         The survey year asked for or the latest stored one.
     missing : dict of str to Unavailable
-        Why a section (``change``, ``crime``, ``survey``, ``candidates``) has no figures.
+        Why a section (``change``, ``crime``, ``survey``, ``candidates``, ``evaluation``)
+        has no figures.
+    evaluation : EvaluationResult or None
+        Worked-away against persisting scenes of ``compare`` by ``round``
+        (:func:`~drugscenes.services.evaluate.evaluate`).
     """
 
     options: ReportOptions
@@ -145,6 +161,7 @@ class ReportData:
     survey: SurveyResult | None
     survey_year: int | None
     missing: dict[str, Unavailable] = field(default_factory=dict)
+    evaluation: EvaluationResult | None = None
 
     @property
     def candidates(self) -> RegistryCheck | None:
@@ -154,13 +171,15 @@ class ReportData:
     @property
     def results(self) -> dict[str, Any]:
         """The jobs' results by job (``inventory``, ``compare``, ``history``, ``crime``,
-        ``survey``), each with ``to_dict()``; a job without a result is left out."""
+        ``survey``, ``evaluate``), each with ``to_dict()``; a job without a result is left
+        out."""
         found = {
             "inventory": self.inventory,
             "compare": self.change,
             "history": self.history,
             "crime": self.crime,
             "survey": self.survey,
+            "evaluate": self.evaluation,
         }
         return {k: v for k, v in found.items() if v is not None}
 

@@ -1,18 +1,22 @@
-"""Report sections of the crime, survey and candidate results.
+"""Report sections of the crime, survey, candidate and evaluation results.
 
 Each section formats a result of :class:`~drugscenes.report.model.ReportData` (the
-``crime``, ``survey`` and ``compare`` jobs' results, through their ``to_dict()``), so
+``crime``, ``survey``, ``compare`` and ``evaluate`` jobs' results, through their
+``to_dict()``), so
 the report shows exactly the figures those commands print. A section whose result is
 missing says in one line what would fill it (:func:`missing_section`).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from markupsafe import Markup
 
+from drugscenes import config
 from drugscenes.report import charts
-from drugscenes.report.i18n import fmt_dist, fmt_pct, label, t
+from drugscenes.report.i18n import fmt_dist, fmt_num, fmt_p, fmt_pct, label, t
 from drugscenes.report.model import Paragraph, ReportData, Section, Unavailable
 from drugscenes.report.tables import ReportTable
 
@@ -26,6 +30,8 @@ def missing_text(why: Unavailable, data: ReportData, lang: str) -> str:
     elif why.reason == "no_survey":
         text = t("missing_survey", lang)
         text = f"{why.message}: {text}" if why.message else text
+    elif why.reason in ("no_ceased", "no_persisting", "no_history"):
+        text = t(f"why_{why.reason}", lang, compare=data.compare, round=data.round)
     else:
         text = why.message
     return t("missing", lang, why=text)
@@ -354,3 +360,284 @@ def candidates_section(data: ReportData, lang: str) -> Section:
             )
         )
     return sec
+
+
+def _ratio(v: float | None, lang: str) -> str:
+    return fmt_num(v, lang, 2)
+
+
+def _clear(e: dict[str, Any] | None) -> int:
+    """-1 / +1 when the interval lies wholly below / above 1, else 0."""
+    if not e or e.get("ci_low") is None or e.get("ci_high") is None:
+        return 0
+    return -1 if e["ci_high"] < 1 else (1 if e["ci_low"] > 1 else 0)
+
+
+def _pp(v: float | None, lang: str) -> str:
+    """A fraction as signed whole percentage points: ``-0.08`` → ``−8``."""
+    if v is None:
+        return "–"
+    return ("+" if round(100 * v) > 0 else "") + fmt_num(100 * v, lang)
+
+
+def evaluation_headline(data: ReportData, lang: str) -> str | None:
+    """The summary's sentence on the worked-away scenes, only when the estimate is clear
+    (its interval excludes 1) and the months before gave no warning (pre-trend p ≥ 0,05)."""
+    if data.evaluation is None:
+        return None
+    c = data.evaluation.to_dict()["crime"]
+    side = _clear(c)
+    pre = c["pretrend_p_value"]
+    if c["reason"] or side == 0 or (pre is not None and pre < 0.05):
+        return None
+    return t(
+        "h_evaluation_down" if side < 0 else "h_evaluation_up",
+        lang,
+        pct=fmt_pct(abs(c["rate_ratio"] - 1.0), lang),
+        ring=fmt_dist(config.RING_M, lang),  # the ring the report's evaluation uses
+        round=data.round,
+        rr=_ratio(c["rate_ratio"], lang),
+        lo=_ratio(c["ci_low"], lang),
+        hi=_ratio(c["ci_high"], lang),
+    )
+
+
+def evaluation_section(data: ReportData, lang: str) -> Section:
+    """Worked-away against remaining scenes (``data.evaluation``, not None): the event
+    study chart, the crime and survey tables and a reading of what the design can show."""
+    assert data.evaluation is not None
+    ev = data.evaluation.to_dict()
+    c, sv = ev["crime"], ev["survey"]
+    compare, rnd = ev["from_round"], ev["to_round"]
+    ring = fmt_dist(config.RING_M, lang)
+    near = fmt_dist(config.NEAR_BAND_M, lang)
+    n_placebo = config.EVALUATION_PLACEBO_MONTHS
+    sec = Section("evaluation", t("sec_evaluation", lang))
+    headline = evaluation_headline(data, lang)
+    if headline:
+        sec.paragraphs.append(Paragraph(headline, "headline"))
+    sec.paragraphs.append(
+        Paragraph(
+            t(
+                "ev_intro",
+                lang,
+                compare=compare,
+                round=rnd,
+                n_ceased=fmt_num(c["n_ceased"], lang),
+                n_persisting=fmt_num(c["n_persisting"], lang),
+            )
+        )
+    )
+    sec.paragraphs += [Paragraph(line) for line in _evaluation_reading(ev, data, lang)]
+    sec.paragraphs.append(
+        Paragraph(
+            t("ev_read_design", lang, compare=compare, round=rnd, month=c["event_month"] or "–"),
+            "caveat",
+        )
+    )
+    if any(e.get("coef") is not None for e in c["event_study"]):
+        sec.figures.append(
+            Markup(
+                charts.event_study_chart(
+                    c["event_study"],
+                    lang,
+                    round_label=rnd,
+                    compare_label=compare,
+                    event_month=c["event_month"],
+                    reference_month=c["reference_month"],
+                    average=c if not c["reason"] else None,
+                )
+            )
+        )
+        sec.paragraphs.append(
+            Paragraph(t("ev_chart_note", lang, month=c["reference_month"], compare=compare), "note")
+        )
+    sec.tables.append(_evaluation_crime_table(c, data, lang, ring, n_placebo))
+    sec.tables.append(_evaluation_survey_table(sv, lang, near, data.options.min_n))
+    return sec
+
+
+def _evaluation_reading(ev: dict[str, Any], data: ReportData, lang: str) -> list[str]:
+    """The result in plain words: the estimate, the pre-trend, the placebo, displacement
+    and the survey."""
+    c, sv = ev["crime"], ev["survey"]
+    compare, rnd = ev["from_round"], ev["to_round"]
+    lines: list[str] = []
+    if c["reason"] or c["rate_ratio"] is None or c["ci_low"] is None:
+        lines.append(t("ev_read_no_crime", lang, reason=c["reason"] or "–"))
+    else:
+        values = dict(
+            round=rnd,
+            pct=fmt_pct(abs(c["rate_ratio"] - 1.0), lang),
+            rr=_ratio(c["rate_ratio"], lang),
+            lo=_ratio(c["ci_low"], lang),
+            hi=_ratio(c["ci_high"], lang),
+        )
+        sure = t("ev_read_clear" if _clear(c) else "ev_read_unclear", lang)
+        lines.append(
+            t("ev_read_down" if c["rate_ratio"] < 1 else "ev_read_up", lang, **values) + " " + sure
+        )
+        pre = c["pretrend_p_value"]
+        if pre is not None:
+            shown = fmt_p(pre, lang)
+            p_text = f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+            key = "ev_read_pretrend_ok" if pre >= 0.05 else "ev_read_pretrend_bad"
+            lines.append(t(key, lang, compare=compare, p=p_text))
+        pl = c["placebo"]
+        if pl and pl.get("rate_ratio") is not None and pl.get("ci_low") is not None:
+            lines.append(
+                t(
+                    "ev_read_placebo_bad" if _clear(pl) else "ev_read_placebo_ok",
+                    lang,
+                    n=config.EVALUATION_PLACEBO_MONTHS,
+                    rr=_ratio(pl["rate_ratio"], lang),
+                    lo=_ratio(pl["ci_low"], lang),
+                    hi=_ratio(pl["ci_high"], lang),
+                )
+            )
+
+        def item(where: str, e: dict[str, Any] | None) -> str:
+            if not e or e.get("rate_ratio") is None or e.get("ci_low") is None:
+                return t("ev_disp_none", lang, where=t(where, lang))
+            verdict = {-1: "ev_v_lower", 1: "ev_v_higher", 0: "ev_v_none"}[_clear(e)]
+            return t(
+                "ev_disp_item",
+                lang,
+                where=t(where, lang),
+                rr=_ratio(e["rate_ratio"], lang),
+                lo=_ratio(e["ci_low"], lang),
+                hi=_ratio(e["ci_high"], lang),
+                verdict=t(verdict, lang),
+            )
+
+        disp = c["displacement"]
+        rest = disp["rest_of_municipality"]
+        lines.append(
+            t(
+                "ev_read_displacement",
+                lang,
+                ring=item("ev_where_ring", disp["ring"]),
+                rest=(
+                    f"{t('ev_where_rest', lang)}: {t('ev_note_county_only', lang)}"
+                    if data.municipality is not None and (not rest or rest.get("reason"))
+                    else item("ev_where_rest", rest)
+                ),
+            )
+        )
+    if sv.get("reason") or sv.get("difference") is None:
+        lines.append(t("ev_read_no_survey", lang, reason=sv.get("reason") or "–"))
+    else:
+        lines.append(
+            t(
+                "ev_read_survey",
+                lang,
+                near=fmt_dist(config.NEAR_BAND_M, lang),
+                y0=sv["years"][0],
+                y1=sv["years"][1],
+                diff=_pp(sv["difference"], lang),
+                lo=_pp(sv["ci_low"], lang),
+                hi=_pp(sv["ci_high"], lang),
+            )
+        )
+    return lines
+
+
+def _evaluation_crime_table(
+    c: dict[str, Any], data: ReportData, lang: str, ring: str, n_placebo: int
+) -> ReportTable:
+    compare, rnd = data.compare, data.round
+    county_only = data.municipality is not None
+    rows: list[tuple[str, dict[str, Any] | None, str]] = [
+        (t("ev_row_main", lang, ring=ring, round=rnd), c, t("ev_note_main", lang)),
+        (
+            t("ev_row_between", lang, compare=compare, round=rnd),
+            c["between_rounds"],
+            t("ev_note_between", lang),
+        ),
+        (
+            t("ev_row_ring", lang, ring=ring),
+            c["displacement"]["ring"],
+            t("ev_note_displacement", lang),
+        ),
+        (
+            t("ev_row_rest", lang),
+            c["displacement"]["rest_of_municipality"],
+            t("ev_note_displacement", lang),
+        ),
+        (t("ev_row_placebo", lang, n=n_placebo), c["placebo"], t("ev_note_placebo", lang)),
+    ]
+    col_out, col_rr = t("col_outcome", lang), t("col_rate_ratio", lang)
+    col_lo, col_hi = t("col_ci_low", lang), t("col_ci_high", lang)
+    col_p, col_note = t("col_p", lang), t("col_note", lang)
+    records = []
+    for name, e, note in rows:
+        e = e or {}
+        reason = e.get("reason")
+        if reason and county_only and e is c["displacement"]["rest_of_municipality"]:
+            note = t("ev_note_county_only", lang)
+        elif reason:
+            note = t("ev_no_estimate", lang, reason=reason)
+        estimated = e.get("ci_low") is not None
+        records.append(
+            {
+                col_out: name,
+                col_rr: e.get("rate_ratio") if estimated else None,
+                col_lo: e.get("ci_low"),
+                col_hi: e.get("ci_high"),
+                col_p: e.get("p_value"),
+                col_note: note,
+            }
+        )
+    records.append(
+        {
+            col_out: t("ev_row_pretrend", lang, compare=compare),
+            col_rr: None,
+            col_lo: None,
+            col_hi: None,
+            col_p: c["pretrend_p_value"],
+            col_note: t("ev_note_pretrend", lang),
+        }
+    )
+    return ReportTable(
+        t("sheet_ev_crime", lang),
+        t(
+            "t_ev_crime",
+            lang,
+            first=c["first_month"] or "–",
+            last=c["last_month"] or "–",
+        ),
+        pd.DataFrame(records),
+        {col_rr: "ratio", col_lo: "ratio", col_hi: "ratio", col_p: "p3"},
+        note=t("t_ev_crime_note", lang),
+    )
+
+
+def _evaluation_survey_table(sv: dict[str, Any], lang: str, near: str, min_n: int) -> ReportTable:
+    years = list(sv.get("years") or [])
+    col_diff = t("col_diff_pp", lang)
+    col_lo, col_hi = t("col_ci_low", lang), t("col_ci_high", lang)
+
+    def points(v: float | None) -> float | None:
+        return None if v is None else round(100 * v, 6)
+
+    frame = pd.DataFrame(
+        [
+            {
+                t("col_year_before", lang): str(years[0]) if len(years) > 0 else "–",
+                t("col_year_after", lang): str(years[1]) if len(years) > 1 else "–",
+                col_diff: points(sv.get("difference")),
+                col_lo: points(sv.get("ci_low")),
+                col_hi: points(sv.get("ci_high")),
+                t("col_note", lang): (
+                    t("ev_no_estimate", lang, reason=sv["reason"]) if sv.get("reason") else ""
+                ),
+            }
+        ]
+    )
+    return ReportTable(
+        t("sheet_ev_survey", lang),
+        t("t_ev_survey", lang, near=near),
+        frame,
+        {col_diff: "pp", col_lo: "pp", col_hi: "pp"},
+        note=t("t_ev_survey_note", lang, k=min_n),
+    )

@@ -19,9 +19,9 @@ import pandas as pd
 from markupsafe import Markup, escape
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from drugscenes.report.i18n import fmt_num, fmt_pct
+from drugscenes.report.i18n import fmt_num, fmt_p, fmt_pct
 
-FORMATS = ("text", "int", "area", "float1", "float2", "pct", "ratio", "p")
+FORMATS = ("text", "int", "area", "float1", "float2", "pct", "ratio", "p", "p3", "pp")
 EXCEL_FORMATS = {
     "int": "#,##0",
     "area": "#,##0",
@@ -30,6 +30,8 @@ EXCEL_FORMATS = {
     "pct": "0.0%",
     "ratio": "0.00",
     "p": "0.0000",
+    "p3": "0.000",
+    "pp": "+0;-0;0",
 }
 
 
@@ -46,7 +48,9 @@ class ReportTable:
     frame : DataFrame
         Raw values; column names are the headers shown.
     formats : dict
-        Column → one of :data:`FORMATS` (default ``text``).
+        Column → one of :data:`FORMATS` (default ``text``): ``ratio`` two decimals,
+        ``p`` four decimals, ``p3`` three (``< 0,001`` below), ``pp`` percentage points
+        (the value in points, shown whole with its sign).
     note : str
         A line shown under the table (e.g. a caveat), empty for none.
     """
@@ -87,6 +91,11 @@ def format_cell(value: object, fmt: str, lang: str) -> str:
     if fmt == "p":
         v = float(value)  # type: ignore[arg-type]
         return f"< {fmt_num(0.0001, lang, 4)}" if v < 1e-4 else fmt_num(v, lang, 4)
+    if fmt == "p3":
+        return fmt_p(float(value), lang)  # type: ignore[arg-type]
+    if fmt == "pp":  # whole percentage points with their sign
+        v = float(value)  # type: ignore[arg-type]
+        return ("+" if round(v) > 0 else "") + fmt_num(v, lang)
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)

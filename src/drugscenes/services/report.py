@@ -5,11 +5,13 @@ municipality when asked (:func:`~drugscenes.services.scope.municipality_scope`),
 :func:`~drugscenes.services.workspace.inventory`,
 :func:`~drugscenes.services.change.compare` (with its hot-spot check: the candidate
 scenes), :func:`~drugscenes.services.change.history`,
-:func:`~drugscenes.services.crime.crime` and :func:`~drugscenes.services.survey.survey`,
-collects their results in a :class:`~drugscenes.report.model.ReportData` and hands it to
-the renderer. The report therefore shows exactly the figures the commands print. A job
-whose data is missing (no earlier round, no incidents in the period, no survey, no right
-to read it) leaves its section out with the reason.
+:func:`~drugscenes.services.crime.crime`, :func:`~drugscenes.services.survey.survey` and,
+with an earlier round, :func:`~drugscenes.services.evaluate.evaluate` (the worked-away
+scenes of the earlier round against those that persisted), collects their results in a
+:class:`~drugscenes.report.model.ReportData` and hands it to the renderer. The report
+therefore shows exactly the figures the commands print. A job whose data is missing (no
+earlier round, no incidents in the period, no survey, no right to read it, no scene
+worked away) leaves its section out with the reason.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from drugscenes.report.model import (
 )
 from drugscenes.services import change
 from drugscenes.services import crime as crime_job
+from drugscenes.services import evaluate as evaluate_job
 from drugscenes.services import survey as survey_job
 from drugscenes.services.common import Progress, quiet, resolve_round, round_period
 from drugscenes.services.scope import MunicipalityScope, municipality_scope
@@ -88,6 +91,7 @@ def gather(store: Store, *, options: ReportOptions, progress: Progress | None = 
     places = change.history(scoped, present_in=[rnd] if earlier is None else [rnd, earlier])
     crime = _crime(scoped, rnd, period, missing, step)
     year, survey = _survey(scoped, options, missing, step)
+    evaluation = _evaluate(scoped, earlier, rnd, compared, options.min_n, missing, step)
     return ReportData(
         options=options,
         round=rnd,
@@ -105,6 +109,7 @@ def gather(store: Store, *, options: ReportOptions, progress: Progress | None = 
         survey=survey,
         survey_year=year,
         missing=missing,
+        evaluation=evaluation,
     )
 
 
@@ -216,3 +221,44 @@ def _survey(
         missing["survey"] = Unavailable("error", str(exc))
         return year, None
     return year, result
+
+
+def _evaluate(
+    store: Store,
+    earlier: str | None,
+    rnd: str,
+    compared: change.CompareResult | None,
+    min_n: int,
+    missing: dict[str, Unavailable],
+    step: Progress,
+) -> evaluate_job.EvaluationResult | None:
+    """Worked-away against persisting scenes of ``earlier`` by ``rnd``, on the reported
+    scope (a municipality's scenes, incidents and respondents); None with the reason in
+    ``missing["evaluation"]`` when there is nothing to evaluate."""
+    if earlier is None or compared is None:
+        missing["evaluation"] = Unavailable("no_comparison")
+        return None
+    status = set(compared.comparison.from_scenes["status"])
+    if "ceased" not in status or "persisting" not in status:
+        missing["evaluation"] = Unavailable(
+            "no_ceased" if "ceased" not in status else "no_persisting"
+        )
+        return None
+    try:
+        result = evaluate_job.evaluate(
+            store,
+            from_round=earlier,
+            to_round=rnd,
+            rings_m=(config.RING_M,),
+            placebo_months=config.EVALUATION_PLACEBO_MONTHS,
+            min_n=min_n,
+            progress=step,
+        )
+    except DrugscenesError as exc:
+        missing["evaluation"] = Unavailable("error", str(exc))
+        return None
+    if result.crime.first_month is None and result.survey.reason is not None:
+        # No incident at all and no survey on both sides of the round: nothing estimated.
+        missing["evaluation"] = Unavailable("no_history")
+        return None
+    return result
