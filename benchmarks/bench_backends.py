@@ -561,8 +561,8 @@ def print_notes(n: int, results: dict[str, dict[str, Any]]) -> None:
             in_srv = sum(v for k, v in srv.items() if k != "n_statements")
             print(
                 f"  {b} load, server-side statements (s): {', '.join(parts)}; outside"
-                f" them {load['s'] - in_srv:.1f} s (building the COPY rows in Python before"
-                " the COPY starts; COPY in itself is paced by the client's write_row loop)"
+                f" them {load['s'] - in_srv:.1f} s (preparing the COPY data in the client before"
+                " it starts; COPY in itself is paced by the client; 'other' holds index builds)"
             )
         srv = read.get("server")
         if srv and "error" not in read:

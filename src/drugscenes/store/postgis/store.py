@@ -16,9 +16,10 @@ so QGIS can open every layer directly. The schema is made and upgraded with Alem
 Why psycopg 3 for data and Alembic for the schema
 -------------------------------------------------
 Data goes through psycopg 3 directly because it is the fastest path: bulk incident and
-respondent writes stream with ``COPY ... FROM STDIN (FORMAT BINARY)`` into a temporary
-table and are merged with one statement, incident reads stream ``COPY (SELECT ...) TO
-STDOUT`` into Arrow's CSV reader, and polygons travel as binary WKB
+respondent writes stream with ``COPY ... FROM STDIN (FORMAT BINARY)`` (incidents into a
+temporary table, merged year by year; a new year is loaded before its partition's indexes
+are built, then attached), incident reads stream ``COPY (SELECT ...) TO STDOUT`` in blocks
+into Arrow's CSV reader, and polygons travel as binary WKB
 (``ST_GeomFromWKB(%s, 3006)`` in, ``ST_AsBinary(geom)`` out) with no text round trip.
 An ORM would add a layer per row for nothing. The schema, on the other hand, evolves
 with the package, and Alembic (on SQLAlchemy Core) gives it versioned, transactional
@@ -34,9 +35,9 @@ before it; incident and survey writes take locks of their own.
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -45,6 +46,8 @@ import numpy as np
 import pandas as pd
 import psycopg
 import psycopg.errors
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 import sqlalchemy as sa
 from psycopg import sql
@@ -105,13 +108,14 @@ _ROUND_DTYPES = {c: "object" for c in ROUND_COLUMNS} | {"n_scenes": "int64"}
 _HISTORY_COPY_TYPES = ["text", "text", "int4", "text", "bool", "text", "float8", "bool"]
 _INCIDENT_STAGE = [
     ("incident_id", "text"),
-    ("t_us", "int8"),
+    ("time", "timestamptz"),
     ("source_type", "text"),
     ("category", "text"),
     ("x", "float8"),
     ("y", "float8"),
     ("police_activity", "bool"),
     ("municipality_code", "text"),
+    ("year", "int4"),
 ]
 _SURVEY_COPY_TYPES = [
     "int4",
@@ -125,11 +129,17 @@ _SURVEY_COPY_TYPES = [
     "text",
     "text",
 ]
-# The staged rows with their time (COPY carries it as microseconds since the epoch,
-# exact, which saves building a Python datetime per row).
-_INCOMING = (
-    "(SELECT *, timestamptz 'epoch' + t_us * interval '1 microsecond' AS time FROM _ds_incoming)"
+_INCOMING = "_ds_incoming"
+_INSERT_COLUMNS = (
+    "incident_id, time, source_type, category, x, y, police_activity, municipality_code, year"
 )
+# Load a year into a table of its own (then attached as its partition) when it is new,
+# or when the rows coming for it are at least this share of the rows it holds and at
+# least _BULK_MIN_ROWS (see PostGISStore.write_incidents).
+_BULK_SHARE = 0.5
+_BULK_MIN_ROWS = 50_000
+_READ_BLOCK = 4 << 20
+"""Bytes of COPY output Arrow parses at a time when incidents are read."""
 _INCIDENT_SELECT = {
     "incident_id": "incident_id",
     "time": "(extract(epoch FROM time) * 1000000)::bigint",
@@ -227,26 +237,170 @@ def _from_wkb(blobs: Sequence[bytes | None]) -> np.ndarray:
     return shapely.from_wkb(np.array([None if b is None else bytes(b) for b in blobs], object))
 
 
-class _CopyReader(io.RawIOBase):
-    """A ``COPY ... TO STDOUT`` stream as a binary file, for Arrow's CSV reader."""
+def _text_array(values: pd.Series) -> pa.Array:
+    """A text column as an Arrow string array (missing values as nulls)."""
+    if pd.api.types.is_string_dtype(values):
+        try:
+            return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
+    return pa.array(
+        [None if (v := bind_value(x)) is None else str(v) for x in values.tolist()],
+        type=pa.string(),
+    )
 
-    def __init__(self, chunks: Iterator[memoryview | bytes]) -> None:
-        self._chunks = chunks
-        self._pending = b""
 
-    def readable(self) -> bool:
-        return True
+_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 in microseconds since 1970-01-01
+_BINARY_FIXED = {"int4": ">i4", "int8": ">i8", "timestamptz": ">i8", "float8": ">f8", "bool": "u1"}
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while not self._pending:
-            try:
-                self._pending = bytes(next(self._chunks))
-            except StopIteration:
-                return 0
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
+
+def _fixed_run(fields: list[tuple[str, str]], values: list[np.ndarray], m: int) -> pa.Array:
+    """``m`` rows of fixed-width big-endian fields as an Arrow binary array."""
+    record = np.empty(m, np.dtype(fields))
+    for (name, _), v in zip(fields, values, strict=True):
+        record[name] = v
+    run = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(record.dtype.itemsize), m, [None, pa.py_buffer(record)]
+    )
+    return run.cast(pa.binary())
+
+
+def _binary_copy(columns: list[tuple[str, object]], rows: int = 100_000) -> Iterator[memoryview]:
+    """Columns as ``COPY ... FROM STDIN (FORMAT BINARY)`` data, in blocks of ``rows`` rows.
+
+    ``columns`` are (PostgreSQL type, values): ``text`` an Arrow string array,
+    ``int4``/``int8``/``float8``/``bool`` NumPy arrays without missing values,
+    ``timestamptz`` NumPy microseconds since 1970. The runs of fixed-width fields (with
+    the field count and length words) are NumPy records; Arrow joins them and the texts
+    row by row into the rows' bytes, with no Python loop over rows.
+    """
+    n = len(columns[0][1])  # type: ignore[arg-type]
+    yield memoryview(b"PGCOPY\n\xff\r\n\x00" + bytes(8))  # signature, flags, extension
+    for lo in range(0, n, rows):
+        m = min(n, lo + rows) - lo
+        parts: list[pa.Array] = []
+        fields: list[tuple[str, str]] = [("n", ">i2")]
+        values_of: list[np.ndarray] = [np.full(m, len(columns))]
+
+        for k, (kind, values) in enumerate(columns):
+            if kind == "text":
+                text = values.slice(lo, m)  # type: ignore[attr-defined]
+                fields.append((f"l{k}", ">i4"))  # the length, -1 for NULL
+                values_of.append(pc.fill_null(pc.binary_length(text), -1).to_numpy())
+                parts.append(_fixed_run(fields, values_of, m))
+                parts.append(pc.fill_null(text, "").cast(pa.binary()))
+                fields, values_of = [], []
+            else:
+                raw = np.asarray(values[lo : lo + m])  # type: ignore[index]
+                if kind == "timestamptz":
+                    raw = raw.astype(np.int64) - _PG_EPOCH_US
+                dtype = np.dtype(_BINARY_FIXED[kind])
+                fields += [(f"l{k}", ">i4"), (f"v{k}", dtype.str)]
+                values_of += [np.full(m, dtype.itemsize), raw]
+        if fields:
+            parts.append(_fixed_run(fields, values_of, m))
+        joined = pc.binary_join_element_wise(*parts, b"")
+        offsets = np.frombuffer(joined.buffers()[1], np.int32)
+        yield memoryview(joined.buffers()[2])[offsets[joined.offset] : offsets[joined.offset + m]]
+    yield memoryview(b"\xff\xff")
+
+
+def _load_partition(cur: psycopg.Cursor, year: int, exists: bool) -> None:
+    """Load the staged rows of ``year`` as described in :meth:`PostGISStore.write_incidents`.
+
+    The year's rows go into a new table without indexes (with the rows the partition
+    keeps, if it exists), which gets the partition's indexes and a ``CHECK (year = ...)``
+    (so attaching it needs no scan) and replaces the partition.
+    """
+    name = f"incidents_{year}"
+    stage = f"_ds_load_{year}" if exists else name
+    parent = sql.Identifier(SCHEMA, "incidents")
+    table = sql.Identifier(SCHEMA, stage)
+    owner = cur.execute(
+        "SELECT c.relowner::regrole::text FROM pg_catalog.pg_class c WHERE c.oid = %s::regclass",
+        (f"{SCHEMA}.incidents",),
+    ).fetchone()[0]  # type: ignore[index]
+    cur.execute(
+        sql.SQL(
+            "CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING GENERATED"
+            " INCLUDING CONSTRAINTS, CONSTRAINT {} CHECK (year = {}))"
+        ).format(table, parent, sql.Identifier(f"{stage}_year"), sql.Literal(year))
+    )
+    if owner != cur.execute("SELECT current_user::text").fetchone()[0]:  # type: ignore[index]
+        cur.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(table, sql.Identifier(owner)))
+    if exists:
+        cur.execute(
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+                table,
+                sql.SQL(_INSERT_COLUMNS),
+                sql.SQL(_INSERT_COLUMNS),
+                sql.Identifier(SCHEMA, name),
+            )
+        )
+    cur.execute(
+        sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} n WHERE n.year = {}").format(
+            table,
+            sql.SQL(_INSERT_COLUMNS),
+            sql.SQL(_INSERT_COLUMNS),
+            sql.SQL(_INCOMING),
+            sql.Literal(year),
+        )
+    )
+    # As CREATE TABLE ... PARTITION OF names them; attaching adopts them.
+    cur.execute(
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY (incident_id, year)").format(
+            table, sql.Identifier(f"{stage}_pkey")
+        )
+    )
+    cur.execute(
+        sql.SQL("CREATE INDEX {} ON {} (time)").format(sql.Identifier(f"{stage}_time_idx"), table)
+    )
+    cur.execute(
+        sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
+            sql.Identifier(f"{stage}_geom_idx"), table
+        )
+    )
+    if exists:
+        old = sql.Identifier(SCHEMA, name)
+        cur.execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(parent, old))
+        cur.execute(sql.SQL("DROP TABLE {}").format(old))
+        cur.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(table, sql.Identifier(name)))
+        table = old
+        cur.execute(
+            sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
+                table, sql.Identifier(f"{stage}_pkey"), sql.Identifier(f"{name}_pkey")
+            )
+        )
+        for suffix in ("time_idx", "geom_idx"):
+            cur.execute(
+                sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                    sql.Identifier(SCHEMA, f"{stage}_{suffix}"), sql.Identifier(f"{name}_{suffix}")
+                )
+            )
+    cur.execute(
+        sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES IN ({})").format(
+            parent, table, sql.Literal(year)
+        )
+    )
+    cur.execute(
+        sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(f"{stage}_year"))
+    )
+
+
+def _row_blocks(copy: Iterable[bytes | memoryview], size: int) -> Iterator[bytearray]:
+    """A ``COPY ... TO STDOUT`` stream in blocks of whole rows of at least ``size`` bytes.
+
+    libpq hands COPY data over one row at a time; Arrow parses big blocks many times
+    faster than it reads a file-like object fed row by row.
+    """
+    block = bytearray()
+    for row in copy:
+        block += row
+        if len(block) >= size:
+            yield block
+            block = bytearray()
+    if block:
+        yield block
 
 
 class PostGISStore(Store):
@@ -652,9 +806,17 @@ class PostGISStore(Store):
     def write_incidents(self, incidents: pd.DataFrame) -> IncidentWrite:
         """Store incidents by id, all or nothing (see :meth:`Store.write_incidents`).
 
-        The rows are streamed with binary COPY into a temporary table; stored rows with
-        the same ids (in any year) that differ are deleted and the new ones inserted, so
-        importing the same rows again changes nothing. Times are kept to the microsecond.
+        The rows are streamed with binary COPY (made with NumPy) into a temporary table;
+        stored rows with the same ids (in any year) that differ are deleted and the new
+        ones inserted, so importing the same rows again changes nothing. Times are kept to
+        the microsecond.
+
+        A year whose partition is new, or that gets many rows for its size, is loaded
+        into a table of its own without indexes, which then gets its indexes built in
+        one go and is attached as the year's partition (replacing the old one), all in
+        the same transaction: updating three indexes row by row costs many times more.
+        This needs the rights of the owner of the incidents table; other users' rows go
+        into the partitions directly.
         """
         missing = [c for c in INCIDENT_COLUMNS if c not in incidents.columns]
         if missing:
@@ -675,21 +837,24 @@ class PostGISStore(Store):
         if times.isna().any():
             raise DataError("some incidents to store have no time")
         micros = (times - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(microseconds=1)
-        years = sorted({int(y) for y in times.dt.year.unique()})
+        year_of_row = times.dt.year.to_numpy(dtype="int32")
         stage = {
-            "incident_id": ids.astype(str).tolist(),
-            "t_us": micros.astype("int64").tolist(),
-            "source_type": _column(incidents["source_type"]),
-            "category": _column(incidents["category"]),
-            "x": incidents["x"].astype("float64").tolist(),
-            "y": incidents["y"].astype("float64").tolist(),
-            "police_activity": incidents["police_activity"].astype(bool).tolist(),
-            "municipality_code": _column(incidents["municipality_code"]),
+            "incident_id": _text_array(ids.astype(str)),
+            "time": micros.to_numpy(dtype="int64"),
+            "source_type": _text_array(incidents["source_type"]),
+            "category": _text_array(incidents["category"]),
+            "x": incidents["x"].to_numpy(dtype="float64"),
+            "y": incidents["y"].to_numpy(dtype="float64"),
+            "police_activity": incidents["police_activity"].to_numpy(dtype=bool),
+            "municipality_code": _text_array(incidents["municipality_code"]),
+            "year": year_of_row,
         }
         with self._errors("store incidents"), self._transaction(_LOCK_INCIDENTS) as cur:
             before = int(cur.execute(f"SELECT count(*) FROM {SCHEMA}.incidents").fetchone()[0])  # type: ignore[index]
             if not len(incidents):
                 return IncidentWrite(before, before)
+            if cur.connection.info.encoding != "utf-8":  # the text goes as UTF-8
+                cur.execute("SET LOCAL client_encoding TO 'UTF8'")
             cur.execute(
                 "CREATE TEMP TABLE _ds_incoming ("
                 + ", ".join(f"{c} {t}" for c, t in _INCIDENT_STAGE)
@@ -699,12 +864,9 @@ class PostGISStore(Store):
                 f"COPY _ds_incoming ({', '.join(c for c, _ in _INCIDENT_STAGE)})"
                 " FROM STDIN (FORMAT BINARY)"
             ) as copy:
-                copy.set_types([t for _, t in _INCIDENT_STAGE])
-                for row in zip(*stage.values(), strict=True):
-                    copy.write_row(row)
+                for block in _binary_copy([(t, stage[c]) for c, t in _INCIDENT_STAGE]):
+                    copy.write(block)
             cur.execute("ANALYZE _ds_incoming")
-            for year in years:
-                cur.execute(f"SELECT {SCHEMA}.incident_partition(%s)", (year,))
             deleted = cur.execute(
                 f"DELETE FROM {SCHEMA}.incidents i USING {_INCOMING} n"
                 " WHERE i.incident_id = n.incident_id AND"
@@ -713,15 +875,76 @@ class PostGISStore(Store):
                 " (n.time, n.source_type, n.category, n.x, n.y, n.police_activity,"
                 "  n.municipality_code)"
             ).rowcount
-            inserted = cur.execute(
-                f"INSERT INTO {SCHEMA}.incidents (incident_id, time, source_type, category,"
-                " x, y, police_activity, municipality_code, year)"
-                " SELECT incident_id, time, source_type, category, x, y, police_activity,"
-                "  municipality_code, extract(year FROM time AT TIME ZONE 'UTC')::integer"
-                f" FROM {_INCOMING} n WHERE NOT EXISTS"
-                f" (SELECT 1 FROM {SCHEMA}.incidents i WHERE i.incident_id = n.incident_id)"
-            ).rowcount
+            # What is left staged is what to insert (the rest is stored identically).
+            cur.execute(
+                f"DELETE FROM {_INCOMING} n USING {SCHEMA}.incidents i"
+                " WHERE i.incident_id = n.incident_id"
+            )
+            new = dict(
+                cur.execute(f"SELECT year, count(*) FROM {_INCOMING} GROUP BY year ORDER BY year")
+            )
+            bulk = self._bulk_years(cur, new)
+            if bulk:  # index builds sort in memory up to this much (256 MiB, this write only)
+                cur.execute(
+                    "SELECT set_config('maintenance_work_mem',"
+                    " greatest(setting::bigint, 262144)::text || 'kB', true)"
+                    " FROM pg_catalog.pg_settings WHERE name = 'maintenance_work_mem'"
+                )
+            for year in new:
+                if year in bulk:
+                    _load_partition(cur, year, bulk[year])
+                    continue
+                cur.execute(f"SELECT {SCHEMA}.incident_partition(%s)", (year,))
+                cur.execute(
+                    f"INSERT INTO {SCHEMA}.incidents ({_INSERT_COLUMNS})"
+                    f" SELECT {_INSERT_COLUMNS} FROM {_INCOMING} n WHERE n.year = %s",
+                    (year,),
+                )
+            inserted = sum(new.values())
         return IncidentWrite(before, before - deleted + inserted)
+
+    def _bulk_years(self, cur: psycopg.Cursor, incoming: dict[int, int]) -> dict[int, bool]:
+        """The years to load as a table of their own: {year: whether its partition exists}.
+
+        A new partition always (if the user may), an existing one when the rows coming
+        for it are at least :data:`_BULK_SHARE` of the rows it holds (rebuilding its
+        indexes then costs less than updating them row by row).
+        """
+        may = cur.execute(
+            "SELECT pg_has_role(c.relowner, 'USAGE') AND has_schema_privilege(%s, 'CREATE')"
+            " FROM pg_catalog.pg_class c WHERE c.oid = %s::regclass",
+            (SCHEMA, f"{SCHEMA}.incidents"),
+        ).fetchone()
+        if not may or not may[0]:
+            return {}
+        held = {
+            int(year): (bool(own), float(tuples))
+            for year, own, tuples in cur.execute(
+                "SELECT substr(c.relname, 11)::integer, pg_has_role(c.relowner, 'USAGE'),"
+                " c.reltuples FROM pg_catalog.pg_inherits i"
+                " JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid"
+                " WHERE i.inhparent = %s::regclass AND c.relname ~ '^incidents_[0-9]{4}$'",
+                (f"{SCHEMA}.incidents",),
+            )
+        }
+        out: dict[int, bool] = {}
+        for year, n in incoming.items():
+            if year not in held:
+                if 1000 <= year <= 9999:
+                    out[year] = False
+                continue
+            own, tuples = held[year]
+            if not own or n < _BULK_MIN_ROWS:
+                continue
+            if tuples < 0:  # never analysed: count
+                tuples = cur.execute(
+                    sql.SQL("SELECT count(*) FROM {}").format(
+                        sql.Identifier(SCHEMA, f"incidents_{year}")
+                    )
+                ).fetchone()[0]  # type: ignore[index]
+            if n >= _BULK_SHARE * tuples:
+                out[year] = True
+        return out
 
     def read_incidents(
         self,
@@ -771,23 +994,29 @@ class PostGISStore(Store):
             "municipality_code": "string",
         }
         with self._errors("read incidents"), self._connection().cursor() as cur:
-            with cur.copy(query) as copy:
-                reader = io.BufferedReader(_CopyReader(iter(copy)), buffer_size=1 << 20)
-                if not reader.peek(1):
-                    return empty_frame(INCIDENT_DTYPES, cols)
-                table = pacsv.read_csv(
-                    reader,
-                    read_options=pacsv.ReadOptions(column_names=cols),
-                    parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                    convert_options=pacsv.ConvertOptions(
-                        column_types={c: types[c] for c in cols},
-                        null_values=[""],
-                        strings_can_be_null=True,
-                        quoted_strings_can_be_null=False,
-                        true_values=["t"],
-                        false_values=["f"],
-                    ),
-                )
+            options = {
+                "read_options": pacsv.ReadOptions(column_names=cols),
+                "parse_options": pacsv.ParseOptions(newlines_in_values=True),
+                "convert_options": pacsv.ConvertOptions(
+                    column_types={c: types[c] for c in cols},
+                    null_values=[""],
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=False,
+                    true_values=["t"],
+                    false_values=["f"],
+                ),
+            }
+            # Each block is parsed in another thread (Arrow lets go of the GIL) while
+            # this one reads the next.
+            with cur.copy(query) as copy, ThreadPoolExecutor(1) as pool:
+                parts = [
+                    pool.submit(pacsv.read_csv, pa.BufferReader(block), **options)
+                    for block in _row_blocks(copy, _READ_BLOCK)
+                ]
+                tables = [part.result() for part in parts]
+            if not tables:
+                return empty_frame(INCIDENT_DTYPES, cols)
+            table = pa.concat_tables(tables)
         frame = table.to_pandas()
         if "time" in frame.columns:
             frame["time"] = pd.to_datetime(frame["time"].to_numpy(), unit="us", utc=True)
