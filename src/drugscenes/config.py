@@ -91,3 +91,18 @@ EVALUATION_PLACEBO_MONTHS = 6
 """``evaluate``: the placebo event lies this many months before the real one (round B's
 date), within the months before round A (6 fits the demo's two years of incidents; 12 is
 the common choice with a longer history)."""
+
+HOTSPOT_METHOD = "local-poisson"
+"""Hot-spot test of ``hotspots``, ``compare``'s check and the report: ``"local-poisson"``
+(exact local Poisson test against the ring around each cell, valid for sparse counts; see
+:mod:`drugscenes.analysis.hotspots`) or ``"gistar"`` (Getis-Ord Gi*, county-wide)."""
+
+HOTSPOT_BASELINE_M = 2000.0
+"""Outer radius of the ring whose incidents give each cell's local expected count (local
+Poisson method): wide enough to hold incidents in the countryside, narrow enough that a
+city district is compared with its own surroundings."""
+
+HOTSPOT_MIN_RATE_RATIO = 1.5
+"""Local Poisson method: a hot spot has a rate significantly above this many times that of
+every side of the ring around it (so a smooth rise of density towards a city centre is not
+a place)."""

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from drugscenes import config
-from drugscenes.analysis.hotspots import CANDIDATE_CATEGORIES, HotspotAnalysis
+from drugscenes.analysis.hotspots import CANDIDATE_CATEGORIES, METHODS, HotspotAnalysis
 from drugscenes.cli.app import WorkspaceArg, err, out, print_json, safe, spinner
 from drugscenes.errors import UsageError
 from drugscenes.io.gpkg_export import write_hotspots_gpkg
@@ -95,6 +95,16 @@ def hotspots(
             help="A hot area within this many metres of a registered scene is not a candidate.",
         ),
     ] = config.CANDIDATE_DISTANCE_M,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            metavar="local-poisson|gistar",
+            help="Hot-spot test: local-poisson (exact test of each cell against the "
+            "incidents around it, valid for sparse counts) or gistar (Getis-Ord Gi* over "
+            "the whole region).",
+        ),
+    ] = config.HOTSPOT_METHOD,
     no_fdr: Annotated[
         bool,
         typer.Option("--no-fdr", help="Bins from raw p-values instead of FDR-adjusted ones."),
@@ -114,6 +124,8 @@ def hotspots(
 ) -> None:
     """Hot spots of incidents, emerging trends, and candidate scenes outside the registry."""
 
+    if method not in METHODS:
+        raise UsageError(f"--method must be local-poisson or gistar, got '{method}'")
     if period not in _STEPS:
         raise UsageError(f"--period must be month, quarter or none, got '{period}'")
     days = Period.parse(date_from, date_to)
@@ -129,6 +141,7 @@ def hotspots(
             band_m=band,
             distance_m=distance,
             fdr=not no_fdr,
+            method=method,
             progress=step,
         )
     if gpkg is not None:
@@ -153,10 +166,11 @@ def _print_result(console: Console, r: HotspotAnalysis) -> None:
     console.print(
         f"Hot spots {r.start.date()} – {r.end.date()} of {safe(', '.join(r.categories))}: "
         f"{d['n_analysed']:,} incidents in {r.grid.n_cells:,} cells of {r.cell_m:g} m "
-        f"(region only), Gi* band {r.band_m:g} m, "
+        f"(region only), {_method_text(r)}, "
         f"{'FDR-adjusted' if r.gi.fdr else 'unadjusted'} p-values"
     )
-    bins = Table(title="Cells by Gi* confidence bin")
+    test = "Gi*" if r.method == "gistar" else "local Poisson"
+    bins = Table(title=f"Cells by {test} confidence bin")
     for col in ["bin", "meaning", "cells"]:
         bins.add_column(col, justify="right" if col == "cells" else "left")
     meaning = {3: "hot 99 %", 2: "hot 95 %", 1: "hot 90 %", 0: "not significant"}
@@ -174,7 +188,7 @@ def _print_result(console: Console, r: HotspotAnalysis) -> None:
         console.print(pt)
     c = r.candidates
     ct = Table(
-        title=f"Candidate scenes: Gi_Bin ≥ {c.min_bin}, ≥ {c.min_count} incidents, more than "
+        title=f"Candidate scenes: bin ≥ {c.min_bin}, ≥ {c.min_count} incidents, more than "
         f"{c.distance_m:g} m from every scene of round {escape(r.round_label)}"
     )
     for col in [
@@ -216,6 +230,19 @@ def _print_result(console: Console, r: HotspotAnalysis) -> None:
             f"{len(c.candidates)} candidate area(s) away from the registry; "
             f"{len(c.near_registered)} hot area(s) lie at registered scenes."
         )
+
+
+def _method_text(r: HotspotAnalysis) -> str:
+    d = r.to_dict()
+    local = d.get("local_test")
+    if not local:
+        return f"Gi* band {r.band_m:g} m"
+    radii = ", ".join(f"{x:g}" for x in local["radii_m"])
+    return (
+        f"local exact Poisson test within {radii} m against the ring to "
+        f"{local['baseline_m']:g} m (hot: rate > {local['min_rate_ratio']:g} × every side; "
+        f"{local['n_tested_cells']:,} cells tested)"
+    )
 
 
 def _s(v: object) -> str:

@@ -10,7 +10,12 @@ from collections.abc import Sequence
 from typing import Literal
 
 from drugscenes import config
-from drugscenes.analysis.hotspots import CANDIDATE_CATEGORIES, HotspotAnalysis, analyse_hotspots
+from drugscenes.analysis.hotspots import (
+    CANDIDATE_CATEGORIES,
+    METHODS,
+    HotspotAnalysis,
+    analyse_hotspots,
+)
 from drugscenes.errors import UsageError
 from drugscenes.periods import Period
 from drugscenes.services.common import Progress, check_number, quiet, read_period
@@ -33,6 +38,7 @@ def hotspots(
     step: Literal["month", "quarter"] | None = "month",
     distance_m: float = config.CANDIDATE_DISTANCE_M,
     fdr: bool = True,
+    method: str = config.HOTSPOT_METHOD,
     progress: Progress | None = None,
 ) -> HotspotAnalysis:
     """Hot spots of a period's incidents and candidate scenes away from a round's registry.
@@ -57,7 +63,9 @@ def hotspots(
     distance_m : float
         A hot area within this distance of a registered scene is not a candidate.
     fdr : bool
-        Gi* bins from FDR-adjusted p-values (else raw ones).
+        Bins from FDR-adjusted p-values (else raw ones).
+    method : {"local-poisson", "gistar"}
+        The hot-spot test (default :data:`~drugscenes.config.HOTSPOT_METHOD`).
     progress : callable, optional
         Told what the job is doing.
 
@@ -76,6 +84,8 @@ def hotspots(
         :data:`~drugscenes.config.GRID_MAX_CELL_PERIODS`), ...
     """
     tell = progress or quiet
+    if method not in METHODS:
+        raise UsageError(f"method must be one of {', '.join(METHODS)}, got '{method}'")
     if step is not None and step not in STEPS:
         raise UsageError(f"step must be one of {', '.join(STEPS)} or None, got '{step}'")
     cell_m = check_number(
@@ -110,4 +120,5 @@ def hotspots(
         distance_m=distance_m,
         fdr=fdr,
         round_label=round_label,
+        method=method,
     )

@@ -35,11 +35,13 @@ from drugscenes.analysis.hotspots.emerging import (
     emerging_hotspots,
 )
 from drugscenes.analysis.hotspots.gistar import GiStar, gi_star
+from drugscenes.analysis.hotspots.local import LocalPoisson, local_poisson
 from drugscenes.errors import DataError, UsageError
 from drugscenes.times import to_utc
 
 __all__ = [
     "CANDIDATE_CATEGORIES",
+    "METHODS",
     "POLICE_ACTIVITY_NOTE",
     "HotspotAnalysis",
     "RegistryCheck",
@@ -49,6 +51,9 @@ __all__ = [
 
 CANDIDATE_CATEGORIES = ("drug offence", "violence", "shooting")
 """Categories whose concentration marks a possible open drug scene (default of the command)."""
+
+METHODS = ("local-poisson", "gistar")
+"""Hot-spot tests: the local exact Poisson test (default) and Getis-Ord Gi*."""
 
 POLICE_ACTIVITY_NOTE = (
     "Drug offences are mostly recorded through police activity: more patrols at a place "
@@ -74,8 +79,9 @@ class HotspotAnalysis:
         By category, one period.
     total : ndarray, shape (n_cells,)
         Counts of the combined categories.
-    gi : GiStar
-        Of ``total``.
+    gi : LocalPoisson or GiStar
+        The hot-spot test of ``total`` (``method``): its ``z``, ``p``, ``q``, ``bin`` are
+        the cells' ``gi_*`` columns whatever the method.
     density : KDEResult
         Quartic KDE of the combined categories, bandwidth = ``band_m``.
     emerging : EmergingHotSpots or None
@@ -95,16 +101,23 @@ class HotspotAnalysis:
     grid: Grid
     counts: GridCounts
     total: NDArray[np.int64]
-    gi: GiStar
+    gi: GiStar | LocalPoisson
     density: KDEResult
     emerging: EmergingHotSpots | None
     trend_note: str | None
     candidates: CandidateScenes
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def method(self) -> str:
+        """``"local-poisson"`` or ``"gistar"``."""
+        return getattr(self.gi, "method", "gistar")
+
     def cells(self) -> gpd.GeoDataFrame:
         """In-region cells with ``count``, ``density_km2``, ``gi_z``, ``gi_p``, ``gi_q``,
-        ``gi_bin`` (and ``pattern``, ``trend_tau``, ``trend_p`` with periods)."""
+        ``gi_bin`` (the chosen method's; with the local Poisson test also ``observed``,
+        ``expected`` and ``rate_ratio`` within the band) and, with periods, ``pattern``,
+        ``trend_tau``, ``trend_p``."""
         cols: dict[str, ArrayLike] = {
             "count": self.total,
             "density_km2": self.density.density * 1e6,
@@ -113,6 +126,10 @@ class HotspotAnalysis:
             "gi_q": self.gi.q,
             "gi_bin": self.gi.bin,
         }
+        if isinstance(self.gi, LocalPoisson):
+            cols["observed"] = self.gi.observed
+            cols["expected"] = self.gi.expected
+            cols["rate_ratio"] = self.gi.rate_ratio
         if self.emerging is not None:
             cols["pattern"] = self.emerging.pattern
             cols["trend_tau"] = self.emerging.trend.tau
@@ -124,7 +141,14 @@ class HotspotAnalysis:
         bins, nb = np.unique(self.gi.bin, return_counts=True)
         by_bin = {int(b): 0 for b in range(-3, 4)}
         by_bin.update({int(b): int(c) for b, c in zip(bins, nb, strict=True)})
+        local = (
+            {**self.gi.parameters(), "n_tested_cells": int(self.gi.tested_hot.sum())}
+            if isinstance(self.gi, LocalPoisson)
+            else None
+        )
         return {
+            "method": self.method,
+            "local_test": local,
             "round": self.round_label,
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
@@ -168,10 +192,18 @@ def analyse_hotspots(
     min_bin: int = 2,
     min_count: int = 5,
     round_label: str = "",
+    method: str = config.HOTSPOT_METHOD,
+    baseline_m: float = config.HOTSPOT_BASELINE_M,
+    min_ratio: float = config.HOTSPOT_MIN_RATE_RATIO,
 ) -> HotspotAnalysis:
-    """Counts, density, Gi*, emerging hot spots and candidate scenes for one period.
+    """Counts, density, hot spots, emerging hot spots and candidate scenes for one period.
 
-    The categories are combined (summed) into one count per cell. Gi* and the candidates
+    The hot-spot test is ``method``: ``"local-poisson"`` (default,
+    :func:`~drugscenes.analysis.hotspots.local.local_poisson`: each cell's counts within
+    the band against the ring up to ``baseline_m`` around it, exact for sparse counts) or
+    ``"gistar"`` (:func:`gi_star`, county-wide). See the package docstring for the choice.
+
+    The categories are combined (summed) into one count per cell. The test and the candidates
     use the whole period ``[start, end)``; the emerging analysis splits it into months or
     quarters. With fewer than :data:`MIN_TREND_PERIODS` periods (or ``period=None``) there
     is no emerging analysis and ``trend_note`` says why; the rest is still computed.
@@ -193,6 +225,9 @@ def analyse_hotspots(
         :func:`candidate_scenes`.
     round_label : str
         Recorded in the result.
+    method : {"local-poisson", "gistar"}
+    baseline_m, min_ratio : float
+        Of the local Poisson test (see :func:`local_poisson`).
 
     Raises
     ------
@@ -202,6 +237,8 @@ def analyse_hotspots(
         A cell larger than the region, a band smaller than a cell, unaligned periods, …
     """
     check_incidents(incidents)
+    if method not in METHODS:
+        raise UsageError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if not categories:
         raise UsageError("give at least one category")
     s, e = to_utc(start), to_utc(end)
@@ -239,7 +276,19 @@ def analyse_hotspots(
         notes.append(f"{out} incident(s) lie outside the region's cells and are not counted")
     if "drug offence" in used:
         notes.append(POLICE_ACTIVITY_NOTE)
-    gi = gi_star(grid, total, band_m, fdr=fdr)
+    gi: GiStar | LocalPoisson
+    if method == "gistar":
+        gi = gi_star(grid, total, band_m, fdr=fdr)
+    else:
+        if baseline_m < 2 * band_m:
+            notes.append(
+                f"the ring of the local test reaches {2 * band_m:g} m instead of "
+                f"{baseline_m:g} m: at least twice the band"
+            )
+            baseline_m = 2 * band_m
+        gi = local_poisson(
+            grid, total, band_m, baseline_m=baseline_m, min_ratio=min_ratio, alpha=alpha, fdr=fdr
+        )
     t = _ns(incidents["time"])
     sel = (t >= s.value) & (t < e.value) & incidents["category"].astype(str).isin(used).to_numpy()
     density = kde(
@@ -259,7 +308,17 @@ def analyse_hotspots(
         )
     else:
         per = grid_counts(grid, incidents, start, end, categories=used, period=period).total()
-        emerging = emerging_hotspots(grid, per, periods, band_m, alpha=alpha, fdr=fdr)
+        emerging = emerging_hotspots(
+            grid,
+            per,
+            periods,
+            band_m,
+            alpha=alpha,
+            fdr=fdr,
+            method=method,
+            baseline_m=baseline_m,
+            min_ratio=min_ratio,
+        )
         if emerging.empty_periods:
             notes.append(
                 "periods without incidents (taken as no hot or cold spot): "
@@ -377,6 +436,7 @@ def registry_check(
     end: str | pd.Timestamp,
     distance_m: float = 1000.0,
     round_label: str = "",
+    method: str = config.HOTSPOT_METHOD,
 ) -> RegistryCheck:
     """Back "no new scenes elsewhere" with data.
 
@@ -405,6 +465,7 @@ def registry_check(
         band_m=max(config.HOTSPOT_BAND_M, cell),
         period="month" if whole_months else None,
         round_label=round_label,
+        method=method,
     )
     if cell > config.GRID_CELL_M:
         note = (

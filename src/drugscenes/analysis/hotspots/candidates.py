@@ -1,5 +1,6 @@
-"""Candidate scenes: significant hot areas of Gi* that lie away from every registered scene
-(areas outside the registry), and those of them far from ceased scenes."""
+"""Candidate scenes: significant hot areas (of the local exact Poisson test or of Gi*) that
+lie away from every registered scene (areas outside the registry), and those of them far
+from ceased scenes."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from drugscenes import CRS_EPSG
 from drugscenes.analysis.grid import Grid
 from drugscenes.analysis.hotspots.emerging import EmergingHotSpots
 from drugscenes.analysis.hotspots.gistar import GiStar
+from drugscenes.analysis.hotspots.local import LocalPoisson
 from drugscenes.errors import UsageError
-from drugscenes.stats.trend import mann_kendall
+from drugscenes.stats.trend import MannKendall, PoissonTrend, mann_kendall, poisson_trend
 
 __all__ = ["CandidateScenes", "candidate_scenes", "candidates_far_from"]
 
@@ -34,9 +36,12 @@ class CandidateScenes:
         ``n_cells``, ``area_m2``, ``count`` (incidents in its cells), ``max_z``, ``mean_z``,
         ``max_bin``, ``x``, ``y`` (a point inside the area), ``municipality_code``,
         ``nearest_scene_id``, ``nearest_scene_m``, ``trend`` ("increasing", "decreasing",
-        "no trend" or None without periods), ``trend_tau``, ``trend_p`` (Mann-Kendall of the
-        area's counts per period), ``pattern`` (emerging pattern of the area's cell with the
-        highest z, None without periods), geometry (union of the cells, EPSG:3006).
+        "no trend" or None without periods), ``trend_tau``, ``trend_p`` (the area's counts
+        per period: with the local Poisson method the exact conditional Poisson trend
+        against the region's totals, ``trend_tau`` then Kendall's tau of the counts as a
+        descriptive value; with Gi* Mann-Kendall), ``pattern`` (emerging pattern of the
+        area's cell with the highest z, None without periods), geometry (union of the cells,
+        EPSG:3006).
     near_registered : GeoDataFrame
         The hot areas dropped because they lie within ``distance_m`` of a registered scene,
         same columns (without ranks): registered scenes show up here, not as candidates.
@@ -90,7 +95,7 @@ _CANDIDATE_COLUMNS = [
 def candidate_scenes(
     grid: Grid,
     counts: ArrayLike,
-    gi: GiStar,
+    gi: GiStar | LocalPoisson,
     scenes: gpd.GeoDataFrame,
     distance_m: float = 200.0,
     min_bin: int = 2,
@@ -116,8 +121,8 @@ def candidate_scenes(
     grid : Grid
     counts : array_like, shape (n_cells,)
         The counts ``gi`` was computed from.
-    gi : GiStar
-        Single-slice Gi* of ``counts``.
+    gi : GiStar or LocalPoisson
+        Single-slice Gi* or local Poisson test of ``counts`` (its ``z`` and ``bin``).
     scenes : GeoDataFrame
         Registered scenes of the round (``scene_id``, polygons, EPSG:3006); may be empty.
     distance_m : float, default 200
@@ -201,7 +206,12 @@ def candidate_scenes(
             series[:, tt] = np.bincount(
                 pos[L][sel], emerging.counts[tt, idx[sel]], minlength=keep.size
             )
-        mk = mann_kendall(series) if keep.size else None
+        mk: PoissonTrend | MannKendall | None = None
+        if keep.size and isinstance(emerging.trend, PoissonTrend):
+            totals = emerging.counts.sum(axis=1)
+            mk = poisson_trend(series, totals if (totals > 0).any() else None)
+        elif keep.size:
+            mk = mann_kendall(series)
         if mk is not None:
             sig = mk.p <= trend_alpha
             frame["trend"] = np.where(

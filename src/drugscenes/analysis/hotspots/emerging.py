@@ -20,8 +20,9 @@ from numpy.typing import ArrayLike, NDArray
 from drugscenes.analysis.grid import Grid
 from drugscenes.analysis.hotspots.counts import Period
 from drugscenes.analysis.hotspots.gistar import GiStar, gi_star
+from drugscenes.analysis.hotspots.local import LocalPoisson, local_poisson
 from drugscenes.errors import UsageError
-from drugscenes.stats.trend import MannKendall, mann_kendall
+from drugscenes.stats.trend import MannKendall, PoissonTrend, mann_kendall, poisson_trend
 
 __all__ = [
     "COLD_PATTERNS",
@@ -162,21 +163,23 @@ class EmergingHotSpots:
     ----------
     periods : tuple of Period
     counts : ndarray of int, shape (T, n_cells)
-    gi : GiStar
+    gi : GiStar or LocalPoisson
         Per period: arrays of shape (T, n_cells).
     alpha : float
         Significance of a hot/cold spot in a period (FDR-adjusted if ``gi.fdr``).
-    trend : MannKendall
-        Of each cell's Gi* z-series.
+    trend : MannKendall or PoissonTrend
+        ``method="gistar"``: Mann-Kendall of each cell's Gi* z-series;
+        ``"local-poisson"``: exact conditional Poisson trend of each cell's neighbourhood
+        counts against the region's totals per period.
     trend_alpha : float
     pattern : ndarray of str, shape (n_cells,)
     """
 
     periods: tuple[Period, ...]
     counts: NDArray[np.int64]
-    gi: GiStar
+    gi: GiStar | LocalPoisson
     alpha: float
-    trend: MannKendall
+    trend: MannKendall | PoissonTrend
     trend_alpha: float
     pattern: NDArray[np.object_]
 
@@ -193,6 +196,7 @@ class EmergingHotSpots:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "method": getattr(self.gi, "method", "gistar"),
             "periods": [p.label for p in self.periods],
             "alpha": self.alpha,
             "trend_alpha": self.trend_alpha,
@@ -211,8 +215,23 @@ def emerging_hotspots(
     alpha: float = 0.05,
     fdr: bool = True,
     trend_alpha: float = 0.05,
+    method: str = "local-poisson",
+    baseline_m: float = 2000.0,
+    min_ratio: float = 1.5,
 ) -> EmergingHotSpots:
-    """Gi* per period, Mann-Kendall trend of each cell's z-series, pattern classes.
+    """Hot spots per period, the trend of each cell, pattern classes.
+
+    ``method="local-poisson"`` (default): hot and cold spots per period by
+    :func:`~drugscenes.analysis.hotspots.local.local_poisson` (exact for sparse monthly
+    counts), and the trend of each cell's neighbourhood counts (within ``band_m``)
+    relative to the region's total of each period by
+    :func:`~drugscenes.stats.trend.poisson_trend` (exact conditional: a county-wide quiet
+    month is no cell's trend, and one or two incidents make no trend).
+
+    ``method="gistar"``: Gi* per period and the Mann-Kendall trend of each cell's
+    z-series (as ArcGIS), which is neither valid for sparse counts (the normal
+    approximation of Gi* fails when expected counts are far below one) nor free of the
+    region's monthly totals (each month's z is standardised by that month's mean).
 
     A cell is a hot (cold) spot in a period when its Gi* is positive (negative) and
     significant at ``alpha`` (BH-adjusted within the period when ``fdr``). The trend is
@@ -252,11 +271,25 @@ def emerging_hotspots(
     for a, name in ((alpha, "alpha"), (trend_alpha, "trend_alpha")):
         if not 0 < a < 1:
             raise UsageError(f"{name} must be in (0, 1), got {a}")
-    gi = gi_star(grid, x, band_m, fdr=fdr)
+    gi: GiStar | LocalPoisson
+    trend: MannKendall | PoissonTrend
+    if method == "gistar":
+        gi = gi_star(grid, x, band_m, fdr=fdr)
+        trend = mann_kendall(gi.z.T)
+    elif method == "local-poisson":
+        gi = local_poisson(
+            grid, x, band_m, baseline_m=baseline_m, min_ratio=min_ratio, alpha=alpha, fdr=fdr
+        )
+        totals = x.sum(axis=1)
+        if (totals > 0).any():
+            trend = poisson_trend(gi.observed.T, totals)
+        else:
+            trend = poisson_trend(gi.observed.T)
+    else:
+        raise UsageError(f"method must be 'local-poisson' or 'gistar', got {method!r}")
     sig = gi.significant(alpha)
     hot = (sig & (gi.z > 0)).T
     cold = (sig & (gi.z < 0)).T
-    trend = mann_kendall(gi.z.T)
     pattern = classify_patterns(hot, cold, trend.p, trend.s, trend_alpha)
     return EmergingHotSpots(
         tuple(periods), x.astype(np.int64), gi, alpha, trend, trend_alpha, pattern

@@ -1,0 +1,354 @@
+"""Local exact Poisson hot spots: each cell's neighbourhood count against the incidents
+around it, a test that is valid for sparse counts (the default method of
+:func:`~drugscenes.analysis.hotspots.analyse_hotspots`).
+
+For cell i and a neighbourhood radius r (the cells within r, as :func:`band_kernel`),
+``N`` is the neighbourhood's count and ``S_k`` the count of half k (east, west, north,
+south) of the *surrounding ring*: the in-region cells farther than the band and at most
+``baseline_m`` away. Given ``N + S_k``, under a rate in the neighbourhood of at most
+``min_ratio`` times that of half k, ``N`` is at most binomial with
+``p_k = ρ·a_N / (ρ·a_N + a_k)`` (ρ = ``min_ratio``, ``a`` = in-region cells): the exact
+conditional test of two Poisson rates (Przyborowski & Wilenski 1940; Breslow & Day 1987,
+§7.2). A cell is hot only when the test rejects against *every* half
+(intersection-union: ``p = max_k p(k)``, Berger 1982), so a step (the edge of a dense city)
+or a gradient does not make hot spots, since the half facing the denser side is never
+exceeded. Hot spots are cells whose local rate is significantly above ``min_ratio`` times
+that of every side around them: places, not districts.
+
+Why the ring excludes the neighbourhood (and the band around the smaller radii): the
+conditional test needs disjoint areas, and a place's own incidents must not raise its
+own expected count. Why conditional: the ring's rate is estimated from the same data,
+so plugging it in as known would be anti-conservative where the ring holds few
+incidents; conditioning on ``N + S_k`` makes the test exact for any count, however sparse,
+and no normal approximation is made.
+
+Several radii (default: one cell and the band) catch both a small place in a dense city
+and a diffuse one; the p-value of a cell is the smallest over the radii times their number
+(Bonferroni). Cells whose smallest attainable p-value (every incident of the window in
+the neighbourhood) exceeds ``alpha`` are not tested (Tarone 1990: they could never be
+significant; the filter depends only on the window's total, which leaves the test exact),
+and Benjamini-Hochberg (1995) runs over the tested cells, per slice and per side.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import fft as sp_fft
+from scipy import special, stats
+
+from drugscenes.analysis.grid import Grid
+from drugscenes.analysis.hotspots.gistar import band_kernel, confidence_bin
+from drugscenes.errors import UsageError
+from drugscenes.stats.multiple import fdr_bh
+
+__all__ = ["LocalPoisson", "local_poisson"]
+
+_Z_CAP = 37.5  # z-equivalent of p = 1e-308
+
+
+@dataclass(frozen=True, eq=False)
+class LocalPoisson:
+    """Local exact Poisson hot spots on a grid (result of :func:`local_poisson`).
+
+    Arrays have the shape of the values given: ``(n_cells,)`` or ``(n_slices, n_cells)``.
+    The attributes ``band_m``, ``fdr``, ``n``, ``n_neighbours``, ``z``, ``p``, ``q``,
+    ``bin``, ``constant_slices`` and :meth:`significant` mean what they mean for
+    :class:`~drugscenes.analysis.hotspots.gistar.GiStar`, so both feed the candidates and
+    the emerging patterns alike.
+
+    Attributes
+    ----------
+    band_m, baseline_m : float
+    radii_m : tuple of float
+        Neighbourhood radii tested.
+    min_ratio : float
+        ρ: hot means a local rate above ρ times that of every side around.
+    fdr : bool
+    n : int
+        In-region cells.
+    n_neighbours : ndarray of int
+        In-region cells within the band.
+    observed : ndarray of int
+        Incidents within the band.
+    expected : ndarray
+        The band's share of the surrounding ring's incidents (its area times the ring's
+        rate): what the band would hold at the rate around it.
+    rate_ratio : ndarray
+        ``observed / expected`` (inf when nothing is expected but something observed,
+        NaN when both are 0).
+    p_hot, p_cold : ndarray
+        One-sided exact p-values (Bonferroni over the radii); NaN where not tested.
+    z : ndarray
+        Normal equivalent of the smaller one-sided p-value, signed (+ hot, − cold); 0
+        where not tested. A display value: the test is the exact p-value.
+    p : ndarray
+        The smaller one-sided p-value (``p_hot`` where z ≥ 0, else ``p_cold``).
+    q : ndarray
+        Its Benjamini-Hochberg adjusted value (over the tested cells of its slice and side).
+    bin : ndarray of int8
+        −3..3 as Gi_Bin, from ``q`` (``fdr``) or ``p``.
+    tested_hot, tested_cold : ndarray of bool
+    constant_slices : tuple of int
+        Slices without any incident.
+    """
+
+    band_m: float
+    baseline_m: float
+    radii_m: tuple[float, ...]
+    min_ratio: float
+    fdr: bool
+    n: int
+    n_neighbours: NDArray[np.int64]
+    observed: NDArray[np.int64]
+    expected: NDArray[np.float64]
+    rate_ratio: NDArray[np.float64]
+    p_hot: NDArray[np.float64]
+    p_cold: NDArray[np.float64]
+    z: NDArray[np.float64]
+    p: NDArray[np.float64]
+    q: NDArray[np.float64]
+    bin: NDArray[np.int8]
+    tested_hot: NDArray[np.bool_]
+    tested_cold: NDArray[np.bool_]
+    constant_slices: tuple[int, ...] = ()
+
+    method = "local-poisson"
+
+    def significant(self, alpha: float = 0.05) -> NDArray[np.bool_]:
+        """Cells significant at ``alpha`` (FDR-adjusted if ``fdr``)."""
+        test = self.q if self.fdr else self.p
+        return np.nan_to_num(test, nan=1.0) <= alpha
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "band_m": self.band_m,
+            "baseline_m": self.baseline_m,
+            "radii_m": list(self.radii_m),
+            "min_rate_ratio": self.min_ratio,
+        }
+
+
+def _ring_kernels(
+    band_m: float, baseline_m: float, cell_m: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """The ring (band < d ≤ baseline) and its east and north halves, as odd squares.
+
+    The halves are proper halves (a 180° turn maps east onto west): cells on the x axis
+    (dx = 0) belong to the east half when dy > 0, and on the y axis to north when dx < 0.
+    """
+    outer = band_kernel(baseline_m, cell_m)
+    r = outer.shape[0] // 2
+    inner = np.zeros_like(outer)
+    b = band_kernel(band_m, cell_m)
+    rb = b.shape[0] // 2
+    inner[r - rb : r + rb + 1, r - rb : r + rb + 1] = b
+    ring = outer * (1 - inner)
+    off = np.arange(-r, r + 1)
+    dy, dx = off[:, None], off[None, :]  # row offset is y (rows grow northwards)
+    east = ring * ((dx > 0) | ((dx == 0) & (dy > 0)))
+    north = ring * ((dy > 0) | ((dy == 0) & (dx < 0)))
+    return ring, east, north
+
+
+def _sums(
+    grid: Grid, raster: NDArray[np.float64], kernels: list[NDArray[np.float64]]
+) -> list[NDArray[np.float64]]:
+    """Sums over each kernel (odd squares, centred) at every in-region cell, rounded
+    (integer inputs): one forward FFT of the raster (last two axes) shared by the kernels."""
+    r = max(k.shape[0] for k in kernels) // 2
+    ny, nx = raster.shape[-2:]
+    shape = (sp_fft.next_fast_len(ny + 2 * r, real=True), sp_fft.next_fast_len(nx + 2 * r, True))
+    spec = sp_fft.rfft2(raster, s=shape, workers=-1)
+    out = []
+    for k in kernels:
+        big = np.zeros(shape)
+        h = k.shape[0] // 2
+        # The kernel centred on (0, 0) with wrap-around: a circular convolution of the
+        # zero-padded raster equals the linear one inside the raster.
+        big[np.ix_(np.arange(-h, h + 1) % shape[0], np.arange(-h, h + 1) % shape[1])] = k
+        conv = sp_fft.irfft2(spec * sp_fft.rfft2(big, workers=-1), s=shape, workers=-1)
+        out.append(np.rint(grid.compact(conv[..., :ny, :nx])))
+    return out
+
+
+def local_poisson(
+    grid: Grid,
+    values: ArrayLike,
+    band_m: float,
+    baseline_m: float = 2000.0,
+    radii_m: tuple[float, ...] | None = None,
+    min_ratio: float = 1.5,
+    alpha: float = 0.05,
+    fdr: bool = True,
+) -> LocalPoisson:
+    """Exact local Poisson test of each cell's neighbourhood against the ring around it.
+
+    See the module docstring for the test. Hot at radius r against half k:
+    ``P(X ≥ N)``, ``X ~ Bin(N + S_k, ρ·a_N/(ρ·a_N + a_k))``; cold:
+    ``P(X ≤ N)``, ``X ~ Bin(N + S_k, a_N/(a_N + ρ·a_k))``; a cell's one-sided p-value is
+    the largest over the halves and the smallest over the radii times their number.
+
+    Parameters
+    ----------
+    grid : Grid
+    values : array_like of int, shape (n_cells,) or (n_slices, n_cells)
+        Counts (several slices, e.g. months, at once).
+    band_m : float
+        The widest neighbourhood (as the Gi* band); at least one cell.
+    baseline_m : float, default 2000
+        Outer radius of the surrounding ring; more than ``band_m``.
+    radii_m : tuple of float, optional
+        Neighbourhood radii, each from one cell to ``band_m``; default ``(cell, band)``.
+    min_ratio : float, default 1.5
+        ρ ≥ 1.
+    alpha : float, default 0.05
+        Cells whose smallest attainable p-value exceeds it are not tested.
+    fdr : bool, default True
+
+    Returns
+    -------
+    LocalPoisson
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from drugscenes.analysis.grid import make_grid
+    >>> g = make_grid(shapely.box(0, 0, 6000, 6000), 100.0)
+    >>> x = np.zeros(g.n_cells, dtype=int)
+    >>> x[g.locate([3050.0] * 12, [3050.0] * 12)] = 12  # 12 incidents in one cell, else none
+    >>> r = local_poisson(g, x, 300.0)
+    >>> int(r.bin[g.locate([3050.0], [3050.0])][0]), int((r.bin >= 2).sum()) > 1
+    (3, True)
+    """
+    for v, name in ((band_m, "band"), (baseline_m, "baseline")):
+        if not (math.isfinite(v) and v > 0):
+            raise UsageError(f"the {name} must be a positive number of metres, got {v}")
+    if band_m < grid.cell_m:
+        raise UsageError(
+            f"the band ({band_m:g} m) is smaller than a cell ({grid.cell_m:g} m): no cell "
+            "would have a neighbour; use a band of at least one cell"
+        )
+    if baseline_m < band_m + grid.cell_m:
+        raise UsageError(
+            f"the baseline ({baseline_m:g} m) must reach at least one cell beyond the band "
+            f"({band_m:g} m): the ring around a cell would be empty"
+        )
+    if not (math.isfinite(min_ratio) and min_ratio >= 1):
+        raise UsageError(f"min_ratio must be at least 1, got {min_ratio}")
+    radii = tuple(dict.fromkeys((grid.cell_m, band_m) if radii_m is None else radii_m))
+    if not radii or any(not (grid.cell_m <= r <= band_m) for r in radii):
+        raise UsageError(f"radii must lie between one cell and the band, got {radii}")
+    v = np.asarray(values, dtype=np.float64)
+    single = v.ndim == 1
+    v2 = v[None, :] if single else v
+    if v2.ndim != 2 or v2.shape[1] != grid.n_cells:
+        raise UsageError(
+            f"values must have shape (n_cells,) or (n_slices, n_cells) with n_cells = "
+            f"{grid.n_cells}, got {v.shape}"
+        )
+    if not (np.isfinite(v2).all() and (v2 >= 0).all() and np.array_equal(v2, np.rint(v2))):
+        raise UsageError("values must be counts: non-negative integers")
+    mask = grid.inside.astype(np.float64)
+    raster = grid.raster(v2, fill=0.0)
+    ring_k, east_k, north_k = _ring_kernels(band_m, baseline_m, grid.cell_m)
+    disks = [band_kernel(rad, grid.cell_m) for rad in radii]
+    ring_a, east_a, north_a, *disk_a = _sums(grid, mask, [ring_k, east_k, north_k, *disks])
+    ring_n, east_n, north_n, *disk_n = _sums(grid, raster, [ring_k, east_k, north_k, *disks])
+    halves = [  # (count, area) of the east, west, north, south halves
+        (east_n, east_a),
+        (ring_n - east_n, ring_a - east_a),
+        (north_n, north_a),
+        (ring_n - north_n, ring_a - north_a),
+    ]
+    shape = v2.shape
+    observed = expected = n_nb = None
+    r = float(min_ratio)
+    m = len(radii)
+    log_level = math.log(alpha / m)
+    tested_hot = np.zeros(shape, bool)
+    tested_cold = np.zeros(shape, bool)
+    per_radius = []
+    for rad, a_n, n_obs in zip(radii, disk_a, disk_n, strict=True):  # pass 1: filter
+        qs = []
+        for _, a_k in halves:  # null proportions depend on the areas only: (n_cells,)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q_hot = np.where(a_k > 0, r * a_n / (r * a_n + a_k), 1.0)
+                q_cold = np.where(a_k > 0, a_n / (a_n + r * a_k), 1.0)
+            qs.append((q_hot, q_cold))
+        # Smallest attainable p-value given the window's total W (every incident of the
+        # window in the neighbourhood for hot, none there for cold) is max_k q_k^W, so a
+        # cell can reach alpha / m when W·log(max_k q_k) ≤ log(alpha / m).
+        window = n_obs + ring_n  # the filter's statistic: independent of the split
+        with np.errstate(divide="ignore"):
+            log_h = np.log(np.max([q for q, _ in qs], axis=0))
+            log_c = np.log(1 - np.min([q for _, q in qs], axis=0))
+        tested_hot |= (window * log_h <= log_level) & (log_h < 0)
+        tested_cold |= (window * log_c <= log_level) & (log_c < 0)
+        per_radius.append((n_obs, qs))
+        if rad == band_m:
+            observed, n_nb = n_obs, a_n
+            with np.errstate(divide="ignore", invalid="ignore"):
+                expected = np.where(ring_a > 0, ring_n * a_n / ring_a, np.nan)
+    assert observed is not None and expected is not None and n_nb is not None
+    p_hot = np.ones(shape)
+    p_cold = np.ones(shape)
+    for n_obs, qs in per_radius:  # pass 2: exact p-values where they can matter
+        ih = np.nonzero(tested_hot & (n_obs > 0))  # no incident: P(X ≥ 0) = 1
+        ic = np.nonzero(tested_cold)
+        ph = np.zeros(ih[0].size)
+        pc = np.zeros(ic[0].size)
+        cell_h, cell_c = ih[-1], ic[-1]  # the cell axis: q depends on the cell only
+        nh, nc = n_obs[ih].astype(np.int64), n_obs[ic].astype(np.int64)
+        for (s_k, _), (q_hot, q_cold) in zip(halves, qs, strict=True):
+            th, tc = nh + s_k[ih].astype(np.int64), nc + s_k[ic].astype(np.int64)
+            ph = np.maximum(ph, special.bdtrc(nh - 1, th, q_hot[cell_h]))  # P(X ≥ N)
+            pc = np.maximum(pc, special.bdtr(nc, tc, q_cold[cell_c]))  # P(X ≤ N)
+        p_hot[ih] = np.minimum(p_hot[ih], ph)
+        p_cold[ic] = np.minimum(p_cold[ic], pc)
+    p_hot = np.minimum(1.0, m * p_hot)
+    p_cold = np.minimum(1.0, m * p_cold)
+    p_hot[~tested_hot] = np.nan
+    p_cold[~tested_cold] = np.nan
+    q_hot, q_cold = fdr_bh(p_hot), fdr_bh(p_cold)
+    hot_side = np.nan_to_num(p_hot, nan=1.0) <= np.nan_to_num(p_cold, nan=1.0)
+    p = np.where(hot_side, p_hot, p_cold)
+    q = np.where(hot_side, q_hot, q_cold)
+    tested = ~np.isnan(p)
+    zabs = np.zeros(shape)
+    zabs[tested] = np.clip(stats.norm.isf(np.maximum(p[tested], 1e-308)), 0.0, _Z_CAP)
+    z = np.where(hot_side, zabs, -zabs)
+    b = confidence_bin(z, q if fdr else p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(expected > 0, observed / expected, np.where(observed > 0, np.inf, np.nan))
+    constant = tuple(int(i) for i in np.flatnonzero(v2.sum(axis=1) == 0))
+    out = [observed, expected, ratio, p_hot, p_cold, z, p, q, b, tested_hot, tested_cold]
+    if single:
+        out = [a[0] for a in out]
+    obs, exp_, rr, ph_, pc_, z_, p_, q_, b_, th, tc = out
+    return LocalPoisson(
+        band_m=float(band_m),
+        baseline_m=float(baseline_m),
+        radii_m=tuple(float(x) for x in radii),
+        min_ratio=r,
+        fdr=fdr,
+        n=grid.n_cells,
+        n_neighbours=np.asarray(n_nb).astype(np.int64),
+        observed=np.asarray(obs).astype(np.int64),
+        expected=exp_,
+        rate_ratio=rr,
+        p_hot=ph_,
+        p_cold=pc_,
+        z=z_,
+        p=p_,
+        q=q_,
+        bin=b_,
+        tested_hot=th,
+        tested_cold=tc,
+        constant_slices=constant,
+    )
