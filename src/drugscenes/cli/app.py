@@ -31,8 +31,10 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.segment import Segment
 from rich.text import Text
+from typer.models import ArgumentInfo
+from typer.utils import get_params_from_function
 
-from drugscenes.errors import DataError, DrugscenesError, Problem
+from drugscenes.errors import DataError, DrugscenesError, Problem, UsageError
 from drugscenes.io.outputs import check_output_file, output_file, strip_controls
 from drugscenes.report import i18n
 
@@ -93,12 +95,62 @@ err = SafeConsole(stderr=True, highlight=False)
 MAX_PROBLEMS_SHOWN = 40
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def parameter_names(func: Callable[..., Any]) -> dict[str, str]:
+    """How a command's parameters are written on the command line: ``--from`` for the
+    parameter ``date_from``, ``FROM`` for an argument.
+
+    Examples
+    --------
+    >>> def cmd(
+    ...     date_from: Annotated[str, typer.Option("--from")], a: Annotated[str, typer.Argument()]
+    ... ) -> None: ...
+    >>> parameter_names(cmd)
+    {'date_from': '--from', 'a': 'A'}
+    """
+    names: dict[str, str] = {}
+    for key, param in get_params_from_function(func).items():
+        info = param.default
+        if isinstance(info, ArgumentInfo):
+            names[key] = info.metavar or key.upper()
+        else:
+            decls = [d for d in getattr(info, "param_decls", None) or () if d.startswith("--")]
+            names[key] = decls[0].split("/")[0] if decls else "--" + key.replace("_", "-")
+    return names
+
+
+def check_text_arguments(values: dict[str, Any], names: dict[str, str]) -> None:
+    r"""Refuse a text argument that is not valid text: a command line's bytes that are not
+    UTF-8 reach Python as lone surrogates (``\udcff``), which no file, database or
+    terminal takes. Paths (``Path`` values) may hold such bytes and are left alone.
+
+    Examples
+    --------
+    >>> check_text_arguments({"round": "2023", "out": Path("a\udcff")}, {})
+    >>> check_text_arguments({"scene": ["a\udcffb"]}, {"scene": "--scene"})
+    Traceback (most recent call last):
+    ...
+    drugscenes.errors.UsageError: --scene: bytes that are not UTF-8 text; give it in UTF-8
+    """
+    for key, value in values.items():
+        for v in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(v, str) and _SURROGATE.search(v):
+                raise UsageError(
+                    f"{names.get(key, key)}: bytes that are not UTF-8 text; give it in UTF-8"
+                )
+
+
 def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the package's errors into one clear message and the exit status."""
+
+    names = parameter_names(func)
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            check_text_arguments(kwargs, names)
             return func(*args, **kwargs)
         except DrugscenesError as exc:
             err.print(f"[bold red]error:[/] {safe(exc)}", soft_wrap=True)

@@ -329,7 +329,8 @@ def _read_police_json(p: Path) -> pd.DataFrame:
     rows = []
     for ev in data:  # parsing JSON objects: a loop over the file's records is unavoidable
         ev = ev if isinstance(ev, dict) else {}
-        loc = ev.get("location") or {}
+        loc = ev.get("location")
+        loc = loc if isinstance(loc, dict) else {}  # a location that is not an object: none
         gps = str(loc.get("gps") or "")
         lat, _, lon = gps.partition(",")
         rows.append(
@@ -441,6 +442,8 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
      'unparseable time']
     >>> parse_times(pd.Series(["9999-12-31 23:59"]))[1].tolist()
     ['time outside the years 1900–2199']
+    >>> parse_times(pd.Series(["-782", "-0001-01-01"]))[1].tolist()
+    ['unparseable time', 'unparseable time']
     """
     s = values.astype("string").str.strip()
     s = s.str.replace(_POLICE_DT, r"\1T\2:\3:\4\5", regex=True)
@@ -452,10 +455,14 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     reason[missing] = "no time"
     # Years outside FIRST_YEAR..LAST_YEAR are refused before parsing: no incident is
     # dated there, and pandas' nanosecond timestamps end in 1677 and 2262.
-    year = pd.to_numeric(s.str.extract(r"^(\d{4})", expand=False), errors="coerce")
+    year = pd.to_numeric(s.str.extract(r"^([0-9]{4})", expand=False), errors="coerce")
     out_of_range = ~missing & year.notna() & ~year.between(FIRST_YEAR, LAST_YEAR)
     reason[out_of_range] = TIME_OUT_OF_RANGE
-    missing = missing | out_of_range
+    # An ISO time starts with its four-digit year: anything else ('-782', '+002023-01-01')
+    # is unparseable here, before pandas reads it as a year its timestamps cannot hold.
+    no_year = ~missing & year.isna()
+    reason[no_year] = "unparseable time"
+    missing = missing | out_of_range | no_year
     aware = ~missing & s.str.contains(_TZ_RE, na=False)
     naive = ~missing & ~aware
     if aware.any():

@@ -389,7 +389,7 @@ def prepare_round(
         if id_col
         else np.full(n, None, dtype=object)
     )
-    id_given = np.array([v is not None for v in ids])
+    id_given = np.array([v is not None for v in ids], dtype=bool)
     seen: dict[str, int] = {}
     for i in np.flatnonzero(id_given):
         first = seen.setdefault(ids[i], i)
