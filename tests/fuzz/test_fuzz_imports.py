@@ -27,6 +27,8 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 
+from drugscenes.errors import DataError
+from drugscenes.io.tabular import parse_csv
 from fuzzing import PROFILE, X0, Y0, fresh, snapshot, square
 from helpers import run
 
@@ -326,6 +328,7 @@ def check_import(base: Path, kind: str, data: bytes, variant: int) -> int:
 @settings(FUZZ)
 @given(data=st.binary(max_size=4096), with_header=st.booleans(), variant=st.integers(0, 2))
 @example(data=b"", with_header=True, variant=0)  # a header and no rows (see below)
+@example(data=b'"', with_header=False, variant=0)  # no header record (see below)
 def test_arbitrary_bytes(fuzz_base: Path, kind: str, data: bytes, with_header: bool, variant: int):
     """Arbitrary bytes, alone or after a header the reader recognises."""
     prefix = KINDS[kind][1].encode() if with_header else b""
@@ -339,6 +342,34 @@ def test_hostile_content(fuzz_base: Path, kind: str, data: st.DataObject, varian
     """Files of the right shape with hostile values, in any of the encodings."""
     code = check_import(fuzz_base, kind, data.draw(KINDS[kind][2], label="file"), variant)
     event(f"exit {code}")
+
+
+_CSV_CELLS = ["", " ", "a", "1,5", '"', '""', '"x;y"', "\r", "\x00", "\t", ";", ","]
+
+
+def _joined(rows: list[list[str]], sep: str) -> bytes:
+    return "\n".join(sep.join(row) for row in rows).encode()
+
+
+@settings(FUZZ)
+@given(
+    data=st.binary(max_size=2048)
+    | st.builds(
+        _joined,
+        st.lists(st.lists(st.sampled_from(_CSV_CELLS), max_size=5), max_size=6),
+        st.sampled_from([";", ",", "\t"]),
+    )
+)
+@example(data=b"\ta\tb\n\t\t\n")  # rows of separators only (see below)
+def test_csv_reader_any_text(data: bytes) -> None:
+    """The CSV reader every import uses: a table with one row (and one "bad" flag) per
+    record, or a DataError; never another exception."""
+    try:
+        table = parse_csv(data, "x.csv")
+    except DataError:
+        return
+    assert len(table.frame) == len(table.bad)
+    assert all(p.row is None or 1 <= p.row <= len(table.bad) for p in table.problems)
 
 
 # -- what the fuzzing found -------------------------------------------------------------------
@@ -373,6 +404,16 @@ REGRESSIONS = {
         "incidents-csv",
         f"id;tid;typ;x;y\nt1;-0001-01-01;Rån;{X0 + 50};{Y0 + 50}\n".encode(),
         "row 1, field 'time': rejected: unparseable time",
+    ),
+    # io/tabular.py: a file of one '"' (a blank record only) left no header record
+    # (IndexError), instead of "no header row".
+    "csv-lone-quote": ("survey-csv", b'"', "the file is empty or has no header row"),
+    # io/tabular.py: lines of separators only (tabs, with a tab as separator) were blank
+    # lines to the record count but rows to pandas (IndexError); now rows of empty fields.
+    "csv-rows-of-tabs": (
+        "scenes-csv",
+        b"\tnamn\tkommunkod\taktiviteter\twkt\n\t\t\t\t\n\t\t\t\t\n",
+        "row 2, field 'wkt': no geometry (empty or missing)",
     ),
 }
 

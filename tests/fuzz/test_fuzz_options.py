@@ -41,46 +41,27 @@ HOSTILE = [
 """Hostile texts; ``\\udcff`` is how Python passes on a byte of a command line that is not
 UTF-8 (surrogate escape)."""
 
+NUMBERS = [
+    "0", "-0", "1", "10", "50", "100", "150", "200", "300", "500", "1000", "2000", "-5", "nan",
+    "NaN", "inf", "-inf", "1e308", "-1e308", "1e309", "1e-308", "5e-324", "1e9", "0x10", "1_000",
+    " 100 ", "100m", "1,5", "١٠٠", "１００",
+]  # fmt: skip
+"""Plausible and odd numbers: edges of the bounds, NaN, infinities, what ``float`` refuses."""
+DAYS = [
+    "2023-01-01", "2023-06-30", "2023-12-31", "2024-01-01", "2024-12-31", "2022-06-01",
+    "1900-01-01", "2199-12-31", "9999-99-99", "0000-00-00", "2023-02-30", "2023-02-29",
+    "2024-02-29", "2023-1-1", "20230101", "2023-06-01T00:00", "2023-03-26", "2023-10-29",
+    "٢٠٢٣-٠١-٠١", "２０２３-０１-０１", "1899-12-31", "2200-01-01",
+]  # fmt: skip
+"""Plausible days of the data, the ends of the years allowed, impossible and odd ones."""
+
 hostile = st.one_of(
     st.sampled_from(HOSTILE),
     st.text(max_size=30),
     st.binary(max_size=12).map(lambda b: b.decode("utf-8", "surrogateescape")),
 )
 number = st.one_of(
-    st.sampled_from(
-        [
-            "0",
-            "-0",
-            "1",
-            "10",
-            "50",
-            "100",
-            "150",
-            "200",
-            "300",
-            "500",
-            "1000",
-            "2000",
-            "-5",
-            "nan",
-            "NaN",
-            "inf",
-            "-inf",
-            "1e308",
-            "-1e308",
-            "1e309",
-            "1e-308",
-            "5e-324",
-            "1e9",
-            "0x10",
-            "1_000",
-            " 100 ",
-            "100m",
-            "1,5",
-            "١٠٠",
-            "１００",
-        ]
-    ),
+    st.sampled_from(NUMBERS),
     st.floats().map(repr),
     st.integers(-(10**30), 10**30).map(str),
     st.floats(min_value=0, max_value=5000).map(lambda v: f"{v:g}"),
@@ -103,32 +84,7 @@ label = st.one_of(
 )
 """A round label (or scene id, municipality, category)."""
 day = st.one_of(
-    st.sampled_from(
-        [
-            "2023-01-01",
-            "2023-06-30",
-            "2023-12-31",
-            "2024-01-01",
-            "2024-12-31",
-            "2022-06-01",
-            "1900-01-01",
-            "2199-12-31",
-            "9999-99-99",
-            "0000-00-00",
-            "2023-02-30",
-            "2023-02-29",
-            "2024-02-29",
-            "2023-1-1",
-            "20230101",
-            "2023-06-01T00:00",
-            "2023-03-26",
-            "2023-10-29",
-            "٢٠٢٣-٠١-٠١",
-            "２０２３-０１-０１",
-            "1899-12-31",
-            "2200-01-01",
-        ]
-    ),
+    st.sampled_from(DAYS),
     st.dates().map(lambda d: d.isoformat()),
     hostile,
 )

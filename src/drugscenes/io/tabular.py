@@ -220,13 +220,16 @@ def parse_csv(raw: bytes, name: str, *, skipinitialspace: bool = False) -> CsvTa
     decoded = decode_file_bytes(raw)
     text = decoded.text
     header = text.split("\n", 1)[0]
+    no_header = DataError(
+        f"{name}: the file is empty or has no header row",
+        [Problem("csv-empty", "no header row", file=name)],
+    )
     if not header.strip():
-        raise DataError(
-            f"{name}: the file is empty or has no header row",
-            [Problem("csv-empty", "no header row", file=name)],
-        )
+        raise no_header
     sep = sniff_separator(header)
     counts, last_lines = _record_shape(text, sep, skipinitialspace, name)
+    if not len(counts):  # only blank records: a lone '"' is one
+        raise no_header
     n_fields = int(counts[0])
     row_counts = counts[1:]
     wrong = row_counts != n_fields
@@ -291,11 +294,12 @@ def _record_shape(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Field count and last line (1-based) of every non-blank record, the header first.
 
-    Blank and whitespace-only lines are skipped, as pandas skips them.
+    Blank and whitespace-only lines are skipped, as pandas skips them; a line of
+    separators only (tabs, with a tab as separator) is a record of empty fields.
     """
     if '"' not in text:  # no quoting: a record is a line (fast path for large files)
         lines = text.split("\n")
-        numbers = [i for i, line in enumerate(lines, start=1) if line.strip()]
+        numbers = [i for i, line in enumerate(lines, start=1) if line.strip() or sep in line]
         counts = [lines[i - 1].count(sep) + 1 for i in numbers]
         return np.array(counts, dtype=np.int64), np.array(numbers, dtype=np.int64)
     counts, last = [], []
