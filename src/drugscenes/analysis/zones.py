@@ -27,7 +27,9 @@ scene, and against an inner and an outer polygon of each ring (the ring buffered
 ``r - delta`` and ``r + delta``, with ``delta`` larger than the chord error of the
 buffer's arcs), which settle all but a thin band of points around each ring edge.
 Only those, and points within rings of two scenes, get an exact GEOS distance.
-Chunks of points are processed on threads (NumPy and Shapely release the GIL).
+Chunks of points are processed on threads (NumPy and Shapely release the GIL). GEOS
+builds the indexes of prepared geometries lazily and not thread-safely, so each worker
+thread works on its own copy of the polygons; none is shared between threads.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -123,6 +126,44 @@ class ZoneAssignment:
         return ids[self.scene_index]  # -1 picks the appended None
 
 
+def _copy(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """New GEOS objects equal to ``geoms`` (WKB keeps every coordinate bit)."""
+    return shapely.from_wkb(shapely.to_wkb(geoms, output_dimension=2))
+
+
+def _prepare(geoms: NDArray[np.object_], *rings: list[NDArray[np.object_]]) -> None:
+    """Prepare the polygons and build their lazy point-in-area and distance indexes now."""
+    arrays = [geoms, *itertools.chain(*rings)]
+    for arr in arrays:
+        shapely.prepare(arr)
+    for arr in arrays:
+        for g in arr:
+            c = shapely.get_coordinates(g)[0]
+            shapely.intersects_xy(g, np.array([c[0], c[0] + 1e9]), np.array([c[1], c[1]]))
+    far = shapely.points(np.full(len(geoms), 1e9), np.full(len(geoms), 1e9))
+    shapely.distance(geoms, far)
+
+
+@dataclass(frozen=True)
+class _Polygons:
+    """The prepared scene, inner-ring and outer-ring polygons one thread works with."""
+
+    geoms: NDArray[np.object_]
+    inner: list[NDArray[np.object_]]
+    outer: list[NDArray[np.object_]]
+
+    @classmethod
+    def private_copy(
+        cls,
+        geoms: NDArray[np.object_],
+        inner: list[NDArray[np.object_]],
+        outer: list[NDArray[np.object_]],
+    ) -> _Polygons:
+        polys = cls(_copy(geoms), [_copy(a) for a in inner], [_copy(a) for a in outer])
+        _prepare(polys.geoms, polys.inner, polys.outer)
+        return polys
+
+
 class ZoneIndex:
     """Precomputed geometry for assigning points to the zones of one round.
 
@@ -148,7 +189,8 @@ class ZoneIndex:
         if not cell_m > 0:
             raise UsageError(f"cell_m must be positive, got {cell_m}")
         self.scene_ids = np.asarray(scenes["scene_id"].astype(object))
-        self.geoms = np.asarray(scenes.geometry.values, dtype=object)
+        # A copy: preparing mutates the GEOS objects, which stay the caller's.
+        self.geoms = _copy(np.asarray(scenes.geometry.values, dtype=object))
         n_rings = len(self.rings_m)
         chord = 1.0 - math.cos(math.pi / (4 * _QUAD_SEGS))
         # inner[k][s] lies within distance r_k of scene s, outer[k][s] covers all of it.
@@ -163,9 +205,7 @@ class ZoneIndex:
                 else self.geoms.copy()
             )
             self.inner.append(inner)
-        for arr in [self.geoms, *self.inner, *self.outer]:
-            shapely.prepare(arr)
-        self._warm_up()
+        _prepare(self.geoms, self.inner, self.outer)
         self.n_rings = n_rings
         # Zone codes 0 .. n_rings + 1 (many survey bands: more than int8 holds).
         self.dtype: type[np.signedinteger] = np.int8 if n_rings < 126 else np.int16
@@ -173,17 +213,6 @@ class ZoneIndex:
         # Fewer points at once where many scenes share a cell (wide rings).
         widest = int(self.cell_count.max()) if self.cell_count.size else 1
         self.chunk = int(min(_CHUNK, max(4096, _MAX_PAIRS // max(widest, 1))))
-
-    def _warm_up(self) -> None:
-        # Prepared geometries build their point-in-area index, and the scenes their facet
-        # index for distances, lazily and not thread-safely (GEOS aborts when two threads
-        # build one at once); build them here so that worker threads only read them.
-        for arr in [self.geoms, *self.inner, *self.outer]:
-            for g in arr:
-                c = shapely.get_coordinates(g)[0]
-                shapely.intersects_xy(g, np.array([c[0], c[0] + 1e9]), np.array([c[1], c[1]]))
-        far = shapely.points(np.full(len(self.geoms), 1e9), np.full(len(self.geoms), 1e9))
-        shapely.distance(self.geoms, far)
 
     def _cell_size(self, cell: float) -> float:
         """``cell``, or larger so that the grid and the cells tested against the outer rings
@@ -259,12 +288,19 @@ class ZoneIndex:
         starts = range(0, n, self.chunk)
         workers = workers or min(8, os.cpu_count() or 1)
 
+        # Threads pay off for large inputs only; small chunks (wide rings) alone stay serial.
+        threaded = workers > 1 and n > _CHUNK
+        local = threading.local()
+
         def run(start: int) -> None:
             sl = slice(start, min(start + self.chunk, n))
-            zone[sl], scene[sl] = self._assign_chunk(xa[sl], ya[sl])
+            if not threaded:
+                polys = _Polygons(self.geoms, self.inner, self.outer)
+            elif (polys := getattr(local, "polys", None)) is None:
+                polys = local.polys = _Polygons.private_copy(self.geoms, self.inner, self.outer)
+            zone[sl], scene[sl] = self._assign_chunk(polys, xa[sl], ya[sl])
 
-        # Threads pay off for large inputs only; small chunks (wide rings) alone stay serial.
-        if workers > 1 and n > _CHUNK:
+        if threaded:
             with ThreadPoolExecutor(workers) as pool:
                 list(pool.map(run, starts))
         else:
@@ -322,9 +358,10 @@ class ZoneIndex:
             [np.empty(0, np.int32)],
             [np.empty(0, self.dtype)],
         )
+        polys = _Polygons(self.geoms, self.inner, self.outer)
         for start in range(0, xa.size, self.chunk):
             sl = slice(start, start + self.chunk)
-            p, q, lv = self._pair_levels(xa[sl], ya[sl])
+            p, q, lv = self._pair_levels(polys, xa[sl], ya[sl])
             pts.append(p + start)
             scs.append(q)
             levels.append(lv)
@@ -333,7 +370,7 @@ class ZoneIndex:
         return pt[order], sc[order], level[order]
 
     def _pair_levels(
-        self, x: NDArray[np.float64], y: NDArray[np.float64]
+        self, polys: _Polygons, x: NDArray[np.float64], y: NDArray[np.float64]
     ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.int8]]:
         """(point, scene, level) of the pairs with level <= n_rings, grouped by scene."""
         flat = self._candidates(x, y)
@@ -355,16 +392,16 @@ class ZoneIndex:
             lo, hi = bounds[s], bounds[s + 1]
             if lo == hi:
                 continue
-            level[lo:hi] = self._levels(s, x[pair_pt[lo:hi]], y[pair_pt[lo:hi]])
+            level[lo:hi] = self._levels(polys, s, x[pair_pt[lo:hi]], y[pair_pt[lo:hi]])
         keep = level <= self.n_rings
         return pair_pt[keep], pair_sc[keep], level[keep]
 
     def _assign_chunk(
-        self, x: NDArray[np.float64], y: NDArray[np.float64]
+        self, polys: _Polygons, x: NDArray[np.float64], y: NDArray[np.float64]
     ) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
         zone = np.full(x.size, self.n_rings + 1, dtype=self.dtype)
         scene = np.full(x.size, -1, dtype=np.int32)
-        pair_pt, pair_sc, level = self._pair_levels(x, y)
+        pair_pt, pair_sc, level = self._pair_levels(polys, x, y)
         if pair_pt.size == 0:
             return zone, scene
         # Best pair per point: lowest level, then lowest scene row.
@@ -383,7 +420,7 @@ class ZoneIndex:
             sel = in_tied & (level == best_lvl)
             idx = np.flatnonzero(sel)
             d = shapely.distance(
-                self.geoms[pair_sc[idx]], shapely.points(x[pair_pt[idx]], y[pair_pt[idx]])
+                polys.geoms[pair_sc[idx]], shapely.points(x[pair_pt[idx]], y[pair_pt[idx]])
             )
             sub = np.lexsort((pair_sc[idx], d, group[idx]))
             idx_sorted = idx[sub]
@@ -397,16 +434,18 @@ class ZoneIndex:
         scene[pair_pt[head]] = pair_sc[head]
         return zone, scene
 
-    def _levels(self, s: int, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int8]:
+    def _levels(
+        self, polys: _Polygons, s: int, x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> NDArray[np.int8]:
         """Zone level of points with respect to scene ``s`` alone (rest = n_rings + 1)."""
         n_rings = self.n_rings
         lvl = np.full(x.size, n_rings + 1, dtype=self.dtype)
-        near = np.flatnonzero(shapely.intersects_xy(self.outer[-1][s], x, y))
+        near = np.flatnonzero(shapely.intersects_xy(polys.outer[-1][s], x, y))
         if near.size == 0:
             return lvl
         xs, ys = x[near], y[near]
         sub = np.full(near.size, n_rings + 1, dtype=self.dtype)
-        inside = shapely.intersects_xy(self.geoms[s], xs, ys)
+        inside = shapely.intersects_xy(polys.geoms[s], xs, ys)
         sub[inside] = 0
         open_ = ~inside
         exact = np.zeros(near.size, dtype=bool)
@@ -414,11 +453,11 @@ class ZoneIndex:
             cand = np.flatnonzero(open_)
             if cand.size == 0:
                 break
-            in_inner = shapely.intersects_xy(self.inner[k][s], xs[cand], ys[cand])
+            in_inner = shapely.intersects_xy(polys.inner[k][s], xs[cand], ys[cand])
             in_outer = (
                 np.ones(cand.size, dtype=bool)
                 if k == n_rings - 1
-                else shapely.intersects_xy(self.outer[k][s], xs[cand], ys[cand])
+                else shapely.intersects_xy(polys.outer[k][s], xs[cand], ys[cand])
             )
             sub[cand[in_inner]] = k + 1
             open_[cand[in_inner]] = False
@@ -427,7 +466,7 @@ class ZoneIndex:
             open_[band] = False
         ex = np.flatnonzero(exact)
         if ex.size:
-            d = shapely.distance(self.geoms[s], shapely.points(xs[ex], ys[ex]))
+            d = shapely.distance(polys.geoms[s], shapely.points(xs[ex], ys[ex]))
             rings = np.asarray(self.rings_m)
             k = np.searchsorted(rings, d, side="left")  # d <= r_k  ->  ring k+1
             sub[ex] = np.where(k < n_rings, k + 1, n_rings + 1).astype(self.dtype)
