@@ -18,7 +18,7 @@ import pandas as pd
 from drugscenes.config import TIMEZONE
 from drugscenes.errors import UsageError
 
-__all__ = ["TIMEZONE", "Period", "local_day", "parse_day"]
+__all__ = ["TIMEZONE", "Period", "local_day", "local_midnight", "parse_day"]
 
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FIRST_YEAR = 1900
@@ -56,12 +56,24 @@ def parse_day(text: str, option: str) -> date:
 def local_day(day: str | date) -> pd.Timestamp:
     """Midnight starting a Swedish calendar day, as a timezone-aware timestamp.
 
+    A midnight that occurs twice (1916-10-01, when summer time ended at 01:00) is its
+    first occurrence, so that the day holds all of its hours; one that does not occur
+    is the first instant after it.
+
     Examples
     --------
     >>> local_day("2023-07-01").isoformat()
     '2023-07-01T00:00:00+02:00'
+    >>> local_day("1916-10-01").isoformat()
+    '1916-10-01T00:00:00+02:00'
     """
-    return pd.Timestamp(str(day)).tz_localize(TIMEZONE)
+    return local_midnight(pd.Timestamp(str(day)), TIMEZONE)
+
+
+def local_midnight(naive: pd.Timestamp, tz: Any) -> pd.Timestamp:
+    """A naive local time (a day's or a month's start) in ``tz``: its first occurrence
+    when it occurs twice, the first instant after it when it does not occur."""
+    return naive.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,7 @@ SURVEY_ROWS = [
 
 
 def _geometry(draw: st.DrawFn, hostile: bool = True) -> Any:
-    x = draw(st.integers(1000, 18_000))
+    x = X0 + draw(st.integers(1000, 18_000))
     ring = [_lonlat(x + dx, Y0 + 2000 + dy) for dx, dy in [(0, 0), (90, 0), (90, 90), (0, 90)]]
     valid = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
     if not hostile:
@@ -199,7 +199,8 @@ def scene_geojson(draw: st.DrawFn) -> bytes:
     hostile = draw(st.booleans())  # else every feature is valid but for its properties
     for i in range(draw(st.integers(0, 5))):
         props = {"scene_id": f"g{i}", "name": f"Plats {i}"}
-        for key in draw(st.lists(st.sampled_from(["scene_id", "name", "kommunkod", "note"]))):
+        keys = ["scene_id", "name", "kommunkod", "note"] if hostile else ["name", "note"]
+        for key in draw(st.lists(st.sampled_from(keys))):
             props[key] = draw(json_values) if hostile else draw(cell)
         props.update(draw(st.dictionaries(cell, json_values, max_size=2)) if hostile else {})
         feature: dict[str, Any] = {"type": "Feature", "properties": props}

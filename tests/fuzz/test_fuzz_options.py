@@ -22,10 +22,13 @@ import json
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from drugscenes.analysis.hotspots.counts import make_periods
+from drugscenes.periods import local_day
 from fuzzing import PROFILE, fresh, snapshot, tree
 from helpers import run
 
@@ -186,6 +189,7 @@ COMMANDS: dict[str, st.SearchStrategy[list[str]]] = {
                 "--band": some("200", "300", "500"),
                 "--period": some("month", "quarter", "none", other=st.just("week") | hostile),
                 "--distance": some("0", "200", "1000"),
+                "--method": some("local-poisson", "gistar", other=st.just("GISTAR") | hostile),
                 "--no-fdr": None,
                 "--json": None,
                 "--gpkg": st.just("{out}/hotspots.gpkg"),
@@ -354,3 +358,28 @@ def test_text_that_is_not_utf8_is_a_usage_error(fuzz_base: Path, args: list[str]
     code, err = check_command(fuzz_base, args)
     assert code == 2, err
     assert err.strip() == f"error: {option}: bytes that are not UTF-8 text; give it in UTF-8"
+
+
+DST_MIDNIGHT = [
+    ["crime", "--round", "2023", "--from", "1916-10-01", "--to", "2023-12-31"],
+    ["nearrepeat", "--from", "1916-10-01", "--to", "2023-12-31", "--simulations", "9"],
+]  # fmt: skip
+"""Periods with a day or month starting at a midnight that occurs twice (1916-10-01 in
+Stockholm, when summer time ended at 01:00). Localising it raised ``ValueError: Cannot infer
+dst time`` (periods.py, analysis/hotspots/counts.py); now the day starts at its first
+occurrence."""
+
+
+@pytest.mark.parametrize("args", DST_MIDNIGHT, ids=[" ".join(a[:1] + a[3:5]) for a in DST_MIDNIGHT])
+def test_a_period_over_an_ambiguous_midnight(fuzz_base: Path, args: list[str]) -> None:
+    code, err = check_command(fuzz_base, args)
+    assert code == 0, err
+
+
+def test_months_over_an_ambiguous_midnight() -> None:
+    """The emerging hot-spot analysis's months (``hotspots --from 1900-01-01`` over the
+    incidents ended in the traceback): October 1916 starts at the first 00:00."""
+    periods = make_periods(local_day("1916-01-01"), local_day("1917-01-01"), "month")
+    assert [p.label for p in periods][9] == "1916-10"
+    assert periods[9].start == pd.Timestamp("1916-09-30T22:00Z") == periods[8].end
+    assert len(periods) == 12 and periods[-1].end == local_day("1917-01-01")

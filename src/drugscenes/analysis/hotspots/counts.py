@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from drugscenes.analysis.crime import check_incidents
 from drugscenes.analysis.grid import Grid
 from drugscenes.errors import UsageError
+from drugscenes.periods import local_midnight
 from drugscenes.times import to_utc
 
 __all__ = ["GridCounts", "Period", "grid_counts", "make_periods"]
@@ -78,7 +79,7 @@ def make_periods(
     for p in pd.period_range(first, last, freq=freq):
         label = str(p) if period == "month" else f"{p.year}Q{p.quarter}"
         bounds = (p.start_time, (p + 1).start_time)
-        out.append(Period(label, *(b.tz_localize(tz).tz_convert("UTC") for b in bounds)))
+        out.append(Period(label, *(local_midnight(b, tz).tz_convert("UTC") for b in bounds)))
     return out
 
 
