@@ -107,7 +107,8 @@ def in_period(incidents: pd.DataFrame, start: Instant, end: Instant) -> pd.DataF
     if e <= s:
         raise UsageError(f"period end ({e.date()}) must be after its start ({s.date()})")
     t = pd.to_datetime(incidents["time"], utc=True)
-    return incidents[(t >= s) & (t < e)]
+    keep = ((t >= s) & (t < e)).to_numpy()
+    return incidents if keep.all() else incidents[keep]  # no copy when all are in
 
 
 class _Record:
@@ -328,14 +329,15 @@ def crime_concentration(
     areas = _no_slivers(zone_areas(scenes, rings, region))
 
     za = ZoneIndex(scenes, rings).assign(inc["x"].to_numpy(float), inc["y"].to_numpy(float))
-    cats_present = list(pd.unique(inc["category"].astype(str)))
+    coded = _Coded(inc)
     std = ["violence", "shooting", "explosion", "drug offence", "other"]
-    cats = categories or [*std, *sorted(c for c in cats_present if c not in std)]
-    pa_flags = _police_activity_flags(inc, cats)
-    cat_codes = pd.Categorical(inc["category"].astype(str), categories=cats).codes
+    cats = categories or [*std, *sorted(c for c in coded.present() if c not in std)]
+    pa_flags = coded.police_activity_flags(cats)
+    cat_codes = coded.codes(cats)
     ok = cat_codes >= 0
-    table = np.zeros((n_zones, len(cats)), dtype=np.int64)
-    np.add.at(table, (za.zone[ok], cat_codes[ok]), 1)
+    table = np.bincount(
+        za.zone[ok].astype(np.int64) * len(cats) + cat_codes[ok], minlength=n_zones * len(cats)
+    ).reshape(n_zones, len(cats))
 
     zone_rows = _zone_rows(names, areas, table, cats)
     if per_municipality:
@@ -456,6 +458,56 @@ def _rate_ratio_row(
         rr.count_ref,
         police_activity,
     )
+
+
+class _Coded:
+    """The incidents' categories as integer codes, counted with NumPy.
+
+    A ``category`` column that is a pandas Categorical (as the stores' Arrow reads give
+    it: :meth:`drugscenes.store.base.Store.read_incident_table`) is never turned into a
+    string per row; any other column (or a Categorical with missing values) goes the way
+    of strings (``astype(str)``), as it always did. Both give the same codes.
+    """
+
+    def __init__(self, inc: pd.DataFrame) -> None:
+        self.inc = inc
+        col = inc["category"]
+        self.categorical = isinstance(col.dtype, pd.CategoricalDtype)
+        if self.categorical:
+            self.raw = np.asarray(col.cat.codes.to_numpy(), dtype=np.int64)
+            self.categorical = not bool((self.raw < 0).any())
+        if self.categorical:
+            self.names = [str(c) for c in col.cat.categories]
+            self.used = np.bincount(self.raw, minlength=len(self.names)) > 0
+
+    def present(self) -> list[str]:
+        """The categories of the incidents (in no particular order)."""
+        if self.categorical:
+            return [c for c, u in zip(self.names, self.used, strict=True) if u]
+        return list(pd.unique(self.inc["category"].astype(str)))
+
+    def codes(self, cats: list[str]) -> NDArray[np.int64]:
+        """Each incident's index in ``cats`` (-1 for a category not in it)."""
+        if self.categorical:
+            where = {c: k for k, c in enumerate(cats)}
+            lut = np.array([where.get(c, -1) for c in self.names], dtype=np.int64)
+            return lut[self.raw] if lut.size else np.full(self.raw.size, -1, dtype=np.int64)
+        return np.asarray(
+            pd.Categorical(self.inc["category"].astype(str), categories=cats).codes, np.int64
+        )
+
+    def police_activity_flags(self, cats: list[str]) -> dict[str, bool]:
+        """Per category of ``cats``: police activity (see :func:`_police_activity_flags`)."""
+        if not self.categorical:
+            return _police_activity_flags(self.inc, cats)
+        flags = {c: c == "drug offence" for c in cats}
+        if "police_activity" in self.inc.columns and len(self.inc):
+            police = self.inc["police_activity"].to_numpy(dtype=bool)
+            any_police = np.bincount(self.raw[police], minlength=len(self.names)) > 0
+            for k, c in enumerate(self.names):
+                if self.used[k] and c in flags:
+                    flags[c] = bool(any_police[k]) or flags[c]
+        return flags
 
 
 def _police_activity_flags(inc: pd.DataFrame, cats: list[str]) -> dict[str, bool]:
@@ -587,10 +639,13 @@ def _scene_rows(
     ok = (cat_codes >= 0) & (scene_index >= 0)
     at = ok & (zone <= 1)
     inside = ok & (zone == 0)
-    tab = np.zeros((n_sc, len(cats)), dtype=np.int64)
-    tab_in = np.zeros((n_sc, len(cats)), dtype=np.int64)
-    np.add.at(tab, (scene_index[at], cat_codes[at]), 1)
-    np.add.at(tab_in, (scene_index[inside], cat_codes[inside]), 1)
+    size = n_sc * len(cats)
+
+    def table(m: np.ndarray) -> np.ndarray:
+        flat = scene_index[m].astype(np.int64) * len(cats) + cat_codes[m]
+        return np.bincount(flat, minlength=size).reshape(n_sc, len(cats))
+
+    tab, tab_in = table(at), table(inside)
     reported = np.array([not pa_flags[c] for c in cats])
     total = tab[:, reported].sum(axis=1)
     rank = pd.Series(-total).rank(method="min").astype(int).to_numpy()

@@ -545,7 +545,9 @@ def assign_polygons(
 
     Used for municipalities and for the "outside the region" check on import. A grid
     settles the points of cells inside exactly one polygon (or none) with integer
-    arithmetic; only points in cells crossed by a border are tested exactly.
+    arithmetic; only points in cells crossed by a border are tested exactly, each
+    against the polygons crossing its cell. :class:`PolygonGrid` keeps the grid for
+    many calls (an import's batches).
 
     Parameters
     ----------
@@ -563,50 +565,85 @@ def assign_polygons(
     ...                 [shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], 0.25).tolist()
     [0, 0, -1]
     """
-    xa = np.ascontiguousarray(x, dtype=np.float64)
-    ya = np.ascontiguousarray(y, dtype=np.float64)
-    geoms = np.asarray(polygons, dtype=object)
-    out = np.full(xa.size, -1, dtype=np.int32)
-    if geoms.size == 0 or xa.size == 0:
+    return PolygonGrid(polygons, cell_m).assign(x, y)
+
+
+class PolygonGrid:
+    """The grid of :func:`assign_polygons`, built once for many calls of :meth:`assign`.
+
+    Parameters
+    ----------
+    polygons : array_like of shapely geometries
+        Prepared here (in place), as :func:`assign_polygons` always did; use a grid from
+        one thread (GEOS prepared geometries are not thread-safe).
+    cell_m : float, default 1000
+    """
+
+    def __init__(self, polygons: ArrayLike, cell_m: float = 1000.0) -> None:
+        self.geoms = np.asarray(polygons, dtype=object)
+        self.cell_m = cell_m
+        if self.geoms.size == 0:
+            return
+        geoms = self.geoms
+        shapely.prepare(geoms)
+        b = shapely.total_bounds(geoms)
+        x0, y0 = b[0] - cell_m, b[1] - cell_m
+        nx = math.ceil((b[2] - x0) / cell_m) + 2
+        ny = math.ceil((b[3] - y0) / cell_m) + 2
+        ii, jj = np.meshgrid(np.arange(nx), np.arange(ny))
+        ii, jj = ii.ravel(), jj.ravel()
+        boxes = shapely.box(
+            x0 + ii * cell_m, y0 + jj * cell_m, x0 + (ii + 1) * cell_m, y0 + (jj + 1) * cell_m
+        )
+        tree = shapely.STRtree(geoms)
+        bi, gi = tree.query(boxes, predicate="intersects")
+        n_hit = np.bincount(bi, minlength=boxes.size)
+        # -1: no polygon, k >= 0: the cell lies inside polygon k only, -2: test exactly.
+        table = np.where(n_hit == 0, -1, -2).astype(np.int32)
+        single = n_hit[bi] == 1
+        covered = np.zeros(bi.size, dtype=bool)
+        covered[single] = shapely.covers(geoms[gi[single]], boxes[bi[single]])
+        table[bi[covered]] = gi[covered]
+        # For the cells to test: which polygons cross each (a row per such cell).
+        border = np.flatnonzero(table == -2)
+        row = np.full(boxes.size, -1, dtype=np.int64)
+        row[border] = np.arange(border.size)
+        crossing = np.zeros((border.size, geoms.size), dtype=bool)
+        at = row[bi] >= 0
+        crossing[row[bi[at]], gi[at]] = True
+        self.x0, self.y0, self.nx, self.ny = x0, y0, nx, ny
+        self.table, self.row, self.crossing = table, row, crossing
+
+    def assign(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.int32]:
+        """Index of the first polygon covering each point (edges included), -1 for none."""
+        xa = np.ascontiguousarray(x, dtype=np.float64)
+        ya = np.ascontiguousarray(y, dtype=np.float64)
+        out = np.full(xa.size, -1, dtype=np.int32)
+        if self.geoms.size == 0 or xa.size == 0:
+            return out
+        nx, ny = self.nx, self.ny
+        fx = (xa - self.x0) / self.cell_m
+        fy = (ya - self.y0) / self.cell_m
+        ok = np.isfinite(fx) & np.isfinite(fy)
+        ix = np.where(ok, fx, -1).astype(np.int64)
+        iy = np.where(ok, fy, -1).astype(np.int64)
+        inside_grid = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+        flat = np.where(inside_grid, iy * nx + ix, 0)
+        out[:] = np.where(inside_grid, self.table[flat], -1)
+        todo = np.flatnonzero(out == -2)
+        out[todo] = -1
+        if todo.size:
+            # Test the border points against the polygons crossing their cell, in order;
+            # the first hit wins (a polygon not crossing the cell cannot hold the point).
+            cand = self.crossing[self.row[flat[todo]]]
+            for k, g in enumerate(self.geoms):
+                test = (out[todo] == -1) & cand[:, k]
+                if not test.any():
+                    continue
+                open_ = todo[test]
+                hit = shapely.intersects_xy(g, xa[open_], ya[open_])
+                out[open_[hit]] = k
         return out
-    shapely.prepare(geoms)
-    b = shapely.total_bounds(geoms)
-    x0, y0 = b[0] - cell_m, b[1] - cell_m
-    nx = math.ceil((b[2] - x0) / cell_m) + 2
-    ny = math.ceil((b[3] - y0) / cell_m) + 2
-    ii, jj = np.meshgrid(np.arange(nx), np.arange(ny))
-    ii, jj = ii.ravel(), jj.ravel()
-    boxes = shapely.box(
-        x0 + ii * cell_m, y0 + jj * cell_m, x0 + (ii + 1) * cell_m, y0 + (jj + 1) * cell_m
-    )
-    tree = shapely.STRtree(geoms)
-    bi, gi = tree.query(boxes, predicate="intersects")
-    n_hit = np.bincount(bi, minlength=boxes.size)
-    # -1: no polygon, k >= 0: the cell lies inside polygon k only, -2: test exactly.
-    table = np.where(n_hit == 0, -1, -2).astype(np.int32)
-    single = n_hit[bi] == 1
-    covered = np.zeros(bi.size, dtype=bool)
-    covered[single] = shapely.covers(geoms[gi[single]], boxes[bi[single]])
-    table[bi[covered]] = gi[covered]
-    fx = (xa - x0) / cell_m
-    fy = (ya - y0) / cell_m
-    ok = np.isfinite(fx) & np.isfinite(fy)
-    ix = np.where(ok, fx, -1).astype(np.int64)
-    iy = np.where(ok, fy, -1).astype(np.int64)
-    inside_grid = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
-    flat = np.where(inside_grid, iy * nx + ix, 0)
-    out[:] = np.where(inside_grid, table[flat], -1)
-    todo = np.flatnonzero(out == -2)
-    out[todo] = -1
-    if todo.size:
-        # Test the border points against each polygon in order; the first hit wins.
-        for k, g in enumerate(geoms):
-            open_ = todo[out[todo] == -1]
-            if open_.size == 0:
-                break
-            hit = shapely.intersects_xy(g, xa[open_], ya[open_])
-            out[open_[hit]] = k
-    return out
 
 
 def _check_scenes(scenes: gpd.GeoDataFrame) -> None:

@@ -20,16 +20,24 @@ Formats
 
 Output
 ------
-:func:`read_incidents` returns an :class:`IncidentImport`: the accepted rows as a
-DataFrame with ``incident_id`` (str), ``time`` (datetime64[ns, UTC]),
-``source_type`` (str), ``category`` (str), ``x``, ``y`` (float64, EPSG:3006),
-``police_activity`` (bool), ``municipality_code`` (str), and one
+:func:`read_incidents` returns an :class:`IncidentImport`: the accepted rows as an
+Arrow table (``IncidentImport.table``; ``IncidentImport.incidents`` is the same as a
+DataFrame) with ``incident_id`` (str), ``time`` (UTC), ``source_type`` (str),
+``category`` (str), ``x``, ``y`` (float64, EPSG:3006), ``police_activity`` (bool),
+``municipality_code`` (str), and one
 :class:`~drugscenes.errors.Problem` (severity ``warning``) per rejected row and
 reason. Nothing is dropped without a Problem. Rejected: no or unparseable id or
 time, a time outside the years 1900–2199, a local time that does not exist or is
 ambiguous at a daylight-saving change, no or unparseable coordinates, outside the
 region, unmapped or excluded type, a repeated id (the first row with the id is kept),
 and a CSV row that cannot be read (another number of fields than the header).
+
+CSV and GeoParquet files are read in batches, column by column (Arrow and NumPy:
+:mod:`drugscenes.io.columnar`), so memory holds the accepted rows compactly and never
+the whole file as text; repeated ids are found over the whole file at the end. A file
+the batch readers cannot read exactly as the row-wise reader (pandas, geopandas) does
+is read whole with it; both give the same rows and problems (tested on every kind of
+bad row, tests/io/test_import_equality.py).
 
 Times without an offset are read as Swedish local time (Europe/Stockholm) and
 stored in UTC. For the Police events, ``datetime`` is when the event was
@@ -47,7 +55,9 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -55,15 +65,35 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 
-from drugscenes.analysis.zones import assign_polygons
+from drugscenes.analysis.zones import PolygonGrid
 from drugscenes.errors import DataError, Problem, UsageError
+from drugscenes.io.columnar import (
+    BATCH_ROWS,
+    NotPlain,
+    PositionUnknown,
+    as_text,
+    blank,
+    iso_times,
+    numbers,
+    record_rows,
+    repeated,
+    stream_csv,
+    stripped,
+    text_hashes,
+    unique_map,
+)
 from drugscenes.io.columns import resolve_columns
-from drugscenes.io.tabular import CsvTable, read_csv
+from drugscenes.io.tabular import CsvTable, _separator_hint, read_csv, sniff_separator
 from drugscenes.periods import FIRST_YEAR, LAST_YEAR
 from drugscenes.store.base import INCIDENT_COLUMNS as STORED_COLUMNS
+from drugscenes.store.base import incident_frame
+from drugscenes.store.incidents_parquet import IDS_UNIQUE
 
 FORMATS = ("csv", "police-csv", "police-json", "gpkg", "parquet")
 """Formats :func:`read_incidents` understands."""
@@ -167,8 +197,10 @@ class IncidentImport:
 
     Attributes
     ----------
-    incidents : DataFrame
-        Accepted rows, columns :data:`OUTPUT_COLUMNS`.
+    table : pyarrow.Table
+        Accepted rows, columns :data:`OUTPUT_COLUMNS` in file order; ``source_type``,
+        ``category`` and ``municipality_code`` dictionary-encoded, ``time`` in UTC
+        nanoseconds. This is what the store writes.
     problems : list of Problem
         One per rejected row and reason (``warning``), plus notes (``info``).
     n_read : int
@@ -179,16 +211,26 @@ class IncidentImport:
         What the data can and cannot be used for (e.g. place-level coordinates).
     """
 
-    incidents: pd.DataFrame
+    table: pa.Table
     problems: list[Problem]
     n_read: int
     format: str
     notes: list[str] = field(default_factory=list)
 
+    @cached_property
+    def incidents(self) -> pd.DataFrame:
+        """The accepted rows as a DataFrame (:data:`OUTPUT_COLUMNS`, strings as objects)."""
+        return incident_frame(self.table)
+
+    @property
+    def n_accepted(self) -> int:
+        """Rows accepted."""
+        return int(self.table.num_rows)
+
     @property
     def n_rejected(self) -> int:
         """Rows rejected (each has at least one Problem)."""
-        return self.n_read - len(self.incidents)
+        return self.n_read - self.n_accepted
 
 
 def detect_format(path: str | Path) -> str:
@@ -216,7 +258,13 @@ def read_incidents(
     columns: dict[str, str] | None = None,
     mapping: CategoryMapping | None = None,
 ) -> IncidentImport:
-    """Read, check and map an incident file to the clean incident frame.
+    """Read, check and map an incident file to the clean incident table.
+
+    CSV and GeoParquet files are read in batches of about a million rows, column by
+    column (Arrow and NumPy, no per-row Python), so that memory holds the accepted rows
+    compactly and never the whole file as text; a file that needs the row-wise reader
+    (quotes, mixed encodings, a byte-order mark, unusual columns) and the other formats
+    are read whole with it. Both give the same rows and problems.
 
     Parameters
     ----------
@@ -266,28 +314,287 @@ def read_incidents(
     mapping = mapping or load_categories()
     if "code" not in region.columns:
         raise UsageError("region must have a 'code' column (the municipalities)")
+    given = columns or {}
+    read: _Read | None = None
+    try:
+        if fmt in ("csv", "police-csv"):
+            read = _csv_columnar(p, given, crs, region, mapping)
+        elif fmt == "parquet":
+            read = _parquet_columnar(p, given, crs, region, mapping)
+    except (NotPlain, pa.ArrowException):
+        read = None  # read again, whole, with the row-wise reader (which names any fault)
+    if read is None:
+        read = _read_whole(p, fmt, given, crs, region, mapping)
     notes: list[str] = []
-    is_police = fmt in ("police-json", "police-csv")
-    src_crs: Any
-    table: CsvTable | None = None
-    if fmt == "police-json":
-        raw, src_crs = _read_police_json(p), 4326
-    elif fmt in ("csv", "police-csv"):
-        raw, src_crs, looks_police, table = _read_csv(p, columns or {}, crs)
-        is_police = is_police or looks_police
-    else:
-        raw, src_crs = _read_points(p, fmt, columns or {}, crs)
+    is_police = fmt in ("police-json", "police-csv") or read.is_police
     if is_police:
         fmt = "police-json" if fmt == "police-json" else "police-csv"
         notes.append(PLACE_LEVEL_NOTE)
         notes.append("Police event times are publication times, usually hours after the incident.")
-    unreadable = table.bad if table is not None else np.zeros(len(raw), dtype=bool)
-    frame, problems = _clean(raw, src_crs, region, mapping, p.name, is_police, unreadable)
-    if table is not None:
-        problems, note = _with_reader_problems(problems, table.problems)
-        notes.extend([note] if note else [])
+    problems, note = _with_reader_problems(read.problems, read.reader_problems)
+    notes.extend([note] if note else [])
     problems.extend(Problem("note", n, p.name, severity="info") for n in notes)
-    return IncidentImport(frame, problems, len(raw), fmt, notes)
+    return IncidentImport(read.table, problems, read.n_read, fmt, notes)
+
+
+@dataclass
+class _Read:
+    """What a reader found: accepted rows, the rejections, the reader's own problems."""
+
+    table: pa.Table
+    problems: list[Problem]
+    reader_problems: list[Problem]
+    n_read: int
+    is_police: bool
+
+
+def _read_whole(
+    p: Path,
+    fmt: str,
+    given: dict[str, str],
+    crs: int | str | None,
+    region: gpd.GeoDataFrame,
+    mapping: CategoryMapping,
+) -> _Read:
+    """The row-wise readers (pandas, geopandas): the whole file as one batch."""
+    is_police = fmt in ("police-json", "police-csv")
+    table: CsvTable | None = None
+    if fmt == "police-json":
+        raw, src_crs = _read_police_json(p), 4326
+    elif fmt in ("csv", "police-csv"):
+        raw, src_crs, looks_police, table = _read_csv(p, given, crs)
+        is_police = is_police or looks_police
+    else:
+        raw, src_crs = _read_points(p, fmt, given, crs)
+    unreadable = table.bad if table is not None else np.zeros(len(raw), dtype=bool)
+    latlon = "lat" in raw.columns
+    cleaner = _Cleaner(
+        region,
+        mapping,
+        p.name,
+        is_police and "location_name" in raw.columns,
+        4326 if latlon else src_crs,
+        "lat/lon" if latlon else "x/y",
+        "type" in raw.columns,
+        "category" in raw.columns,
+    )
+    n = len(raw)
+    if latlon:
+        a, b = _numbers(raw["lon"], n, raw.index), _numbers(raw["lat"], n, raw.index)
+    else:
+        a, b = _numbers(raw.get("x"), n, raw.index), _numbers(raw.get("y"), n, raw.index)
+
+    def text(c: str) -> pa.Array | None:
+        if c not in raw.columns:
+            return None
+        return pa.array(raw[c].astype("string"), type=pa.string(), from_pandas=True)
+
+    cleaner.add(
+        {c: text(c) for c in ("id", "time", "type", "category", "location_name")},
+        a,
+        b,
+        unreadable,
+    )
+    out, problems = cleaner.finish(lambda i: np.asarray(i, dtype=np.int64) + 1)
+    return _Read(out, problems, table.problems if table is not None else [], n, is_police)
+
+
+def _csv_columnar(
+    p: Path,
+    given: dict[str, str],
+    crs: int | str | None,
+    region: gpd.GeoDataFrame,
+    mapping: CategoryMapping,
+) -> _Read:
+    """A plain CSV file in batches (:func:`drugscenes.io.columnar.stream_csv`): with both
+    cores, or one when a skipped record's position is needed."""
+    try:
+        return _csv_batches(p, given, crs, region, mapping, threads=True)
+    except PositionUnknown:
+        return _csv_batches(p, given, crs, region, mapping, threads=False)
+
+
+def _csv_batches(
+    p: Path,
+    given: dict[str, str],
+    crs: int | str | None,
+    region: gpd.GeoDataFrame,
+    mapping: CategoryMapping,
+    threads: bool,
+) -> _Read:
+    stream = stream_csv(p, sniff_separator, threads)
+    names = stream.columns
+    is_police = _POLICE_CSV_COLUMNS <= {c.casefold() for c in names}
+    found = resolve_columns(
+        names,
+        {f: (aliases, f in _NEEDED) for f, aliases in COLUMN_ALIASES.items()},
+        given,
+        file=p.name,
+        options=COLUMN_OPTIONS,
+        one_of=[(("type",), ("category",)), (("x", "y"), ("lat", "lon"))],
+    )
+    key = {f: f"c{names.index(c)}" for f, c in found.items() if c is not None}
+    xy = "x" in key and "y" in key
+    if xy and crs is None:
+        raise UsageError(f"{p.name} has x/y columns: give their CRS (e.g. --crs 3006)")
+    decimal_comma = stream.separator == ";"
+    cleaner = _Cleaner(
+        region,
+        mapping,
+        p.name,
+        is_police and "location_name" in key,
+        crs if xy else 4326,
+        "x/y" if xy else "lat/lon",
+        "type" in key,
+        "category" in key,
+    )
+    a_field, b_field = ("x", "y") if xy else ("lon", "lat")
+    n_valid = 0
+    for batch in stream.batches:
+        n = batch.num_rows
+        n_valid += n
+
+        def col(f: str, batch: pa.RecordBatch = batch) -> pa.Array | None:
+            return batch.column(key[f]) if f in key else None
+
+        cleaner.add(
+            {f: col(f) for f in ("id", "time", "type", "category", "location_name")},
+            numbers(col(a_field), n, decimal_comma),
+            numbers(col(b_field), n, decimal_comma),
+        )
+    rows, bad = record_rows(n_valid, stream.invalid)
+    if bad and n_valid == 0:
+        raise NotPlain("no readable row")  # the row-wise reader says it for the whole file
+    n_fields = len(names)
+    reader_problems = [
+        Problem(
+            "csv-field-count",
+            f"has {k} fields, the header has {n_fields} "
+            f"({_separator_hint(stream.separator, k > n_fields)})",
+            file=p.name,
+            row=r,
+        )
+        for r, k in bad
+    ]
+    out, problems = cleaner.finish(rows)
+    return _Read(out, problems, reader_problems, n_valid + len(bad), is_police)
+
+
+def _geo_crs(meta: dict[str, Any]) -> Any:
+    """The CRS of a GeoParquet column's metadata as geopandas reads it (None: none)."""
+    if "crs" not in meta:
+        return CRS.from_user_input("OGC:CRS84")  # the GeoParquet default
+    crs = meta["crs"]
+    return None if crs is None else CRS.from_user_input(crs)
+
+
+def _parquet_columnar(
+    p: Path,
+    given: dict[str, str],
+    crs: int | str | None,
+    region: gpd.GeoDataFrame,
+    mapping: CategoryMapping,
+) -> _Read:
+    """A GeoParquet file of WKB points in batches of row groups."""
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(p)
+        schema = pf.schema_arrow
+        geo = json.loads((schema.metadata or {})[b"geo"])
+        primary = geo["primary_column"]
+        meta = geo["columns"][primary]
+        if meta.get("encoding") != "WKB" or len(geo["columns"]) != 1:
+            raise NotPlain("geometry not one WKB column")
+        file_crs = _geo_crs(meta)
+    except NotPlain:
+        raise
+    except Exception as exc:  # unreadable or not GeoParquet: the row-wise reader says why
+        raise NotPlain(str(exc)) from None
+    if file_crs is None and crs is None:
+        raise UsageError(f"{p.name} has no CRS: give one (e.g. --crs 3006)")
+    src_crs = file_crs if file_crs is not None else crs
+    index_cols = {
+        c for c in ((schema.pandas_metadata or {}).get("index_columns") or []) if isinstance(c, str)
+    }
+    names = [c for c in schema.names if c != primary and c not in index_cols]
+    if len(set(names)) != len(names):
+        raise NotPlain("repeated column names")
+    found = resolve_columns(
+        names,
+        {f: (aliases, f in _NEEDED) for f, aliases in COLUMN_ALIASES.items()},
+        given,
+        file=p.name,
+        options=COLUMN_OPTIONS,
+        one_of=[(("type",), ("category",))],
+    )
+    fields = {
+        f: c
+        for f, c in found.items()
+        if c is not None and f in ("id", "time", "type", "category", "location_name")
+    }
+    for f, c in fields.items():
+        t = schema.field(c).type
+        t = t.value_type if pa.types.is_dictionary(t) else t
+        text_like = pa.types.is_string(t) or pa.types.is_large_string(t)
+        ok = text_like or (f == "id" and pa.types.is_integer(t))
+        ok = ok or (f == "time" and pa.types.is_timestamp(t))
+        if not ok:
+            raise NotPlain(f"column {c} of type {t}")
+    if not pa.types.is_binary(schema.field(primary).type) and not pa.types.is_large_binary(
+        schema.field(primary).type
+    ):
+        raise NotPlain("geometry not binary")
+    cleaner = _Cleaner(
+        region, mapping, p.name, False, src_crs, "x/y", "type" in fields, "category" in fields
+    )
+    n_read = 0
+    for batch in _parquet_batches(pf, [*dict.fromkeys(fields.values()), primary]):
+        n_read += batch.num_rows
+        x, y = _wkb_points(batch.column(primary))
+        cleaner.add({f: batch.column(c) for f, c in fields.items()}, x, y)
+    out, problems = cleaner.finish(lambda i: np.asarray(i, dtype=np.int64) + 1)
+    return _Read(out, problems, [], n_read, False)
+
+
+def _parquet_batches(pf: Any, columns: list[str]) -> Iterator[pa.RecordBatch | pa.Table]:
+    """The file's rows a row group at a time (``iter_batches`` keeps what it read, which
+    adds up over a large file); row groups far larger than a batch in batches."""
+    meta = pf.metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    if sizes and max(sizes) > 4 * BATCH_ROWS:
+        yield from pf.iter_batches(batch_size=BATCH_ROWS, columns=columns)
+        return
+    for i in range(meta.num_row_groups):
+        yield pf.read_row_group(i, columns=columns)
+
+
+def _wkb_points(arr: pa.Array) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """x and y of WKB points (NaN for missing, empty or other geometries), as geopandas
+    reads them: NumPy for 2-D little-endian points, shapely for anything else."""
+    import shapely
+
+    n = len(arr)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.binary()) if pa.types.is_large_binary(arr.type) else arr
+    lengths = pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False)
+    if n and arr.null_count == 0 and (lengths == 21).all() and arr.offset == 0:
+        rec = np.frombuffer(
+            arr.buffers()[2],
+            dtype=[("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")],
+            count=n,
+            offset=int(np.frombuffer(arr.buffers()[1], dtype=np.int32, count=1)[0]),
+        )
+        if (rec["order"] == 1).all() and (rec["type"] == 1).all():
+            return rec["x"].astype(np.float64), rec["y"].astype(np.float64)
+    geoms = shapely.from_wkb(np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object))
+    is_point = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
+    xs = np.full(n, np.nan)
+    ys = np.full(n, np.nan)
+    xs[is_point] = shapely.get_x(geoms[is_point])
+    ys[is_point] = shapely.get_y(geoms[is_point])
+    return xs, ys
 
 
 def _with_reader_problems(
@@ -421,7 +728,9 @@ def _read_points(
 
 # -- cleaning -------------------------------------------------------------------------
 TIME_OUT_OF_RANGE = f"time outside the years {FIRST_YEAR}–{LAST_YEAR}"
-_TZ_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+# An offset: Z, ±hh:mm, ±hhmm, or ±hh right after a clock time (ISO 8601 allows all; a
+# bare ±hh needs the clock before it, or the day of "2023-01-05" would read as one).
+_TZ_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|[T\s:]\d{2}(?::?\d{2}){0,2}(?:[.,]\d+)?[+-]\d{2})$")
 _POLICE_DT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2}):(\d{2}) ?([+-]\d{2}:?\d{2})$")
 
 
@@ -444,11 +753,18 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     ['time outside the years 1900–2199']
     >>> parse_times(pd.Series(["-782", "-0001-01-01"]))[1].tolist()
     ['unparseable time', 'unparseable time']
+
+    Short offsets and RFC 3339's lower-case ``z`` are offsets too:
+
+    >>> [t.isoformat() for t in parse_times(pd.Series(["2023-01-05T10:00:00+01",
+    ...     "2023-01-05T10:00:00z", "2023-01-05 10:00-0130"]))[0]]
+    ['2023-01-05T09:00:00+00:00', '2023-01-05T10:00:00+00:00', '2023-01-05T11:30:00+00:00']
     """
     s = values.astype("string").str.strip()
     s = s.str.replace(_POLICE_DT, r"\1T\2:\3:\4\5", regex=True)
     # pad one-digit hours left by the API ("8:13:44")
     s = s.str.replace(r"T(\d):", r"T0\1:", regex=True)
+    s = s.str.replace(r"(\d)z$", r"\1Z", regex=True)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     reason = pd.Series(None, index=values.index, dtype=object)
     missing = s.isna() | (s == "")
@@ -468,7 +784,12 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if aware.any():
         out[aware] = pd.to_datetime(s[aware], utc=True, format="ISO8601", errors="coerce")
     if naive.any():
-        local = pd.to_datetime(s[naive], format="ISO8601", errors="coerce")
+        try:
+            local = pd.to_datetime(s[naive], format="ISO8601", errors="coerce")
+            if getattr(local.dt, "tz", None) is not None:
+                raise ValueError("an offset form that _TZ_RE does not know")
+        except (ValueError, TypeError):  # refused as a row, never a traceback
+            local = pd.Series(pd.NaT, index=s[naive].index, dtype="datetime64[ns]")
         bad_parse = local.isna()
         loc = local.dt.tz_localize("Europe/Stockholm", ambiguous="NaT", nonexistent="NaT")
         out[naive] = loc.dt.tz_convert("UTC")
@@ -484,112 +805,383 @@ def _numbers(col: pd.Series | None, n: int, index: pd.Index) -> NDArray[np.float
     return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
-def _clean(
-    raw: pd.DataFrame,
-    src_crs: Any,
-    region: gpd.GeoDataFrame,
-    mapping: CategoryMapping,
-    name: str,
-    is_police: bool,
-    unreadable: NDArray[np.bool_],
-) -> tuple[pd.DataFrame, list[Problem]]:
-    n = len(raw)
-    reasons: list[tuple[NDArray[np.bool_], str, str, str | pd.Series]] = []
+_TIME_REASONS = [
+    None,
+    "no time",
+    "unparseable time",
+    "local time does not exist or is ambiguous (DST change)",
+    TIME_OUT_OF_RANGE,
+]
+"""The reasons :func:`parse_times` gives, by code (0: parsed)."""
 
-    ids = raw["id"].astype("string").str.strip()
-    no_id = (ids.isna() | (ids == "")).to_numpy()
-    reasons.append((no_id, "id-missing", "id", "no id"))
-    dup = (ids.duplicated(keep="first") & ~ids.isna()).to_numpy() & ~no_id
-    reasons.append((dup, "id-duplicate", "id", "id repeats an earlier row (that one is kept)"))
-
-    times, time_reason = parse_times(raw["time"])
-    out_of_range = (time_reason == TIME_OUT_OF_RANGE).to_numpy()
-    bad_time = time_reason.notna().to_numpy() & ~out_of_range
-    reasons.append((bad_time, "time-invalid", "time", time_reason))
-    reasons.append((out_of_range, "time-out-of-range", "time", TIME_OUT_OF_RANGE))
-
-    if "lat" in raw.columns:
-        a, b = _numbers(raw["lon"], n, raw.index), _numbers(raw["lat"], n, raw.index)
-        coord_field = "lat/lon"
-        src_crs = 4326
-    else:
-        a, b = _numbers(raw.get("x"), n, raw.index), _numbers(raw.get("y"), n, raw.index)
-        coord_field = "x/y"
-    no_xy = ~(np.isfinite(a) & np.isfinite(b))
-    reasons.append((no_xy, "coordinates-missing", coord_field, "no or unparseable coordinates"))
-    x, y = np.full(n, np.nan), np.full(n, np.nan)
-    if (~no_xy).any():
-        tr = Transformer.from_crs(CRS.from_user_input(src_crs), CRS.from_epsg(3006), always_xy=True)
-        x[~no_xy], y[~no_xy] = tr.transform(a[~no_xy], b[~no_xy])
-    muni = assign_polygons(x, y, np.asarray(region.geometry.values, dtype=object))
-    outside = ~no_xy & (muni < 0)
-    reasons.append((outside, "outside-region", coord_field, "outside the region's municipalities"))
-    if is_police and "location_name" in raw.columns:
-        county = (
-            raw["location_name"].astype("string").str.strip().str.casefold().str.endswith(" län")
-        )
-        county = county.fillna(False).to_numpy(dtype=bool) & ~no_xy
-        reasons.append(
-            (
-                county,
-                "location-county-level",
-                "location",
-                "located only at county level: the point is the county's centre, not a place",
-            )
-        )
-
-    src_type = (raw["type"] if "type" in raw.columns else raw["category"]).astype("string")
-    key = src_type.str.split().str.join(" ").str.casefold()
-    category = key.map(mapping.types)
-    if "category" in raw.columns and "type" in raw.columns:
-        # an explicit category column wins where it names a known category
-        given = raw["category"].astype("string").str.strip().str.casefold()
-        known = given.isin(list(mapping.categories))
-        category = category.where(~known.fillna(False), given)
-    excluded = key.map(mapping.exclude)
-    is_excl = excluded.notna().to_numpy()
-    reasons.append((is_excl, "type-excluded", "type", "excluded type: " + excluded.fillna("")))
-    no_type = (key.isna() | (key == "")).to_numpy()
-    reasons.append((no_type, "type-missing", "type", "no type"))
-    unmapped = category.isna().to_numpy() & ~is_excl & ~no_type
-    reasons.append(
-        (
-            unmapped,
+_ORDER = {
+    code: k
+    for k, code in enumerate(
+        [
+            "id-missing",
+            "id-duplicate",
+            "time-invalid",
+            "time-out-of-range",
+            "coordinates-missing",
+            "outside-region",
+            "location-county-level",
+            "type-excluded",
+            "type-missing",
             "type-unmapped",
-            "type",
-            "unmapped type '" + src_type.fillna("") + "': add it to the category mapping",
-        )
+        ]
     )
+}
+"""Order of a row's rejections in the report (the order they are checked in)."""
 
-    rejected = unreadable.copy()  # rows the reader could not read: rejected already
-    problems: list[Problem] = []
-    row_no = np.arange(1, n + 1)
-    for mask, code, fld, msg in reasons:  # loop over reasons; rows are selected by mask
-        mask = mask & ~unreadable
-        rejected |= mask
-        idx = np.flatnonzero(mask)
-        msgs = msg.to_numpy()[idx] if isinstance(msg, pd.Series) else [msg] * idx.size
-        problems.extend(
-            Problem(code, f"rejected: {m}", name, int(r), fld, "warning")
-            for r, m in zip(row_no[idx], msgs, strict=True)
+_COUNTY_MESSAGE = "located only at county level: the point is the county's centre, not a place"
+
+
+def _times(arr: pa.Array | None, n: int) -> tuple[NDArray[np.int64], NDArray[np.int8]]:
+    """UTC nanoseconds and the :data:`_TIME_REASONS` code of each value (as
+    :func:`parse_times`; plainly written ISO text and timestamps columnar)."""
+    ns = np.zeros(n, dtype=np.int64)
+    why = np.zeros(n, dtype=np.int8)
+    if arr is None:
+        why[:] = 1
+        return ns, why
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_timestamp(arr.type):
+        return _timestamps(arr)
+    text = as_text(arr)
+    fast, taken, aware = iso_times(text, FIRST_YEAR, LAST_YEAR)
+    again = np.flatnonzero(~taken)
+    if again.size:
+        # as parse_times: the Police API's "2026-08-22 8:13:44 +02:00" to ISO, then again
+        odd = pc.ascii_trim_whitespace(text.take(pa.array(again)))
+        odd = pc.replace_substring_regex(odd, _POLICE_DT.pattern, r"\1T\2:\3:\4\5")
+        odd = pc.replace_substring_regex(odd, r"T(\d):", r"T0\1:")
+        ns2, taken2, aware2 = iso_times(odd, FIRST_YEAR, LAST_YEAR)
+        fast[again] = ns2
+        taken[again] = taken2
+        aware[again] = aware2
+    naive = taken & ~aware
+    if naive.any():
+        local = pd.DatetimeIndex(fast[naive].view("datetime64[ns]"))
+        utc = local.tz_localize("Europe/Stockholm", ambiguous="NaT", nonexistent="NaT")
+        nat = np.asarray(utc.isna())
+        vals = np.asarray(utc.tz_convert("UTC").tz_localize(None).as_unit("ns").asi8)
+        idx = np.flatnonzero(naive)
+        fast[idx[~nat]] = vals[~nat]
+        why[idx[nat]] = 3
+        fast[idx[nat]] = 0
+    ns[taken] = fast[taken]
+    rest = np.flatnonzero(~taken)
+    if rest.size:
+        values = pd.Series(text.take(pa.array(rest)).to_pylist(), dtype=object)
+        t, reason = parse_times(values)
+        codes = reason.map({r: k for k, r in enumerate(_TIME_REASONS) if r}).fillna(0)
+        why[rest] = codes.to_numpy(dtype=np.int8)
+        ok = why[rest] == 0
+        vals = t.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+        ns[rest[ok]] = vals.to_numpy()[ok].view(np.int64)
+    return ns, why
+
+
+def _timestamps(arr: pa.Array) -> tuple[NDArray[np.int64], NDArray[np.int8]]:
+    """A timestamp column: with a time zone the instants, without one Swedish local time."""
+    why = np.where(arr.is_null().to_numpy(zero_copy_only=False), 1, 0).astype(np.int8)
+    years = pc.fill_null(pc.year(arr), FIRST_YEAR).to_numpy(zero_copy_only=False)
+    if ((years < FIRST_YEAR) | (years > LAST_YEAR)).any():
+        raise NotPlain("times outside the years")  # rare: the row-wise reader decides
+    ns = pc.fill_null(arr.cast(pa.timestamp("ns", tz=arr.type.tz)), 0).cast(pa.int64())
+    ns = ns.to_numpy(zero_copy_only=False).copy()
+    if arr.type.tz is None:
+        local = pd.DatetimeIndex(ns.view("datetime64[ns]"))
+        utc = local.tz_localize("Europe/Stockholm", ambiguous="NaT", nonexistent="NaT")
+        nat = np.asarray(utc.isna()) & (why == 0)
+        why[nat] = 3
+        ns = np.where(
+            nat | (why != 0),
+            0,
+            np.asarray(utc.tz_convert("UTC").tz_localize(None).as_unit("ns").asi8),
         )
-    problems.sort(key=lambda pr: pr.row or 0)
-    keep = ~rejected
-    cat = category.to_numpy(dtype=object)[keep]
-    codes = region["code"].astype(str).to_numpy()
-    frame = pd.DataFrame(
-        {
-            "incident_id": ids.to_numpy(dtype=object)[keep].astype(str),
-            "time": times.to_numpy()[keep],
-            "source_type": src_type.str.strip().to_numpy(dtype=object)[keep],
-            "category": cat,
-            "x": x[keep],
-            "y": y[keep],
-            "police_activity": pd.Series(cat, dtype=object)
-            .map(mapping.categories)
-            .to_numpy(dtype=bool),
-            "municipality_code": codes[muni[keep]] if keep.any() else np.array([], dtype=str),
+    ns[why != 0] = 0
+    return ns.astype(np.int64), why
+
+
+class _Cleaner:
+    """The checks of every row, batch by batch; :meth:`finish` adds the repeated ids
+    (which need the whole file) and builds the accepted table and the report.
+
+    Rows are numbered by their index among the rows added (0-based); ``finish`` turns
+    that index into the file's row number.
+    """
+
+    def __init__(
+        self,
+        region: gpd.GeoDataFrame,
+        mapping: CategoryMapping,
+        name: str,
+        county_check: bool,
+        src_crs: Any,
+        coord_field: str,
+        has_type: bool,
+        has_category: bool,
+    ) -> None:
+        self.mapping = mapping
+        self.name = name
+        self.county_check = county_check
+        self.coord_field = coord_field
+        self.has_type = has_type
+        self.has_category = has_category
+        self.transformer = Transformer.from_crs(
+            CRS.from_user_input(src_crs), CRS.from_epsg(3006), always_xy=True
+        )
+        # the municipalities' own copies: the grid prepares them (GEOS), the caller's stay
+        self.grid = PolygonGrid(shapely.from_wkb(shapely.to_wkb(region.geometry.values)))
+        self.codes = region["code"].astype(str).to_numpy()
+        self.categories = list(mapping.categories)
+        self.source_types: dict[str, int] = {}
+        self.n = 0
+        self.ids: list[pa.Array] = []
+        self.hashes: list[NDArray[np.uint64]] = []
+        self.no_id: list[NDArray[np.bool_]] = []
+        self.unreadable: list[NDArray[np.bool_]] = []
+        self.found: list[tuple[NDArray[np.int64], int, Any]] = []
+        self.keep: list[dict[str, NDArray[Any]]] = []
+
+    def _reason(self, mask: NDArray[np.bool_], code: str, message: Any, base: int) -> None:
+        idx = np.flatnonzero(mask)
+        if idx.size:
+            msg = message[idx] if isinstance(message, np.ndarray) else message
+            self.found.append((idx + base, _ORDER[code], msg))
+
+    def add(
+        self,
+        fields: dict[str, pa.Array | None],
+        a: NDArray[np.float64],
+        b: NDArray[np.float64],
+        unreadable: NDArray[np.bool_] | None = None,
+    ) -> None:
+        """Check a batch: text ``fields`` (``id``, ``time``, ``type``, ``category``,
+        ``location_name``; None when absent) and the coordinates ``a``, ``b`` (x/y or
+        lon/lat, NaN where missing)."""
+        n = len(a)
+        base = self.n
+        self.n += n
+        bad = np.zeros(n, dtype=bool) if unreadable is None else np.asarray(unreadable, bool)
+        ids = stripped(fields["id"]) if fields.get("id") is not None else pa.nulls(n, pa.string())
+        no_id = blank(ids)
+        self.ids.append(ids)
+        self.hashes.append(text_hashes(ids))
+        self.no_id.append(no_id)
+        self.unreadable.append(bad)
+        ok = ~bad
+        self._reason(no_id & ok, "id-missing", "no id", base)
+
+        ns, why = _times(fields.get("time"), n)
+        in_range = why != 4
+        reasons = np.array(_TIME_REASONS, dtype=object)
+        self._reason((why != 0) & in_range & ok, "time-invalid", reasons[why], base)
+        self._reason(~in_range & ok, "time-out-of-range", TIME_OUT_OF_RANGE, base)
+
+        no_xy = ~(np.isfinite(a) & np.isfinite(b))
+        self._reason(no_xy & ok, "coordinates-missing", "no or unparseable coordinates", base)
+        x, y = np.full(n, np.nan), np.full(n, np.nan)
+        if (~no_xy).any():
+            x[~no_xy], y[~no_xy] = self.transformer.transform(a[~no_xy], b[~no_xy])
+        muni = self.grid.assign(x, y)
+        outside = ~no_xy & (muni < 0)
+        self._reason(outside & ok, "outside-region", "outside the region's municipalities", base)
+        rejected = bad | no_id | (why != 0) | no_xy | outside
+        if self.county_check and fields.get("location_name") is not None:
+            flags, idx = unique_map(
+                fields["location_name"],
+                lambda v: v is not None and v.strip().casefold().endswith(" län"),
+            )
+            county = np.asarray(flags, dtype=bool)[idx] & ~no_xy
+            self._reason(county & ok, "location-county-level", _COUNTY_MESSAGE, base)
+            rejected |= county
+
+        cat, src, type_rejected = self._types(fields, n, ok, base)
+        rejected |= type_rejected
+        keep = np.flatnonzero(~rejected)
+        police = np.array([self.mapping.categories[c] for c in self.categories], dtype=bool)
+        self.keep.append(
+            {
+                "index": (keep + base).astype(np.int64 if self.n >= 2**31 else np.int32),
+                "time": ns[keep],
+                "source_type": src[keep].astype(np.int32),
+                "category": cat[keep].astype(np.int8),
+                "x": x[keep],
+                "y": y[keep],
+                "police_activity": police[cat[keep]],
+                "municipality_code": muni[keep].astype(np.int16),
+            }
+        )
+
+    def _types(
+        self, fields: dict[str, pa.Array | None], n: int, ok: NDArray[np.bool_], base: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+        """Category code, stored source type code and rejection of each row (as the
+        row-wise check: see :func:`read_incidents`)."""
+        m = self.mapping
+        column = fields.get("type") if self.has_type else fields.get("category")
+        if column is None:
+            column = pa.nulls(n, pa.string())
+        cat_index = {c: k for k, c in enumerate(self.categories)}
+
+        def about(v: str | None) -> tuple[int, str | None, bool, str | None, int]:
+            key = None if v is None else _norm(v)
+            cat = m.types.get(key) if key is not None else None
+            excl = m.exclude.get(key) if key is not None else None
+            stored = "" if v is None else v.strip()
+            code = self.source_types.setdefault(stored, len(self.source_types))
+            return (
+                cat_index[cat] if cat is not None else -1,
+                excl,
+                key is None or key == "",
+                v,
+                code,
+            )
+
+        info, idx = unique_map(column, about)
+        cat_u = np.array([i[0] for i in info], dtype=np.int64)
+        excl_u = np.array([i[1] is not None for i in info], dtype=bool)
+        none_u = np.array([i[2] for i in info], dtype=bool)
+        src_u = np.array([i[4] for i in info], dtype=np.int64)
+        cat = cat_u[idx]
+        if self.has_type and self.has_category and fields.get("category") is not None:
+            given, gidx = unique_map(
+                fields["category"],
+                lambda v: cat_index.get(v.strip().casefold(), -1) if v is not None else -1,
+            )
+            g = np.asarray(given, dtype=np.int64)[gidx]
+            cat = np.where(g >= 0, g, cat)
+        is_excl = excl_u[idx]
+        no_type = none_u[idx]
+        excl_msg = np.array(["excluded type: " + (i[1] or "") for i in info], dtype=object)
+        self._reason(is_excl & ok, "type-excluded", excl_msg[idx], base)
+        self._reason(no_type & ok, "type-missing", "no type", base)
+        unmapped = (cat < 0) & ~is_excl & ~no_type
+        msg = np.array(
+            [f"unmapped type '{i[3] or ''}': add it to the category mapping" for i in info],
+            dtype=object,
+        )
+        self._reason(unmapped & ok, "type-unmapped", msg[idx], base)
+        return cat, src_u[idx], is_excl | no_type | unmapped
+
+    def finish(
+        self, rows: Callable[[NDArray[np.int64]], NDArray[np.int64]]
+    ) -> tuple[pa.Table, list[Problem]]:
+        """The accepted table and the rejections (``rows``: row index -> row number)."""
+        ids = pa.chunked_array(self.ids, pa.string())  # no copy of the batches' ids
+        no_id = np.concatenate(self.no_id) if self.no_id else np.zeros(0, bool)
+        unreadable = np.concatenate(self.unreadable) if self.unreadable else np.zeros(0, bool)
+        self.ids = []
+        hashes = np.concatenate(self.hashes) if self.hashes else None
+        self.hashes = []  # the batches' parts freed before the sort
+        dup = _repeats(ids, hashes, no_id)
+        del hashes
+        self._reason(
+            dup & ~unreadable, "id-duplicate", "id repeats an earlier row (that one is kept)", 0
+        )
+        kept = np.concatenate([k["index"] for k in self.keep]) if self.keep else np.zeros(0, int)
+        accepted = ~dup[kept]
+        all_accepted = bool(accepted.all())
+
+        def column(c: str, dtype: Any) -> NDArray[Any]:
+            """One kept column of every batch, the accepted rows, batches freed as they go."""
+            parts = []
+            for k in self.keep:
+                parts.append(k.pop(c))
+            values = np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+            del parts
+            return (values if all_accepted else values[accepted]).astype(dtype, copy=False)
+
+        types = np.empty(len(self.source_types), dtype=object)
+        for s, k in self.source_types.items():
+            types[k] = s
+        index = kept if all_accepted else kept[accepted]
+        del kept
+        arrays = {
+            "incident_id": ids if all_accepted and len(index) == len(ids) else ids.take(index),
+            "time": pa.array(column("time", np.int64), pa.int64()).cast(
+                pa.timestamp("ns", tz="UTC")
+            ),
+            "source_type": pa.DictionaryArray.from_arrays(
+                pa.array(column("source_type", np.int32)), pa.array(types, pa.string())
+            ),
+            "category": pa.DictionaryArray.from_arrays(
+                pa.array(column("category", np.int8)), pa.array(self.categories, pa.string())
+            ),
+            "x": pa.array(column("x", np.float64)),
+            "y": pa.array(column("y", np.float64)),
+            "police_activity": pa.array(column("police_activity", bool)),
+            "municipality_code": pa.DictionaryArray.from_arrays(
+                pa.array(column("municipality_code", np.int16)),
+                pa.array(self.codes.tolist(), pa.string()),
+            ),
         }
-    )
-    frame["time"] = pd.to_datetime(frame["time"], utc=True)
-    return frame.reset_index(drop=True), problems
+        del ids, index
+        self.keep = []
+        table = pa.table(arrays)
+        pa.default_memory_pool().release_unused()  # the batches' memory back to the system
+        table = table.replace_schema_metadata({IDS_UNIQUE: b"1"})  # repeats rejected above
+        return table, self._problems(rows)
+
+    def _problems(self, rows: Callable[[NDArray[np.int64]], NDArray[np.int64]]) -> list[Problem]:
+        if not self.found:
+            return []
+        index = np.concatenate([f[0] for f in self.found])
+        order = np.concatenate([np.full(f[0].size, f[1]) for f in self.found])
+        message = np.concatenate(
+            [
+                f[2] if isinstance(f[2], np.ndarray) else np.full(f[0].size, f[2], dtype=object)
+                for f in self.found
+            ]
+        )
+        by_code = {k: c for c, k in _ORDER.items()}
+        fields = {
+            c: (
+                "id"
+                if c.startswith("id")
+                else "time"
+                if c.startswith("time")
+                else "type"
+                if c.startswith("type")
+                else "location"
+                if c.startswith("location")
+                else self.coord_field
+            )
+            for c in _ORDER
+        }
+        row = rows(index)
+        sort = np.lexsort((order, row))
+        name = self.name
+        return [
+            Problem(by_code[o], f"rejected: {m}", name, r, fields[by_code[o]], "warning")
+            for r, o, m in zip(
+                row[sort].tolist(), order[sort].tolist(), message[sort].tolist(), strict=True
+            )
+        ]
+
+
+def _repeats(
+    ids: pa.ChunkedArray, hashes: NDArray[np.uint64] | None, no_id: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """Rows whose id an earlier row has (rows without an id never repeat): by the ids'
+    hashes, the texts compared where hashes are equal (:func:`repeated`)."""
+    n = len(ids)
+    if n == 0 or hashes is None:
+        return np.zeros(n, dtype=bool)
+    if not no_id.any():  # every row has an id: no copies
+
+        def every(which: NDArray[np.int64]) -> list[str]:
+            return ids.take(pa.array(which)).to_pylist()
+
+        return repeated(hashes, every)
+    rows = np.flatnonzero(~no_id)
+
+    def texts(which: NDArray[np.int64]) -> list[str]:
+        return ids.take(pa.array(rows[which])).to_pylist()
+
+    dup = np.zeros(n, dtype=bool)
+    dup[rows] = repeated(hashes[rows], texts)
+    return dup

@@ -50,15 +50,31 @@ class _Inputs:
 
 
 def _round_and_period(
-    store: Store, round_label: str | None, period: Period, step: Progress
+    store: Store, round_label: str | None, period: Period, step: Progress, coded: bool = False
 ) -> _Inputs:
-    """The round (None: the latest) and the incidents of the period (a DataError if none)."""
+    """The round (None: the latest) and the incidents of the period (a DataError if none).
+
+    ``coded``: the incidents are read as Arrow (:meth:`Store.read_incident_table`) and
+    their ``category`` is a pandas Categorical made from the stored dictionary codes, never
+    a string per row; the analyses count the same either way.
+    """
     label, latest = resolve_round(store, round_label)
     scenes = store.round_scenes(label)
     municipalities = store.municipalities()
     step(f"reading incidents {period}")
-    incidents = read_period(store, period, ANALYSIS_COLUMNS)
+    if coded:
+        incidents = _read_coded(store, period)
+    else:
+        incidents = read_period(store, period, ANALYSIS_COLUMNS)
     return _Inputs(label, latest, scenes, municipalities, incidents)
+
+
+def _read_coded(store: Store, period: Period) -> pd.DataFrame:
+    """The incidents of a period with ``category`` as a Categorical (a DataError if none)."""
+    table = store.read_incident_table(period.start, period.end, ANALYSIS_COLUMNS)
+    if table.num_rows == 0:
+        return read_period(store, period, ANALYSIS_COLUMNS)  # raises its DataError
+    return table.to_pandas()
 
 
 def crime(
@@ -91,7 +107,7 @@ def crime(
     rings = check_rings(
         check_numbers(rings_m, "--rings", high=config.RING_MAX_M, most=config.RINGS_MAX_N)
     )
-    at = _round_and_period(store, round_label, period, step)
+    at = _round_and_period(store, round_label, period, step, coded=True)
     step(f"counting {len(at.incidents):,} incidents in zones")
     return analysis.crime_concentration(
         at.incidents,

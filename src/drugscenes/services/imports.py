@@ -20,6 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from drugscenes.analysis.history import scene_history
 from drugscenes.errors import DataError, Problem, UsageError
 from drugscenes.io.incidents import CategoryMapping, IncidentImport, read_incidents
@@ -261,7 +266,7 @@ class IncidentImportResult:
 
     @property
     def n_replaced(self) -> int:
-        return len(self.read.incidents) - self.n_new
+        return self.read.n_accepted - self.n_new
 
     @property
     def rejected(self) -> list[Problem]:
@@ -270,21 +275,20 @@ class IncidentImportResult:
 
     def to_dict(self) -> dict[str, object]:
         """Counts read, accepted, rejected (by reason), stored; categories and times."""
-        accepted = self.read.incidents
+        table = self.read.table
         by_reason = Counter(p.code for p in self.rejected).most_common()
+        first, last = accepted_time_range(table)
         return {
             "workspace": self.workspace,
             "file": self.file,
             "format": self.read.format,
             "n_read": self.read.n_read,
-            "n_accepted": len(accepted),
+            "n_accepted": self.read.n_accepted,
             "n_rejected": self.read.n_rejected,
             "rejected_by_reason": dict(by_reason),
-            "accepted_by_category": {
-                str(k): int(v) for k, v in accepted["category"].value_counts().items()
-            },
-            "first_time": accepted["time"].min().isoformat(),
-            "last_time": accepted["time"].max().isoformat(),
+            "accepted_by_category": accepted_by_category(table),
+            "first_time": first,
+            "last_time": last,
             "n_new": self.n_new,
             "n_replaced": self.n_replaced,
             "stored_before": self.stored_before,
@@ -316,15 +320,43 @@ def import_incidents(
     path = Path(file)
     step(f"reading {path.name}")
     read = read_incidents(path, store.municipalities(), fmt, crs, columns, mapping)
-    if read.incidents.empty:
+    if read.n_accepted == 0:
         raise DataError(
             f"no row of {path.name} was accepted ({read.n_read:,} read); nothing was stored",
             [p for p in read.problems if p.severity == "warning"],
         )
-    step(f"storing {len(read.incidents):,} incidents")
-    written = store.write_incidents(read.incidents)
+    step(f"storing {read.n_accepted:,} incidents")
+    written = store.write_incident_table(read.table)
     return IncidentImportResult(
         read, written.stored_before, written.stored_after, store.target, str(file)
+    )
+
+
+def accepted_by_category(table: pa.Table) -> dict[str, int]:
+    """Accepted rows per category, most first (ties in order of first appearance), as
+    ``pandas.Series.value_counts`` orders them; counted on the dictionary codes."""
+    cat = table["category"].combine_chunks()
+    if not pa.types.is_dictionary(cat.type):
+        cat = pc.dictionary_encode(cat)
+    codes = cat.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    counts = np.bincount(codes, minlength=len(cat.dictionary))
+    present = np.flatnonzero(counts)
+    first = np.array([int(np.argmax(codes == k)) for k in present], dtype=np.int64)
+    present = present[np.argsort(first, kind="stable")]
+    names = cat.dictionary.to_pylist()
+    ordered = pd.Series(counts[present], index=[names[k] for k in present]).sort_values(
+        ascending=False
+    )
+    return {str(k): int(v) for k, v in ordered.items()}
+
+
+def accepted_time_range(table: pa.Table) -> tuple[str, str]:
+    """First and last accepted time, ISO 8601 in UTC (as pandas writes a Timestamp)."""
+    ns = table["time"].cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
+    bounds = pc.min_max(ns)
+    return (
+        pd.Timestamp(bounds["min"].as_py(), tz="UTC").isoformat(),
+        pd.Timestamp(bounds["max"].as_py(), tz="UTC").isoformat(),
     )
 
 

@@ -40,6 +40,7 @@ from types import TracebackType
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 SCHEMA_VERSION = 2
 """Version of the workspace schema this drugscenes reads and writes.
@@ -79,6 +80,11 @@ ROUND_DTYPES: dict[str, str] = {
 
 ROUND_COLUMNS = list(ROUND_DTYPES)
 
+KEPT_METADATA = ("created_at", "created_by", "synthetic")
+"""Metadata a new workspace takes over from ``create_workspace(metadata=...)`` (and a copy
+from its source): creation facts, and ``synthetic`` (``"yes"``: invented data, such as
+the demo; the report then says so on its first page)."""
+
 HISTORY_DTYPES: dict[str, str] = {
     "place_id": "object",
     "round": "object",
@@ -104,6 +110,20 @@ INCIDENT_DTYPES: dict[str, str] = {
 """Stored incident columns and their dtypes, in order (points in EPSG:3006 as x/y)."""
 
 INCIDENT_COLUMNS = list(INCIDENT_DTYPES)
+
+INCIDENT_CODED = ("source_type", "category", "municipality_code")
+"""Incident text columns of few distinct values: dictionary-encoded in Arrow tables."""
+
+_INCIDENT_ARROW = {
+    "incident_id": pa.string(),
+    "time": pa.timestamp("ns", tz="UTC"),
+    "source_type": pa.dictionary(pa.int32(), pa.string()),
+    "category": pa.dictionary(pa.int32(), pa.string()),
+    "x": pa.float64(),
+    "y": pa.float64(),
+    "police_activity": pa.bool_(),
+    "municipality_code": pa.dictionary(pa.int32(), pa.string()),
+}
 
 SURVEY_DTYPES: dict[str, str] = {
     "respondent_id": "object",
@@ -227,6 +247,49 @@ def typed(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
     return out
 
 
+def empty_incident_table(columns: Sequence[str] | None = None) -> pa.Table:
+    """An empty incident table (the Arrow types of :func:`incident_table`)."""
+    cols = list(columns or INCIDENT_COLUMNS)
+    return pa.table({c: pa.array([], _INCIDENT_ARROW[c]) for c in cols})
+
+
+def incident_table(frame: pd.DataFrame) -> pa.Table:
+    """Incidents of the contract's frame as an Arrow table: ``time`` in UTC nanoseconds,
+    the text columns of :data:`INCIDENT_CODED` dictionary-encoded (missing text stays
+    missing)."""
+    arrays = {}
+    for c in frame.columns:
+        col = frame[c]
+        if c == "time":
+            arr = pa.array(pd.to_datetime(col, utc=True)).cast(_INCIDENT_ARROW["time"])
+        elif c in INCIDENT_CODED:
+            values = col.astype(object).where(col.notna(), None).to_numpy(dtype=object)
+            arr = pa.array(values, pa.string()).dictionary_encode()
+        elif c in _INCIDENT_ARROW and _INCIDENT_ARROW[c] == pa.string():
+            arr = pa.array(col.astype(object).where(col.notna(), None), pa.string())
+        else:
+            arr = pa.array(col.to_numpy(), _INCIDENT_ARROW.get(c))
+        arrays[c] = arr
+    return pa.table(arrays) if arrays else pa.table({})
+
+
+def incident_frame(table: pa.Table) -> pd.DataFrame:
+    """An incident table as the contract's frame (:data:`INCIDENT_DTYPES`: text as Python
+    strings, ``time`` timezone-aware UTC)."""
+    data: dict[str, object] = {}
+    for c in table.column_names:
+        col = table[c]
+        if c == "time":
+            ns = col.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_numpy()
+            data[c] = pd.to_datetime(ns, utc=True)
+        elif pa.types.is_dictionary(col.type) or pa.types.is_string(col.type):
+            text = col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col
+            data[c] = np.asarray(text.to_pylist(), dtype=object)
+        else:
+            data[c] = col.to_numpy()
+    return pd.DataFrame(data)
+
+
 def chronological(rounds: pd.DataFrame) -> list[str]:
     """Round labels ordered by date (a round without one by its label), then label.
 
@@ -264,7 +327,8 @@ class Store(ABC):
 
     @abstractmethod
     def metadata(self) -> dict[str, str]:
-        """Key/value metadata: ``schema_version``, ``region_name``, ``created_at``, ..."""
+        """Key/value metadata: ``schema_version``, ``region_name``, ``created_at``,
+        ``synthetic`` (see :data:`KEPT_METADATA`), ..."""
 
     # -- rounds and scenes ---------------------------------------------------
     @abstractmethod
@@ -322,6 +386,31 @@ class Store(ABC):
         Ids must be unique within ``incidents`` (a DataError otherwise). Importing the
         same rows again changes nothing.
         """
+
+    def write_incident_table(self, incidents: pa.Table) -> IncidentWrite:
+        """:meth:`write_incidents` of an Arrow table (:func:`incident_table`'s types; text
+        columns may be plain or dictionary-encoded), e.g. an import's accepted rows.
+
+        Backends that store Arrow directly override this; the others get the frame.
+        """
+        return self.write_incidents(incident_frame(incidents))
+
+    def read_incident_table(
+        self,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """:meth:`read_incidents` as an Arrow table (the types of :func:`incident_table`:
+        ``source_type``, ``category`` and ``municipality_code`` dictionary-encoded).
+
+        For analyses of millions of incidents: a backend that can keep categories as
+        codes end to end overrides this; the others convert their frame.
+        """
+        frame = self.read_incidents(start, end, columns)
+        if frame.empty:
+            return empty_incident_table(list(frame.columns) or columns)
+        return incident_table(frame)
 
     @abstractmethod
     def read_incidents(

@@ -27,6 +27,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from drugscenes import CRS_EPSG, __version__
@@ -34,6 +35,7 @@ from drugscenes.errors import DataError, NotFoundError, WorkspaceError
 from drugscenes.store import gpkg_blob
 from drugscenes.store.base import (
     HISTORY_DTYPES,
+    KEPT_METADATA,
     ROUND_COLUMNS,
     ROUND_DTYPES,
     SCENE_COLUMNS,
@@ -264,9 +266,7 @@ class GeoPackageStore(Store):
                     "region_name": region_name,
                     "crs": f"EPSG:{CRS_EPSG}",
                 }
-                given = {
-                    k: v for k, v in (metadata or {}).items() if k in ("created_at", "created_by")
-                }
+                given = {k: v for k, v in (metadata or {}).items() if k in KEPT_METADATA}
                 meta.update(given)
                 conn.executemany("INSERT INTO ds_metadata (key, value) VALUES (?, ?)", meta.items())
                 geoms = _to_multi(municipalities.geometry.to_numpy())
@@ -510,6 +510,20 @@ class GeoPackageStore(Store):
         self._check_writable()
         before = self._incidents.count()
         return IncidentWrite(before, self._incidents.write(incidents))
+
+    def write_incident_table(self, incidents: pa.Table) -> IncidentWrite:
+        # Arrow straight into the GeoParquet store: no frame of Python strings.
+        self._check_writable()
+        before = self._incidents.count()
+        return IncidentWrite(before, self._incidents.write_table(incidents))
+
+    def read_incident_table(
+        self,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        return self._incidents.read_table(start, end, columns)
 
     def read_incidents(
         self,

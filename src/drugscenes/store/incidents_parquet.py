@@ -42,7 +42,12 @@ import pyarrow.parquet as pq
 from pyproj import CRS
 
 from drugscenes.errors import DataError, WorkspaceError
-from drugscenes.store.base import INCIDENT_COLUMNS, INCIDENT_DTYPES, typed
+from drugscenes.store.base import (
+    INCIDENT_COLUMNS,
+    INCIDENT_DTYPES,
+    empty_incident_table,
+    typed,
+)
 from drugscenes.times import to_utc
 
 COLUMNS = INCIDENT_COLUMNS
@@ -62,6 +67,10 @@ _SCHEMA = pa.schema(
         ("geometry", pa.binary()),
     ]
 )
+IDS_UNIQUE = b"drugscenes:ids_unique"
+"""Schema metadata key of an incident table whose ids are known to be unique (value ``1``)."""
+_COLUMNS_SCHEMA = pa.schema([f for f in _SCHEMA if f.name != "geometry"])
+_TEXT = ("incident_id", "source_type", "category", "municipality_code")
 
 
 def _point_wkb(x: np.ndarray, y: np.ndarray) -> pa.Array:
@@ -98,23 +107,42 @@ def _strings(col: pd.Series) -> pa.Array:
 
 
 def _to_table(df: pd.DataFrame) -> pa.Table:
+    """A clean incident frame as a table of the stored columns (no geometry yet)."""
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise DataError(f"incident frame lacks columns {missing}")
-    x = df["x"].to_numpy(dtype=np.float64)
-    y = df["y"].to_numpy(dtype=np.float64)
     arrays = [
         _strings(df["incident_id"]),
         pa.array(pd.to_datetime(df["time"], utc=True)).cast(pa.timestamp("ns", tz="UTC")),
         _strings(df["source_type"]),
         _strings(df["category"]),
-        pa.array(x),
-        pa.array(y),
+        pa.array(df["x"].to_numpy(dtype=np.float64)),
+        pa.array(df["y"].to_numpy(dtype=np.float64)),
         pa.array(df["police_activity"].to_numpy(dtype=bool)),
         _strings(df["municipality_code"]),
-        _point_wkb(x, y),
     ]
-    return pa.Table.from_arrays(arrays, schema=_SCHEMA)
+    return pa.Table.from_arrays(arrays, schema=_COLUMNS_SCHEMA)
+
+
+def _from_arrow(table: pa.Table) -> pa.Table:
+    """An incident table (text columns plain or dictionary-encoded) in the stored types."""
+    missing = [c for c in COLUMNS if c not in table.column_names]
+    if missing:
+        raise DataError(f"incident table lacks columns {missing}")
+    arrays = []
+    for f in _COLUMNS_SCHEMA:
+        col = table[f.name]
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        arrays.append(col.cast(f.type) if col.type != f.type else col)
+    return pa.Table.from_arrays(arrays, schema=_COLUMNS_SCHEMA)
+
+
+def _with_geometry(table: pa.Table) -> pa.Table:
+    """The stored columns plus the WKB points of ``x``/``y``."""
+    x = table["x"].to_numpy()
+    y = table["y"].to_numpy()
+    return table.append_column(_SCHEMA.field("geometry"), _point_wkb(x, y))
 
 
 _VERSION_RE = re.compile(r"^v-[0-9a-f]{32}$")
@@ -145,8 +173,14 @@ def _current(root: Path) -> Path | None:
     return version
 
 
-def _write_year(table: pa.Table, path: Path) -> None:
-    table = table.sort_by("time")
+def _write_year(box: list[pa.Table], path: Path) -> None:
+    """Write one year's rows (the one table in ``box``, taken out so that only its sorted
+    copy stays in memory), sorted by time, with their WKB points."""
+    unsorted = box.pop()
+    order = pc.sort_indices(unsorted, sort_keys=[("time", "ascending")])
+    table = unsorted.take(order)
+    del unsorted, order
+    table = _with_geometry(table)
     x = table["x"].to_numpy()
     y = table["y"].to_numpy()
     schema = table.schema.with_metadata({b"geo": _geo_metadata(x, y)})
@@ -156,6 +190,10 @@ def _write_year(table: pa.Table, path: Path) -> None:
         path,
         row_group_size=_ROW_GROUP,
         compression="zstd",
+        # dictionaries only where values repeat (not ids, times, coordinates, points), and
+        # statistics where a read filters (the time; x/y for spatial readers)
+        use_dictionary=list(_CODED),
+        write_statistics=["time", "x", "y"],
         write_page_checksum=True,  # a damaged page is then found on reading, not used
     )
 
@@ -199,12 +237,30 @@ def write_incidents(root: str | Path, df: pd.DataFrame, replace_ids: bool = True
         The folder cannot be written (read-only), or a stored file is damaged; nothing
         was changed.
     """
+    return write_table(root, _to_table(df), replace_ids)
+
+
+def write_table(root: str | Path, table: pa.Table, replace_ids: bool = True) -> int:
+    """:func:`write_incidents` of an Arrow table (text columns may be dictionary-encoded).
+
+    The import's accepted rows go in as they are, without a pandas frame. A table whose
+    schema metadata has :data:`IDS_UNIQUE` (the import sets it, having rejected every
+    repeated id) is not checked for repeated ids again.
+    """
     root = Path(root)
-    if df["incident_id"].duplicated().any():
+    checked = (table.schema.metadata or {}).get(IDS_UNIQUE) == b"1"
+    missing = [c for c in COLUMNS if c not in table.column_names]
+    if missing:
+        raise DataError(f"incident table lacks columns {missing}")
+    new = table.select(COLUMNS)  # converted to the stored types year by year, in _write
+    ids = new["incident_id"]
+    if pa.types.is_dictionary(ids.type):
+        new = new.set_column(0, "incident_id", ids.cast(ids.type.value_type))
+    if not checked and len(pc.unique(new["incident_id"])) != new.num_rows:
         raise DataError("incident ids repeat within the rows to write")
     try:
         root.mkdir(parents=True, exist_ok=True)
-        return _write(root, df, replace_ids)
+        return _write(root, new, replace_ids)
     except OSError as exc:
         if exc.errno is None:
             raise
@@ -228,10 +284,15 @@ def _part_rows(root: Path, path: Path) -> int:
         raise _damaged(root, exc) from None
 
 
-def _write(root: Path, df: pd.DataFrame, replace_ids: bool) -> int:
-    new = _to_table(df)
-    new_years = pc.year(new["time"]).to_numpy()
-    new_ids = new["incident_id"]
+def _write(root: Path, new: pa.Table, replace_ids: bool) -> int:
+    """Write ``new`` (the stored columns; text may be dictionary-encoded) as a new version.
+
+    Memory holds ``new`` and one year's rows in the stored types at a time.
+    """
+    times = new["time"].cast(pa.timestamp("ns", tz="UTC"))
+    new_years = pc.year(times).to_numpy()
+    del times
+    new_ids = new["incident_id"].cast(pa.string())
     old_dir = _current(root)
     version = root / f"v-{uuid.uuid4().hex}"
     tmp = root / f".tmp-{version.name}"
@@ -257,16 +318,20 @@ def _write(root: Path, df: pd.DataFrame, replace_ids: bool) -> int:
                 os.link(old_files[year], dest)  # unchanged: share the file
                 total += _part_rows(root, dest)
                 continue
-            parts = [new.filter(pa.array(new_years == year))]
+            parts = [_from_arrow(new.filter(pa.array(new_years == year)))]
             if year in old_files:
-                old = _read_part(root, old_files[year], schema=_SCHEMA)
+                old = _read_part(root, old_files[year], columns=list(COLUMNS), schema=_SCHEMA)
                 parts.insert(
                     0, old.filter(pc.invert(pc.is_in(old["incident_id"], value_set=new_ids)))
                 )
             table = pa.concat_tables([p.replace_schema_metadata(None) for p in parts])
+            del parts
             total += table.num_rows
             if table.num_rows:
-                _write_year(table, dest)
+                box = [table]
+                del table
+                _write_year(box, dest)  # takes the year's rows out of the box: freed there
+            pa.default_memory_pool().release_unused()
         tmp.rename(version)
         cur_tmp = root / f".CURRENT-{version.name}"
         cur_tmp.write_text(version.name + "\n", encoding="utf-8")
@@ -293,18 +358,48 @@ def read_incidents(
     An empty frame if nothing was ever written.
     """
     cols = list(columns or COLUMNS)
-    cur = _current(Path(root))
-    if cur is None or not any(cur.glob("year=*")):
+    table = read_table(root, start, end, cols, dictionary=False)
+    if table is None:
         return pd.DataFrame(
             {c: pd.Series(dtype=_SCHEMA.field(c).type.to_pandas_dtype()) for c in cols}
         )
     try:
-        dataset = ds.dataset(
-            cur,
-            format=_FORMAT,
-            partitioning="hive",
-            schema=_SCHEMA.append(pa.field("year", pa.int32())),
+        return table.to_pandas()
+    except _DAMAGE as exc:
+        raise _damaged(Path(root), exc) from None
+
+
+def read_table(
+    root: str | Path,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    columns: Sequence[str] | None = None,
+    dictionary: bool = True,
+) -> pa.Table | None:
+    """:func:`read_incidents` as an Arrow table; None if nothing was ever written.
+
+    With ``dictionary`` the text columns ``source_type``, ``category`` and
+    ``municipality_code`` come dictionary-encoded, straight from the Parquet pages'
+    dictionaries: no string is made per row.
+    """
+    cols = list(columns or COLUMNS)
+    cur = _current(Path(root))
+    if cur is None or not any(cur.glob("year=*")):
+        return None
+    schema = _SCHEMA.append(pa.field("year", pa.int32()))
+    fmt = _FORMAT
+    if dictionary:
+        coded = [c for c in _CODED if c in cols]
+        for c in coded:
+            schema = schema.set(
+                schema.get_field_index(c), pa.field(c, pa.dictionary(pa.int32(), pa.string()))
+            )
+        fmt = ds.ParquetFileFormat(
+            read_options=ds.ParquetReadOptions(dictionary_columns=set(coded)),
+            default_fragment_scan_options=_FORMAT.default_fragment_scan_options,
         )
+    try:
+        dataset = ds.dataset(cur, format=fmt, partitioning="hive", schema=schema)
     except _DAMAGE as exc:
         raise _damaged(Path(root), exc) from None
     flt = None
@@ -318,9 +413,13 @@ def read_incidents(
         f2 = (t < pa.scalar(e, pa.timestamp("ns", tz="UTC"))) & (y <= e.year)
         flt = f2 if flt is None else flt & f2
     try:
-        return dataset.to_table(columns=cols, filter=flt).to_pandas()
+        return dataset.to_table(columns=cols, filter=flt)
     except _DAMAGE as exc:
         raise _damaged(Path(root), exc) from None
+
+
+_CODED = ("source_type", "category", "municipality_code")
+"""Text columns of few distinct values, read dictionary-encoded by :func:`read_table`."""
 
 
 def count_incidents(root: str | Path) -> int:
@@ -361,6 +460,24 @@ class IncidentDataset:
     def write(self, incidents: pd.DataFrame) -> int:
         """Store incidents by id (see :func:`write_incidents`); rows stored afterwards."""
         return write_incidents(self.root, incidents)
+
+    def write_table(self, incidents: pa.Table) -> int:
+        """Store an Arrow table of incidents by id (see :func:`write_table`)."""
+        return write_table(self.root, incidents)
+
+    def read_table(
+        self,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """Incidents of ``[start, end)`` as Arrow, text columns dictionary-encoded (see
+        :func:`read_table`); an empty table when nothing was ever written."""
+        cols = list(columns or COLUMNS)
+        table = read_table(self.root, start, end, cols)
+        if table is None:
+            return empty_incident_table(cols)
+        return table
 
     def read(
         self,

@@ -1,0 +1,542 @@
+"""Columnar building blocks of the incident import: text columns as Arrow arrays in,
+NumPy arrays out, with no per-row Python.
+
+Each function handles the common, plainly written values itself and leaves the rest
+(a value it is not sure about) to the row-wise reference function it stands for, which
+decides exactly as before: :func:`iso_times` for
+:func:`drugscenes.io.incidents.parse_times`, :func:`numbers` for ``pandas.to_numeric``,
+:func:`stripped` for ``str.strip``. The fallbacks see only the values the fast path
+did not take, so a file of plainly written values never leaves Arrow and NumPy.
+
+:func:`stream_csv` reads a plain CSV file (UTF-8, no quotes) in record batches with
+the Arrow CSV reader and reports the rows the pandas-based reader of
+:mod:`drugscenes.io.tabular` would report; any file it cannot read exactly as that
+reader does (UTF-8 only, plain quoting, one line per record) raises
+:class:`NotPlain`, and the caller reads it with that reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+BATCH_ROWS = 1 << 20
+"""Rows per batch of the streaming readers (about 1 M)."""
+
+_CSV_BLOCK = 64 << 20
+"""Bytes per block of the Arrow CSV reader (a batch is one block)."""
+
+
+class NotPlain(Exception):
+    """The file needs the row-wise reader (quotes, another encoding, odd header, ...)."""
+
+
+class PositionUnknown(Exception):
+    """Arrow's parallel parser skipped a record without its position: read it again with
+    one thread (see :func:`stream_csv`)."""
+
+
+# -- text ---------------------------------------------------------------------------------
+def as_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One string array (dictionary and large strings decoded; nulls kept)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if not pa.types.is_string(arr.type):
+        arr = arr.cast(pa.string())
+    return arr
+
+
+_PLAIN_EDGES = r"(?s)^[!-~](.*[!-~])?$"
+"""A value that ``str.strip`` leaves as it is: printable ASCII at both ends."""
+
+
+def stripped(arr: pa.Array) -> pa.Array:
+    """``str.strip`` of every value (Python's whitespace), nulls as empty strings."""
+    arr = as_text(arr)
+    plain = pc.fill_null(pc.match_substring_regex(arr, _PLAIN_EDGES), False)
+    odd = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+    if odd.size == 0:
+        return arr
+    values = arr.take(pa.array(odd)).to_pylist()
+    fixed = pa.array(["" if v is None else v.strip() for v in values], pa.string())
+    out = arr.fill_null("")
+    mask = np.zeros(len(arr), dtype=bool)
+    mask[odd] = True
+    return pc.replace_with_mask(out, pa.array(mask), fixed)
+
+
+def blank(arr: pa.Array) -> NDArray[np.bool_]:
+    """Missing or empty values (after :func:`stripped`)."""
+    return ~pc.fill_null(pc.not_equal(arr, ""), False).to_numpy(zero_copy_only=False)
+
+
+def unique_map(arr: pa.Array, fn: Callable[[str | None], object]) -> tuple[list[object], NDArray]:
+    """``fn`` of each distinct value once, and each row's index into that list.
+
+    Nulls are passed to ``fn`` as None. Per-row work is done by NumPy on the codes.
+    """
+    enc = pc.dictionary_encode(as_text(arr), null_encoding="encode")
+    values = [fn(v) for v in enc.dictionary.to_pylist()]
+    idx = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return values, idx
+
+
+# -- ids ------------------------------------------------------------------------------------
+_HASH_BASE = np.uint64(0x100000001B3)  # odd: invertible modulo 2**64
+_HASH_INVERSE = np.uint64(pow(int(_HASH_BASE), -1, 2**64))
+_HASH_ROWS = 1 << 18
+
+
+def text_hashes(arr: pa.Array) -> NDArray[np.uint64]:
+    """A 64-bit hash of each value's bytes (polynomial, modulo 2**64, mixed with the
+    length), computed with NumPy: equal texts have equal hashes; unequal ones rarely do,
+    so a caller compares the texts of equal hashes (see :func:`repeated`)."""
+    arr = as_text(arr)
+    n = len(arr)
+    out = np.zeros(n, dtype=np.uint64)
+    if n == 0:
+        return out
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=n + 1 + arr.offset)[
+        arr.offset :
+    ].astype(np.int64)
+    data_buf = arr.buffers()[2]
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    )
+    with np.errstate(over="ignore"):
+        for a in range(0, n, _HASH_ROWS):  # bounded temporaries
+            b = min(a + _HASH_ROWS, n)
+            lo, hi = int(offsets[a]), int(offsets[b])
+            k = hi - lo
+            powers = np.full(k, _HASH_BASE, dtype=np.uint64)
+            if k:
+                powers[0] = 1
+                powers = np.cumprod(powers, dtype=np.uint64)
+            inverse = np.full(k + 1, _HASH_INVERSE, dtype=np.uint64)
+            inverse[0] = 1
+            inverse = np.cumprod(inverse, dtype=np.uint64)
+            prefix = np.zeros(k + 1, dtype=np.uint64)
+            np.cumsum(data[lo:hi].astype(np.uint64) * powers, dtype=np.uint64, out=prefix[1:])
+            start = offsets[a:b] - lo
+            end = offsets[a + 1 : b + 1] - lo
+            h = (prefix[end] - prefix[start]) * inverse[start]
+            out[a:b] = h ^ ((end - start).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    return out
+
+
+def repeated(
+    hashes: NDArray[np.uint64], texts: Callable[[NDArray[np.int64]], list[str]]
+) -> NDArray[np.bool_]:
+    """Rows whose text an earlier row has, from the rows' :func:`text_hashes`.
+
+    ``texts(rows)`` gives the texts of some rows: only rows whose hash another row shares
+    are compared by their text, so a hash collision never makes two ids one.
+    """
+    n = hashes.size
+    dup = np.zeros(n, dtype=bool)
+    if n < 2:
+        return dup
+    ordered = np.sort(hashes)
+    if not (ordered[1:] == ordered[:-1]).any():
+        return dup  # every hash distinct: no repeats (the common case, one sort)
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    same = ordered[1:] == ordered[:-1]
+    shared = np.zeros(n, dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    rows = np.sort(order[shared])  # every row whose hash is not unique, in file order
+    seen: set[str] = set()
+    for r, t in zip(rows.tolist(), texts(rows), strict=True):
+        if t in seen:
+            dup[r] = True
+        else:
+            seen.add(t)
+    return dup
+
+
+# -- numbers --------------------------------------------------------------------------------
+_PLAIN_NUMBER = r"^-?[0-9]{1,15}(\.[0-9]{1,17})?$"
+"""A decimal number Arrow parses to the same double as pandas (checked in the tests)."""
+
+
+def numbers(arr: pa.Array | pa.ChunkedArray | None, n: int, decimal_comma: bool = False) -> NDArray:
+    """``pandas.to_numeric(values, errors="coerce")`` as float64 (NaN where not a number).
+
+    Numeric columns are taken as they are; text ``1234.5`` (``1234,5`` with
+    ``decimal_comma``) by Arrow, anything else by pandas.
+    """
+    import pandas as pd
+
+    if arr is None:
+        return np.full(n, np.nan)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
+        return pc.fill_null(arr.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+    arr = as_text(arr)
+    if decimal_comma:
+        arr = pc.replace_substring(arr, ",", ".")
+    plain = pc.fill_null(pc.match_substring_regex(arr, _PLAIN_NUMBER), False)
+    plain_np = plain.to_numpy(zero_copy_only=False)
+    out = np.full(len(arr), np.nan)
+    if plain_np.all():
+        return arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    if plain_np.any():
+        out[plain_np] = pc.filter(arr, plain).cast(pa.float64()).to_numpy(zero_copy_only=False)
+    rest = np.flatnonzero(~plain_np)
+    values = arr.take(pa.array(rest)).to_pylist()
+    filled = [v for v in values if v is not None and v != ""]
+    if filled:
+        conv = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+        out[rest] = conv.to_numpy(dtype=float, na_value=np.nan)
+    return out
+
+
+# -- times -----------------------------------------------------------------------------------
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_WIDTH = 32
+
+
+def _digits(m: NDArray[np.uint8], cols: list[int]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """The number written by the digits in rows ``cols`` of ``m`` (one row per byte
+    position, one column per value), and whether all of them are digits."""
+    value = np.zeros(m.shape[1], dtype=np.int64)
+    ok = np.ones(m.shape[1], dtype=bool)
+    for c in cols:
+        d = m[c] - np.uint8(48)  # wraps below '0', so one comparison checks both ends
+        ok &= d < 10
+        value = value * 10 + d
+    return value, ok
+
+
+def _days_from_civil(y: NDArray, mo: NDArray, d: NDArray) -> NDArray[np.int64]:
+    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's algorithm)."""
+    y = y - (mo <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = (mo + 9) % 12
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def iso_times(
+    arr: pa.Array, first_year: int, last_year: int
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Plainly written ISO times as UTC nanoseconds, for the rows it can take.
+
+    Takes ``YYYY-MM-DD``, ``YYYY-MM-DD[T ]HH:MM``, ``YYYY-MM-DD[T ]HH:MM:SS`` with an
+    optional ``.ffffff`` and an optional ``Z``, ``±HH:MM`` or ``±HHMM`` (the last two
+    after seconds only), of a valid day and time, a year in ``first_year``..``last_year``. The rest
+    (other forms, impossible days, years outside) is for the row-wise parser.
+
+    Returns
+    -------
+    ns : ndarray of int64
+        Nanoseconds since the epoch: UTC for times with an offset, local wall-clock time
+        (to be localised) for the others; 0 where not taken.
+    taken : ndarray of bool
+    aware : ndarray of bool
+        The time had an offset (or ``Z``).
+    """
+    arr = as_text(arr)
+    n = len(arr)
+    ns = np.zeros(n, dtype=np.int64)
+    aware = np.zeros(n, dtype=bool)
+    lengths = pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False)
+    shapes = (10, 16, 19, 20, 24, 25, 26, 27, 31, 32)
+    cand = np.flatnonzero(np.isin(lengths, shapes))
+    taken = np.zeros(n, dtype=bool)
+    if cand.size == 0:
+        return ns, taken, aware
+    offsets_buf, data_buf = arr.buffers()[1], arr.buffers()[2]
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=len(arr) + 1 + arr.offset)[
+        arr.offset :
+    ]
+    raw = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    data = np.zeros(raw.size + _WIDTH, dtype=np.uint8)  # padded: every row reads _WIDTH bytes
+    data[: raw.size] = raw
+    start = offsets[cand].astype(np.int64)
+    length = lengths[cand]
+    windows = np.lib.stride_tricks.sliding_window_view(data, _WIDTH)
+    m = np.ascontiguousarray(windows[start].T)  # m[j, k]: byte j of value k
+    year, ok = _digits(m, [0, 1, 2, 3])
+    month, ok2 = _digits(m, [5, 6])
+    day, ok3 = _digits(m, [8, 9])
+    ok &= ok2 & ok3 & (m[4] == 45) & (m[7] == 45)
+    ok &= (year >= first_year) & (year <= last_year) & (month >= 1) & (month <= 12)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    dim = _DAYS_IN_MONTH[np.clip(month - 1, 0, 11)] + ((month == 2) & leap)
+    ok &= (day >= 1) & (day <= dim)
+    has_time = length >= 16
+    hour, okh = _digits(m, [11, 12])
+    minute, okm = _digits(m, [14, 15])
+    sep_ok = (m[10] == ord("T")) | (m[10] == ord(" "))
+    time_ok = okh & okm & sep_ok & (m[13] == 58) & (hour <= 23) & (minute <= 59)
+    ok &= ~has_time | time_ok
+    has_sec = length >= 19
+    sec, oks = _digits(m, [17, 18])
+    ok &= ~has_sec | (oks & (m[16] == 58) & (sec <= 59))
+    has_frac = (length >= 26) & (m[19] == 46)
+    frac, okf = _digits(m, [20, 21, 22, 23, 24, 25])
+    ok &= ~has_frac | okf
+    end = np.where(has_frac, 26, np.where(has_sec, 19, length))  # where a suffix starts
+    rest = length - end
+    sm = np.zeros((6, cand.size), dtype=np.uint8)
+    for e in (10, 16, 19, 26):  # the bytes from where the suffix starts
+        at = end == e
+        if at.any():
+            sm[:, at] = m[e : e + 6, at]
+    zulu = (rest == 1) & (sm[0] == ord("Z"))
+    sign = np.where(sm[0] == ord("-"), -1, 1)
+    signed = (sm[0] == ord("+")) | (sm[0] == ord("-"))
+    oh, okoh = _digits(sm, [1, 2])
+    colon = rest == 6
+    omin_c, okom_c = _digits(sm, [4, 5])
+    omin_n, okom_n = _digits(sm, [3, 4])
+    omin = np.where(colon, omin_c, omin_n)
+    okom = np.where(colon, okom_c & (sm[3] == 58), okom_n)
+    has_off = ((rest == 5) | colon) & signed & okoh & okom & (oh <= 23) & (omin <= 59)
+    ok &= (rest == 0) | zulu | has_off
+    ok &= (rest == 0) | has_sec  # an offset only after seconds
+    days = _days_from_civil(year, month, day)
+    seconds = days * 86400 + np.where(has_time, hour * 3600 + minute * 60, 0)
+    seconds = seconds + np.where(has_sec, sec, 0)
+    seconds = seconds - np.where(has_off, sign * (oh * 3600 + omin * 60), 0)
+    value = seconds * 1_000_000_000 + np.where(has_frac, frac * 1000, 0)
+    good = cand[ok]
+    ns[good] = value[ok]
+    taken[good] = True
+    aware[good] = (zulu | has_off)[ok]
+    return ns, taken, aware
+
+
+# -- CSV ------------------------------------------------------------------------------------
+@dataclass
+class CsvStream:
+    """A plain CSV file being read in batches (see :func:`stream_csv`).
+
+    Attributes
+    ----------
+    columns : list of str
+        Header names, trimmed.
+    separator : str
+    batches : iterator of RecordBatch
+        The readable rows, every column text, in file order.
+    invalid : list of (int, int, bool)
+        Filled while reading: for each record the Arrow reader skipped, its position
+        among the file's non-empty records (0 = first data record), its number of
+        fields, and whether it is blank (whitespace only: no row at all for pandas).
+    """
+
+    columns: list[str]
+    separator: str
+    batches: Iterator[pa.RecordBatch]
+    invalid: list[tuple[int, int, bool]] = field(default_factory=list)
+    position_unknown: bool = False
+
+
+def _header_line(path: Path) -> str:
+    """The first line of a plain file; NotPlain when the file needs the row-wise reader.
+
+    Plain: not compressed, no byte-order mark, a first line that is UTF-8 text.
+    """
+    if path.name.lower().endswith(".gz"):
+        raise NotPlain("compressed")
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        raise NotPlain("byte-order mark")
+    line = head.split(b"\n", 1)[0]
+    if len(line) == len(head) and len(head) == 1 << 20:
+        raise NotPlain("header longer than 1 MiB")
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotPlain("header not UTF-8") from None
+
+
+def _check_records(path: Path, sep: str) -> None:
+    """NotPlain unless the text is UTF-8, every record is one line and quoting is plain.
+
+    Plain quoting: a field is quoted whole (a quote starts a field and ends one, quotes
+    inside doubled) and no quoted value spans lines, so that Arrow, the csv module and
+    pandas all read the same fields; every carriage return ends a line (CRLF).
+    Checked with NumPy on 16 MiB blocks of whole lines.
+    """
+    ends = np.array([ord(sep), 10, 13, 34], dtype=np.uint8)
+    carry = b""
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(16 << 20)
+            block = carry + chunk
+            if not chunk:
+                cut = len(block)
+            else:
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:
+                    carry = block
+                    continue
+            part, carry = block[:cut], block[cut:]
+            if part.count(b"\r") != part.count(b"\r\n"):
+                raise NotPlain("carriage return inside a line")
+            buf = np.frombuffer(part, dtype=np.uint8)
+            if buf.size and buf.max() >= 128:
+                try:  # not UTF-8: the row-wise reader reads it line by line
+                    part.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise NotPlain("not UTF-8") from None
+            if b'"' in part:
+                q = np.flatnonzero(buf == 34)
+                before = np.where(q > 0, buf[np.maximum(q - 1, 0)], 10)
+                after = np.where(q + 1 < buf.size, buf[np.minimum(q + 1, buf.size - 1)], 10)
+                inner = ~np.isin(before, ends) & ~np.isin(after, ends)
+                if inner.any():
+                    raise NotPlain("a quote inside a field")
+                newlines = np.flatnonzero(buf == 10)
+                per_line = np.diff(np.searchsorted(q, np.r_[-1, newlines, buf.size]))
+                if (per_line % 2).any():
+                    raise NotPlain("a quoted value spanning lines")
+            if not chunk:
+                return
+
+
+def stream_csv(path: Path, sniff: Callable[[str], str], threads: bool = True) -> CsvStream:
+    """Read a plain CSV file in batches of text columns (see the module docstring).
+
+    Parameters
+    ----------
+    path : Path
+    sniff : callable
+        The separator of a header line.
+    threads : bool
+        Parse with both cores. Arrow's parallel parser may skip a record (another
+        number of fields) without knowing its position: then reading raises
+        PositionUnknown and the caller reads again with ``threads=False``.
+
+    Raises
+    ------
+    NotPlain
+        The file is compressed, has a byte-order mark, quoting that is not plain (see
+        :func:`_check_records`), lone carriage returns, a header that is blank, not
+        UTF-8, or has blank or repeated names; reading
+        it later may raise NotPlain too (text that is not UTF-8, a skipped record whose
+        position Arrow does not know).
+    """
+    import csv
+
+    import pyarrow.csv as pcsv
+
+    header = _header_line(path)
+    if not header.strip():
+        raise NotPlain("blank first line")
+    sep = sniff(header)
+    _check_records(path, sep)
+    names = [c.strip() for c in next(csv.reader([header.rstrip("\r")], delimiter=sep))]
+    if any(not c for c in names) or len(set(names)) != len(names):
+        raise NotPlain("header names blank or repeated")
+    keys = [f"c{i}" for i in range(len(names))]
+    stream = CsvStream(names, sep, iter(()))
+
+    def skipped(row: pcsv.InvalidRow) -> str:
+        if row.number is None:  # parsed in parallel: the reader stops, see PositionUnknown
+            stream.position_unknown = True
+            return "error"
+        text = row.text
+        is_blank = not (text.strip() or sep in text)
+        stream.invalid.append((int(row.number) - 2, int(row.actual_columns), is_blank))
+        return "skip"
+
+    try:
+        reader = pcsv.open_csv(
+            path,
+            read_options=pcsv.ReadOptions(
+                use_threads=threads, block_size=_CSV_BLOCK, skip_rows=1, column_names=keys
+            ),
+            parse_options=pcsv.ParseOptions(
+                delimiter=sep,
+                quote_char='"',
+                double_quote=True,
+                newlines_in_values=False,
+                invalid_row_handler=skipped,
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types={k: pa.string() for k in keys},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=True,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if stream.position_unknown:
+            raise PositionUnknown from None
+        if "Empty CSV file" in str(exc):
+            reader = None
+        else:
+            raise NotPlain(str(exc)) from None
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        if reader is None:
+            return
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except pa.ArrowInvalid as exc:  # text that is not UTF-8, ...
+                if stream.position_unknown:
+                    raise PositionUnknown from None
+                raise NotPlain(str(exc)) from None
+            yield batch
+
+    stream.batches = batches()
+    return stream
+
+
+def record_rows(
+    n_valid: int, invalid: list[tuple[int, int, bool]]
+) -> tuple[Callable[[NDArray[np.int64]], NDArray[np.int64]], list[tuple[int, int]]]:
+    """Data row numbers (as the pandas reader numbers them) of the records Arrow read.
+
+    Parameters
+    ----------
+    n_valid : int
+        Records read.
+    invalid : list
+        The skipped records (:attr:`CsvStream.invalid`).
+
+    Returns
+    -------
+    rows : callable
+        Index among the records read (0-based) -> data row number (1-based).
+    bad : list of (int, int)
+        Data row number and number of fields of each skipped record that is not blank.
+    """
+    pos = np.array(sorted(p for p, _n, _b in invalid), dtype=np.int64)
+    blanks = np.array(sorted(p for p, _n, b in invalid if b), dtype=np.int64)
+    adj = pos - np.arange(pos.size)
+
+    def row_of_position(p: NDArray[np.int64]) -> NDArray[np.int64]:
+        return p + 1 - np.searchsorted(blanks, p, side="left")
+
+    def rows(valid: NDArray[np.int64]) -> NDArray[np.int64]:
+        valid = np.asarray(valid, dtype=np.int64)
+        return row_of_position(valid + np.searchsorted(adj, valid, side="right"))
+
+    bad = [
+        (int(row_of_position(np.array([p]))[0]), n_fields)
+        for p, n_fields, is_blank in sorted(invalid)
+        if not is_blank
+    ]
+    return rows, bad
