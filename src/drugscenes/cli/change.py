@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -19,14 +18,16 @@ from rich.table import Table
 from rich.text import Text
 
 from drugscenes import config
-from drugscenes.analysis.change import RoundComparison
-from drugscenes.analysis.hotspots import RegistryCheck
 from drugscenes.cli.app import WorkspaceArg, err, out, print_json, safe, spinner
-from drugscenes.io.gpkg_export import write_change_gpkg
 from drugscenes.io.outputs import check_output_file
-from drugscenes.services import change
-from drugscenes.services.change import HistoryResult
 from drugscenes.store import open_workspace
+
+if TYPE_CHECKING:
+    from drugscenes.analysis.change import RoundComparison
+    from drugscenes.analysis.hotspots import RegistryCheck
+    from drugscenes.services.change import HistoryResult
+
+# The services, pandas and the GeoPackage writer load when a command runs (fast --help).
 
 __all__ = ["compare", "history", "register"]
 
@@ -70,6 +71,9 @@ def compare(
     """Compare two mapping rounds: ceased, new, merged, split, area change, displacement."""
 
     check_output_file(gpkg, "--gpkg")
+    from drugscenes.io.gpkg_export import write_change_gpkg
+    from drugscenes.services import change
+
     with open_workspace(workspace) as store, spinner("comparing rounds") as step:
         result = change.compare(
             store,
@@ -125,6 +129,7 @@ def history(
     ] = False,
 ) -> None:
     """History of every scene place across all rounds: first and last round, gaps, areas."""
+    from drugscenes.services import change
 
     with open_workspace(workspace) as store:
         result = change.history(store, scene_id=scene)
@@ -138,6 +143,8 @@ def history(
 
 
 def _print_comparison(console: Console, c: RoundComparison) -> None:
+    import pandas as pd
+
     a, b = escape(c.from_round), escape(c.to_round)
     totals = Table(title=f"Change {a} → {b}")
     for col in ["", a, b, "change", "%"]:
@@ -258,6 +265,8 @@ def _print_comparison(console: Console, c: RoundComparison) -> None:
 
 
 def _print_history(console: Console, result: HistoryResult) -> None:
+    import pandas as pd
+
     summary, observations, labels = result.places, result.observations, result.rounds
     t = Table(title=f"Scene places across {len(labels)} round(s)")
     cols = ["place", "first", "last", "rounds", "absent in", "current run", "scene ids"]
@@ -303,11 +312,15 @@ def _s(v: Any) -> str:
 
 
 def _m2(v: Any) -> str:
+    import pandas as pd
+
     return "" if v is None or pd.isna(v) else f"{float(v):,.0f}"
 
 
 def _pct(v: Any) -> str:
     # None/NaN: the earlier value is 0, so there is no percentage to give.
+    import pandas as pd
+
     return "–" if v is None or pd.isna(v) else f"{float(v):+.1f}"
 
 

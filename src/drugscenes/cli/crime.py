@@ -32,7 +32,7 @@ import collections
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import JustifyMethod
@@ -41,13 +41,6 @@ from rich.table import Table
 from rich.text import Text
 
 from drugscenes import config
-from drugscenes.analysis.crime import (
-    POLICE_ACTIVITY_NOTE,
-    CrimeResult,
-    DisplacementResult,
-    ZoneStats,
-)
-from drugscenes.analysis.nearrepeat import NearRepeatResult
 from drugscenes.cli.app import (
     WorkspaceArg,
     check_problems_file,
@@ -60,17 +53,25 @@ from drugscenes.cli.app import (
     write_problems,
 )
 from drugscenes.cli.options import (
-    Period,
     column_mapping,
     parse_band_edges,
     parse_crs,
     parse_numbers,
 )
 from drugscenes.errors import DataError
-from drugscenes.io.incidents import FORMATS, load_categories
-from drugscenes.services import crime as services
-from drugscenes.services import imports
 from drugscenes.store import open_workspace
+
+if TYPE_CHECKING:
+    from drugscenes.analysis.crime import CrimeResult, DisplacementResult, ZoneStats
+    from drugscenes.analysis.nearrepeat import NearRepeatResult
+    from drugscenes.services import imports
+
+# The analyses, the readers and pandas load when a command runs, not when the command line
+# is parsed: ``drugscenes --help`` and the other commands do not pay for them.
+
+INCIDENT_FORMATS = ("csv", "police-csv", "police-json", "gpkg", "parquet")
+"""The formats of ``--format``: :data:`drugscenes.io.incidents.FORMATS`, repeated here so that
+the help needs no reader (a test checks that the two agree)."""
 
 __all__ = ["crime", "displacement_cmd", "import_incidents", "nearrepeat", "register"]
 
@@ -191,7 +192,7 @@ def import_incidents(
         typer.Option(
             "--format",
             metavar="F",
-            help=f"One of {', '.join(FORMATS)} (default: from the file name).",
+            help=f"One of {', '.join(INCIDENT_FORMATS)} (default: from the file name).",
         ),
     ] = None,
     crs: Annotated[
@@ -256,6 +257,9 @@ def import_incidents(
         column or [],
     )
     check_problems_file(problems_file)
+    from drugscenes.io.incidents import load_categories
+    from drugscenes.services import imports
+
     try:
         result = _run(
             workspace,
@@ -336,6 +340,8 @@ def crime(
 ) -> None:
     """Crime at and around the scenes of a round: counts, shares and density per zone, rate
     ratios against the rest of the region, scenes ranked, shootings."""
+    from drugscenes.periods import Period
+    from drugscenes.services import crime as services
 
     result = _run(
         workspace,
@@ -356,6 +362,8 @@ def _zone_label(zone: ZoneStats) -> str:
 
 
 def _print_crime(r: CrimeResult, top: int) -> None:
+    from drugscenes.analysis.crime import POLICE_ACTIVITY_NOTE
+
     pa = r.police_activity_categories
     cats = [c for c in r.zones[0].counts if any(z.counts[c] for z in r.zones)] or list(
         r.zones[0].counts
@@ -497,6 +505,8 @@ def displacement_cmd(
 ) -> None:
     """Displacement around the scenes that ceased between two rounds: the Weighted
     Displacement Quotient (Bowers & Johnson 2003) per scene and for all together."""
+    from drugscenes.periods import Period
+    from drugscenes.services import crime as services
 
     result = _run(
         workspace,
@@ -512,6 +522,8 @@ def displacement_cmd(
 
 
 def _print_displacement(r: DisplacementResult) -> None:
+    from drugscenes.analysis.crime import POLICE_ACTIVITY_NOTE
+
     data = r.to_dict()
     what = "all incidents" if r.category is None else f"'{r.category}' incidents"
     out.print(
@@ -626,6 +638,8 @@ def nearrepeat(
 ) -> None:
     """Near repeats (Knox test): are events close in space also close in time? And per
     scene: how many events were followed by another within the first bands."""
+    from drugscenes.periods import Period
+    from drugscenes.services import crime as services
 
     result = _run(
         workspace,

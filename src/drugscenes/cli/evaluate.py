@@ -4,7 +4,7 @@ print a table and a plain-language reading; ``--json`` prints ``to_dict()`` exac
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,9 +12,10 @@ from rich.table import Table
 
 from drugscenes import config
 from drugscenes.cli.app import WorkspaceArg, err, out, print_json, safe, spinner
-from drugscenes.services import evaluate as services
-from drugscenes.services.evaluate import EvaluationResult
 from drugscenes.store import open_workspace
+
+if TYPE_CHECKING:
+    from drugscenes.services.evaluate import EvaluationResult
 
 __all__ = ["evaluate", "register"]
 
@@ -51,6 +52,8 @@ def evaluate(
     ] = False,
 ) -> None:
     """Did working scenes away help? Crime and unsafety at worked-away vs persisting scenes."""
+    from drugscenes.services import evaluate as services  # statsmodels: only when run
+
     with open_workspace(workspace) as store, spinner("evaluating") as step:
         result = services.evaluate(
             store,

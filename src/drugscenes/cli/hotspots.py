@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -18,14 +18,21 @@ from rich.table import Table
 from rich.text import Text
 
 from drugscenes import config
-from drugscenes.analysis.hotspots import CANDIDATE_CATEGORIES, METHODS, HotspotAnalysis
 from drugscenes.cli.app import WorkspaceArg, err, out, print_json, safe, spinner
 from drugscenes.errors import UsageError
-from drugscenes.io.gpkg_export import write_hotspots_gpkg
 from drugscenes.io.outputs import check_output_file
-from drugscenes.periods import Period
-from drugscenes.services import hotspots as service
 from drugscenes.store import open_workspace
+
+if TYPE_CHECKING:
+    from drugscenes.analysis.hotspots import HotspotAnalysis
+
+# The analysis (SciPy, pandas) loads when the command runs; its constants that the help
+# shows are repeated here (a test checks them against drugscenes.analysis.hotspots).
+CANDIDATE_CATEGORIES = ("drug offence", "violence", "shooting")
+"""Default categories of a candidate scene
+(:data:`drugscenes.analysis.hotspots.CANDIDATE_CATEGORIES`)."""
+METHODS = ("local-poisson", "gistar")
+"""The hot-spot tests: :data:`drugscenes.analysis.hotspots.METHODS`."""
 
 __all__ = ["hotspots", "register"]
 
@@ -128,8 +135,13 @@ def hotspots(
         raise UsageError(f"--method must be local-poisson or gistar, got '{method}'")
     if period not in _STEPS:
         raise UsageError(f"--period must be month, quarter or none, got '{period}'")
+    from drugscenes.periods import Period
+
     days = Period.parse(date_from, date_to)
     check_output_file(gpkg, "--gpkg")
+    from drugscenes.io.gpkg_export import write_hotspots_gpkg
+    from drugscenes.services import hotspots as service
+
     with open_workspace(workspace) as store, spinner("hot spots") as step:
         result = service.hotspots(
             store,

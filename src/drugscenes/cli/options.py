@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import itertools
 import math
-
-from pyproj import CRS
-from pyproj.exceptions import CRSError
+from typing import TYPE_CHECKING, Any
 
 from drugscenes.errors import UsageError
-from drugscenes.periods import Period
+
+if TYPE_CHECKING:
+    from drugscenes.periods import Period
 
 __all__ = ["Period", "column_mapping", "parse_band_edges", "parse_crs", "parse_numbers"]
+
+
+def __getattr__(name: str) -> Any:
+    """``Period`` on first use: :mod:`drugscenes.periods` loads pandas, which parsing the
+    command line does not need."""
+    if name == "Period":
+        from drugscenes.periods import Period
+
+        return Period
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_numbers(text: str, option: str, unit: str) -> list[float]:
@@ -69,6 +79,9 @@ def parse_crs(text: str | None, option: str = "--crs") -> int | str | None:
     """
     if text is None:
         return None
+    from pyproj import CRS  # only when a CRS is given: pyproj takes a while to load
+    from pyproj.exceptions import CRSError
+
     value: int | str = int(text) if str(text).strip().isdigit() else str(text).strip()
     try:
         CRS.from_user_input(value)

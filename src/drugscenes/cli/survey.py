@@ -7,12 +7,11 @@ them into one line and an exit status.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from drugscenes import config
-from drugscenes.analysis.survey import GroupEstimate, SurveyResult
 from drugscenes.cli.app import (
     WorkspaceArg,
     check_problems_file,
@@ -23,10 +22,12 @@ from drugscenes.cli.app import (
 )
 from drugscenes.cli.options import parse_crs, parse_numbers
 from drugscenes.errors import DataError, Problem
-from drugscenes.io.survey import AnswerMapping, SurveyColumns
-from drugscenes.services import survey as services
-from drugscenes.services.imports import import_survey
 from drugscenes.store import open_workspace
+
+if TYPE_CHECKING:
+    from drugscenes.analysis.survey import GroupEstimate, SurveyResult
+
+# The readers, the services and pandas load when a command runs (fast --help).
 
 
 def _split(text: str | None) -> tuple[str, ...] | None:
@@ -120,6 +121,8 @@ def survey(
     their complements, shares in whole percent."""
 
     edges = parse_numbers(bands, "--bands", "metres")
+    from drugscenes.services import survey as services
+
     with spinner("reading the survey") as step, open_workspace(workspace) as store:
         result = services.survey(
             store,
@@ -171,6 +174,8 @@ def import_survey_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
     """Import survey microdata for a year: all rows or nothing; bad rows are listed with reasons."""
+    from drugscenes.io.survey import AnswerMapping, SurveyColumns
+    from drugscenes.services.imports import import_survey
 
     default = AnswerMapping()
     answers = AnswerMapping(

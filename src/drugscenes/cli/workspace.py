@@ -4,6 +4,7 @@ copy, migrate."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -27,10 +28,10 @@ from drugscenes.cli.app import (
 )
 from drugscenes.cli.options import parse_crs
 from drugscenes.errors import DataError
-from drugscenes.services import workspace as services
-from drugscenes.services.imports import import_scenes
-from drugscenes.services.workspace import init_workspace
-from drugscenes.store import open_workspace
+from drugscenes.store import is_url, open_workspace
+
+# The services (and with them pandas, GeoPandas and the readers) load inside the commands,
+# so that ``drugscenes --help`` and ``summary`` start fast.
 
 
 @app.command("init")
@@ -52,6 +53,8 @@ def init(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Create a workspace for a region from its municipality boundaries."""
+    from drugscenes.services.workspace import init_workspace
+
     result = init_workspace(
         workspace,
         municipalities,
@@ -110,6 +113,8 @@ def import_scenes_cmd(
     }
     check_problems_file(problems_file)
     src_crs = parse_crs(crs)
+    from drugscenes.services.imports import import_scenes
+
     with open_workspace(workspace) as store:
         try:
             result = import_scenes(
@@ -154,6 +159,8 @@ def rounds(
     as_json: bool = typer.Option(False, "--json", help="Print the rounds as JSON."),
 ) -> None:
     """List the mapping rounds of a workspace."""
+    from drugscenes.services import workspace as services
+
     with open_workspace(workspace) as store:
         result = services.rounds(store)
     if as_json:
@@ -185,40 +192,89 @@ def summary(
     as_json: bool = typer.Option(False, "--json", help="Print the inventory as JSON."),
 ) -> None:
     """Inventory of a round: scenes, municipalities with scenes, area."""
-    with open_workspace(workspace) as store:
-        result = services.inventory(store, round_label=round_label, largest=largest)
-    inv = result.inventory
-    if result.latest_by_default:
-        err.print(f"Round {escape(inv.round)} (the latest; choose another with --round).")
+    data, latest = _inventory(workspace, round_label, largest, with_union=as_json)
+    if latest:
+        err.print(f"Round {escape(data['round'])} (the latest; choose another with --round).")
     if as_json:
-        print_json(result.to_dict())
+        print_json(data)
         return
+    by_muni = data["by_municipality"]
     out.print(
-        f"[bold]Round {safe(inv.round)}[/]: {inv.n_scenes} scenes in "
-        f"{inv.n_municipalities_with_scenes} of the region's {inv.n_municipalities} "
-        f"municipalities, total area {fmt_area(inv.total_area_m2)}."
+        f"[bold]Round {safe(data['round'])}[/]: {data['n_scenes']} scenes in "
+        f"{data['n_municipalities_with_scenes']} of the region's {data['n_municipalities']} "
+        f"municipalities, total area {fmt_area(data['total_area_m2'])}."
     )
     t = Table(title="Scenes per municipality", header_style="bold")
     t.add_column("code")
     t.add_column("municipality")
     t.add_column("scenes", justify="right")
     t.add_column("area", justify="right")
-    with_scenes = inv.by_municipality[inv.by_municipality["n_scenes"] > 0]
-    for r in with_scenes.itertuples():
-        t.add_row(safe(r.code), safe(r.name), str(r.n_scenes), fmt_area(r.area_m2))
+    with_scenes = [r for r in by_muni if r["n_scenes"] > 0]
+    for r in with_scenes:
+        t.add_row(safe(r["code"]), safe(r["name"]), str(r["n_scenes"]), fmt_area(r["area_m2"]))
     out.print(t)
-    none = len(inv.by_municipality) - len(with_scenes)
+    none = len(by_muni) - len(with_scenes)
     if none:
         out.print(f"{none} municipalities have no scene.")
-    if len(inv.largest):
+    if data["largest_scenes"]:
         t = Table(title="Largest scenes", header_style="bold")
         for col in ("scene", "name", "municipality", "area"):
             t.add_column(col, justify="right" if col == "area" else "left")
-        for r in inv.largest.itertuples():
+        for r in data["largest_scenes"]:
             t.add_row(
-                safe(r.scene_id), safe(r.name or ""), safe(r.municipality_code), fmt_area(r.area_m2)
+                safe(r["scene_id"]),
+                safe(r["name"] or ""),
+                safe(r["municipality_code"]),
+                fmt_area(r["area_m2"]),
             )
         out.print(t)
+
+
+def _inventory(
+    workspace: str, round_label: str | None, largest: int, with_union: bool
+) -> tuple[dict[str, Any], bool]:
+    """The inventory of a round as ``InventoryResult.to_dict()`` gives it, and whether the
+    round was taken as the latest.
+
+    A GeoPackage workspace is read with sqlite3 (:mod:`drugscenes.store.gpkg_light`) and
+    summed in plain Python (:mod:`drugscenes.analysis.inventory_light`), to the same bits
+    and without pandas or GeoPandas; ``with_union`` (the JSON's union area) and shapes the
+    plain reader does not vouch for take shapely. Anything else (a PostGIS URL, an error of
+    any kind) goes through the service as before, which gives its usual message.
+    """
+    if largest >= 0 and not is_url(workspace):
+        from drugscenes.analysis import inventory_light as light_inv
+        from drugscenes.store import gpkg_light
+
+        light = gpkg_light.read_round(workspace, round_label)
+        if light is not None:
+            shapes = None if with_union else gpkg_light.polygons(light.blobs)
+            union = None
+            if shapes is not None:
+                areas = [light_inv.polygon_area(s) for s in shapes]
+            else:
+                try:
+                    areas, union = light_inv.shapely_areas(light.geometries())
+                except Exception:  # a damaged geometry: the store says so
+                    areas = None
+            if areas is not None:
+                data = light_inv.summarize_rows(
+                    light.label,
+                    light.scene_ids,
+                    light.names,
+                    light.municipality_codes,
+                    areas,
+                    light.municipality_codes_region,
+                    light.municipality_names,
+                    largest,
+                    union,
+                )
+                return data, light.latest_by_default
+    from drugscenes.services import workspace as services
+
+    with open_workspace(workspace) as store:
+        result = services.inventory(store, round_label=round_label, largest=largest)
+    return result.to_dict(), result.latest_by_default
 
 
 @app.command("copy")
@@ -232,6 +288,8 @@ def copy(
 ) -> None:
     """Copy a whole workspace GeoPackage <-> PostGIS: rounds, scenes, history, incidents, and
     the survey microdata where you may read it."""
+    from drugscenes.services import workspace as services
+
     with spinner("copying") as step:
         result = services.copy(source, target, overwrite=overwrite, progress=step)
     if as_json:
@@ -247,6 +305,8 @@ def migrate(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Upgrade an older workspace file: the survey microdata moves to a file of its own."""
+    from drugscenes.services import workspace as services
+
     result = services.migrate(workspace)
     if as_json:
         print_json(result.to_dict())

@@ -9,16 +9,31 @@ SQL or layouts.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
+if TYPE_CHECKING:
+    import geopandas as gpd
 
-from drugscenes.store.base import (
-    SCHEMA_VERSION,
-    IncidentWrite,
-    RoundRecord,
-    Store,
-    SurveyRecord,
-)
+    from drugscenes.store.base import (
+        SCHEMA_VERSION,
+        IncidentWrite,
+        RoundRecord,
+        Store,
+        SurveyRecord,
+    )
+
+_FROM_BASE = frozenset({"SCHEMA_VERSION", "IncidentWrite", "RoundRecord", "Store", "SurveyRecord"})
+
+
+def __getattr__(name: str) -> Any:
+    """The contract's names (:mod:`drugscenes.store.base`, which loads pandas and GeoPandas)
+    on first use, so that importing :func:`open_workspace` costs nothing."""
+    if name in _FROM_BASE:
+        from drugscenes.store import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -83,7 +98,9 @@ def create_workspace(
         Replace an existing workspace there, with its incidents and survey data, so
         that nothing of the old one lingers.
     metadata : dict, optional
-        Creation facts to keep (``created_at``, ``created_by``), e.g. when copying.
+        Facts to keep (:data:`~drugscenes.store.base.KEPT_METADATA`: ``created_at``,
+        ``created_by`` when copying; ``synthetic`` = ``"yes"`` for a workspace of
+        invented data, such as the demo, which the report then marks as such).
     """
     if is_url(target):
         from drugscenes.store.postgis import PostGISStore
