@@ -134,7 +134,7 @@ def test_the_workbook_holds_the_section_tables(report, expected):
     )
     assert by_name["Förtrendtest:"]["p-värde"] == pytest.approx(c["pretrend_p_value"])
     assert by_name["Förtrendtest:"]["Kvot"] is None
-    assert ws.cell(row=2, column=2).number_format == "0.00"
+    assert ws.cell(row=2, column=2).number_format == "#,##0.00"
     ws = wb["Effekt trygghet"]
     header = [cell.value for cell in ws[1]]
     row = dict(zip(header, next(ws.iter_rows(min_row=2, values_only=True)), strict=True))

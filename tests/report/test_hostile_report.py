@@ -149,7 +149,7 @@ def test_policy_allows_exactly_the_page_scripts_and_styles(out):
     policy = _policy(page)
     assert policy["default-src"] == ["'none'"]
     scripts, styles = _inline(page, "script"), _inline(page, "style")
-    assert len(scripts) == 2 and len(styles) == 2
+    assert len(scripts) == 2 and len(styles) == 3  # Leaflet, report, running title
     assert sorted(policy["script-src"]) == sorted(sha256_source(s) for s in scripts)
     assert sorted(policy["style-src"]) == sorted(sha256_source(s) for s in styles)
     assert policy["img-src"] == ["data:"]

@@ -92,7 +92,8 @@ def test_report_replaces_its_files_and_leaves_nothing_else(workspace, tmp_path):
     for _ in range(2):
         code, _, err = run("report", workspace, "--out", out)
         assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.xlsx", "scenes.gpkg"]
+    names = ["report.html", "report.pdf", "report.xlsx", "scenes.gpkg"]
+    assert sorted(p.name for p in out.iterdir()) == names
 
 
 # -- --gpkg ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pytest
 from drugscenes.demo.build import SURVEY_YEAR
 from drugscenes.report.i18n import fmt_area, fmt_num, fmt_pct
 from drugscenes.report.model import ReportOptions
+from drugscenes.report.tables import EXCEL_FORMATS
 from drugscenes.services.report import report as build_report
 from drugscenes.store import open_workspace
 from helpers import run
@@ -39,9 +40,9 @@ def test_headline_sentences_come_from_the_analyses(report):
     k = inv.n_municipalities_with_scenes
     assert f"{inv.n_scenes} öppna drogscener i {k} av länets 26" in text
     assert (inv.n_scenes, inv.n_municipalities_with_scenes, c.ceased, c.new) == (53, 8, 10, 0)
-    assert f"{c.ceased} scener arbetats bort och {c.new} tillkommit" in text
+    assert f"{c.ceased} scener arbetats bort och ingen ny scen tillkommit" in text
     assert "Den totala ytan är mindre" in text and fmt_area(c.area_to_m2, "sv") in text
-    assert "Inga nya scener har uppstått på andra platser." in text
+    assert "Inga nya scener i kartläggningen; brottsdata pekar på en plats i Almvik." in text
     crime = report.results["crime"].to_dict()
     assert fmt_pct(crime["share_of_scenes_with_shooting"], "sv") in text
     survey = report.results["survey"].to_dict()
@@ -158,11 +159,16 @@ def test_workbook_cells_equal_the_analysis(report):
         r[0]: dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)
     }
     by = report.results["inventory"].inventory.by_municipality.set_index("code")
+    # Every municipality of the county (areas in hectares), then the total row.
+    total = [r for r in rows.values() if r["Kommun"] == "Totalt"]
+    rows = {code: row for code, row in rows.items() if code in by.index}
+    assert len(rows) == 26 and len(total) == 1
     for code, row in rows.items():
         assert row["Scener 2024"] == by.loc[code, "n_scenes"]
-        assert row["Yta 2024 (m²)"] == pytest.approx(by.loc[code, "area_m2"])
-    assert sum(r["Scener 2024"] for r in rows.values()) == 53
-    assert ws.cell(row=2, column=header.index("Yta 2024 (m²)") + 1).number_format == "#,##0"
+        assert row["Yta 2024 (ha)"] == pytest.approx(by.loc[code, "area_m2"] / 10_000)
+    assert sum(r["Scener 2024"] for r in rows.values()) == 53 == total[0]["Scener 2024"]
+    fmt = ws.cell(row=2, column=header.index("Yta 2024 (ha)") + 1).number_format
+    assert fmt == EXCEL_FORMATS["float2"]
     # The survey sheet holds the estimates as fractions with a percent format.
     ws = wb["Trygghet avstånd"]
     survey = report.results["survey"].to_dict()
@@ -174,6 +180,7 @@ def test_workbook_cells_equal_the_analysis(report):
 
 def test_geopackage_layers_round_trip(report):
     layers = dict(pyogrio.list_layers(report.gpkg))
+    assert layers.pop("layer_styles") is None  # QGIS styles, no geometry (test_qgis_styles)
     assert set(layers) == {"scenes", "ceased_scenes", "municipalities", "candidate_scenes"}
     assert set(layers.values()) <= {"Polygon", "MultiPolygon"}
     scenes = gpd.read_file(report.gpkg, layer="scenes")
@@ -248,7 +255,9 @@ def test_candidate_section_lists_the_unregistered_place(report):
     [far] = check["candidates_elsewhere"]
     assert far["trend"] == "increasing" and far["nearest_ceased_m"] > 1000
     text = " ".join(report.headline)
-    assert f"{check['n_candidates']} område(n)" in text and "1 av dem ligger mer än 1" in text
+    html = report.html.read_text(encoding="utf-8").replace("\u00a0", " ")
+    assert f"visar {check['n_candidates']} områden med signifikant koncentration" in html
+    assert "och ett är en ny plats" in html and "brottsdata pekar på en plats i Almvik" in text
 
 
 def test_report_without_incidents_or_survey_says_what_is_missing(tmp_path, demo):

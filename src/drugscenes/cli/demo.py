@@ -7,11 +7,13 @@ from pathlib import Path
 import typer
 
 from drugscenes.cli.app import app, err, out, safe, spinner
-from drugscenes.cli.report import run_report
+from drugscenes.cli.report import print_pdf_line, run_report
 from drugscenes.cli.workspace import summary
-from drugscenes.demo.build import DEFAULT_SEED, build_demo
 from drugscenes.io.outputs import check_output_dir
-from drugscenes.report.model import ReportOptions
+
+DEFAULT_SEED = 2023
+"""Seed of the demo county: :data:`drugscenes.demo.build.DEFAULT_SEED`, repeated here so that
+the help needs no generator (a test checks that the two agree)."""
 
 DEMO_FILES = ("demo.gpkg", "demo.survey.gpkg")
 """Files the demo replaces in its folder besides the source files (which it removes and
@@ -27,6 +29,9 @@ def demo(
 ) -> None:
     """Build the demo county (synthetic), its workspace and its full mapping report."""
     check_output_dir(out_dir, "--out", DEMO_FILES, ("demo.incidents", "report"))
+    from drugscenes.demo.build import build_demo
+    from drugscenes.report.model import ReportOptions
+
     with spinner("demo") as step:
         build = build_demo(out_dir, seed, progress=step)
     for imp in build.imports:
@@ -45,3 +50,4 @@ def demo(
         soft_wrap=True,
     )
     out.print(f"        {safe(result.xlsx)} and {safe(result.gpkg)}", soft_wrap=True)
+    print_pdf_line(result)

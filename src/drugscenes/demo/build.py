@@ -208,7 +208,10 @@ def build_demo(
     read = read_vector(files["municipalities"])
     munis, _ = prepare_municipalities(read, files["municipalities"].name)
     build = DemoBuild(out_dir, workspace, files)
-    with create_workspace(workspace, munis, "Demolän (synthetic)", overwrite=True) as store:
+    # The region is invented, and the workspace says so: the report marks it "synthetic data".
+    with create_workspace(
+        workspace, munis, "Demolän", overwrite=True, metadata={"synthetic": "yes"}
+    ) as store:
         for label, date in ROUNDS.items():
             step(f"importing round {label}")
             crs = 3006 if files[label].suffix == ".csv" else None

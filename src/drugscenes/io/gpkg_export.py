@@ -5,15 +5,21 @@
 the file is replaced only when complete); :func:`write_change_gpkg` and
 :func:`write_hotspots_gpkg` write the map layers of a round comparison and of a hot-spot
 analysis (``compare --gpkg``, ``hotspots --gpkg``, the report's ``scenes.gpkg``).
+
+Layers can carry QGIS styles (:class:`LayerStyle`): they are written to the file's
+``layer_styles`` table, from which QGIS takes a layer's default style when it loads it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 
 from drugscenes.io.outputs import output_file
@@ -24,6 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GPKG_VERSION",
+    "LAYER_STYLES",
+    "STYLE_NAME_MAX",
+    "LayerStyle",
     "change_layers",
     "write_change_gpkg",
     "write_gpkg_layers",
@@ -33,12 +42,48 @@ __all__ = [
 GPKG_VERSION = "1.2"
 """Written as GeoPackage 1.2: GDAL 3.6 (QGIS on Debian 12) warns on newer 1.4 files."""
 
+LAYER_STYLES = "layer_styles"
+"""The table of QGIS layer styles (the schema QGIS creates when it saves a style to a
+GeoPackage; registered in ``gpkg_contents`` as an attributes table)."""
+
+STYLE_NAME_MAX = 30
+"""Longest style name QGIS declares (``styleName`` is ``TEXT(30)``); longer names are cut."""
+
+
+@dataclass(frozen=True)
+class LayerStyle:
+    """A QGIS style of one layer, as a row of the ``layer_styles`` table.
+
+    Attributes
+    ----------
+    layer : str
+        The layer styled (``f_table_name``).
+    name : str
+        The style's name shown in QGIS (``styleName``, at most :data:`STYLE_NAME_MAX`
+        characters are written).
+    qml : str
+        The style as a QGIS QML document (``styleQML``).
+    sld : str
+        The style as OGC SLD (``styleSLD``), empty for none.
+    description : str
+    default : bool
+        Whether QGIS applies it when it loads the layer (``useAsDefault``).
+    """
+
+    layer: str
+    name: str
+    qml: str
+    sld: str = ""
+    description: str = ""
+    default: bool = True
+
 
 def write_gpkg_layers(
     path: str | Path,
     layers: Mapping[str, gpd.GeoDataFrame | None],
     *,
     option: str = "--gpkg",
+    styles: Sequence[LayerStyle] = (),
 ) -> list[str]:
     """Write layers to a new GeoPackage (an existing file is replaced, not appended to).
 
@@ -47,13 +92,21 @@ def write_gpkg_layers(
     complete; a symbolic link or a folder at ``path`` is refused (a UsageError naming
     ``option``).
 
+    Parameters
+    ----------
+    styles : sequence of LayerStyle, optional
+        QGIS styles of the layers, written to the ``layer_styles`` table (styles of layers
+        not written are left out; no table without styles).
+
     Returns
     -------
     list of str
         The layers written, in order.
     """
     with output_file(path, option) as tmp:
-        return _write_layers(tmp, layers)
+        written = _write_layers(tmp, layers)
+        _write_styles(tmp, [s for s in styles if s.layer in written])
+        return written
 
 
 def _write_layers(path: Path, layers: Mapping[str, gpd.GeoDataFrame | None]) -> list[str]:
@@ -75,6 +128,41 @@ def _write_layers(path: Path, layers: Mapping[str, gpd.GeoDataFrame | None]) -> 
         )
         written.append(name)
     return written
+
+
+def _write_styles(path: Path, styles: Sequence[LayerStyle]) -> None:
+    """Append the ``layer_styles`` table as QGIS writes it: ``f_table_catalog`` and
+    ``f_table_schema`` empty, the layer and its geometry column, the QML, ``useAsDefault``
+    and the time in UTC. Written through GDAL, which registers it in ``gpkg_contents`` as
+    an attributes table."""
+    if not styles:
+        return
+    now = pd.Timestamp(datetime.now(UTC)).floor("ms")
+    rows = [
+        {
+            "f_table_catalog": "",
+            "f_table_schema": "",
+            "f_table_name": s.layer,
+            "f_geometry_column": pyogrio.read_info(path, layer=s.layer)["geometry_name"],
+            "styleName": s.name[:STYLE_NAME_MAX],
+            "styleQML": s.qml,
+            "styleSLD": s.sld,
+            "useAsDefault": s.default,
+            "description": s.description,
+            "owner": "",
+            "ui": "",
+            "update_time": now,
+        }
+        for s in styles
+    ]
+    pyogrio.write_dataframe(
+        pd.DataFrame(rows),
+        path,
+        layer=LAYER_STYLES,
+        driver="GPKG",
+        append=True,
+        layer_options={"FID": "id"},
+    )
 
 
 def change_layers(
@@ -113,6 +201,7 @@ def write_change_gpkg(
     layer_names: tuple[str, str] | None = None,
     scene_columns: Mapping[str, Any] | None = None,
     extra_layers: Mapping[str, gpd.GeoDataFrame | None] | None = None,
+    styles: Sequence[LayerStyle] = (),
 ) -> list[str]:
     """Write the change between two rounds as map layers (the file is replaced).
 
@@ -130,6 +219,8 @@ def write_change_gpkg(
         e.g. the report's municipality names.
     extra_layers : mapping, optional
         Further layers after these two (e.g. the report's municipalities and candidates).
+    styles : sequence of LayerStyle, optional
+        QGIS default styles of the layers (:func:`write_gpkg_layers`).
 
     Layers
     ------
@@ -162,7 +253,7 @@ def write_change_gpkg(
         zip(layer_names, (later, ceased), strict=True)
     )
     layers.update(extra_layers or {})
-    return write_gpkg_layers(path, layers)
+    return write_gpkg_layers(path, layers, styles=styles)
 
 
 def write_hotspots_gpkg(path: str | Path, result: HotspotAnalysis) -> list[str]:

@@ -2,14 +2,17 @@
 
 :func:`render` formats the results of :class:`~drugscenes.report.model.ReportData` (made
 by :func:`drugscenes.services.report.report`, the one entry point) and computes no
-figure of its own. It writes three files into a folder:
+figure of its own. It writes these files into a folder:
 
 - ``report.html``: one self-contained file (Leaflet, CSS, data and SVG charts
   inside; a Content-Security-Policy forbids requests to any other host);
 - ``report.xlsx``: every table of the report, one sheet each;
 - ``scenes.gpkg``: the round's scenes with their fates (the layers of ``compare
   --gpkg``), the ceased scenes, the municipalities and the candidate scenes, for QGIS
-  (:func:`drugscenes.io.gpkg_export.write_change_gpkg`).
+  (:func:`drugscenes.io.gpkg_export.write_change_gpkg`);
+- ``report.pdf``: the page's print version (no script, a static map, long tables in an
+  appendix) printed to A4 by a headless Chromium when one is found
+  (:mod:`drugscenes.report.pdf`, :mod:`drugscenes.report.staticmap`).
 """
 
 from __future__ import annotations
@@ -27,10 +30,8 @@ from markupsafe import Markup
 
 from drugscenes import __version__, config
 from drugscenes.analysis.change import RoundComparison
-from drugscenes.analysis.inventory import RoundInventory
 from drugscenes.io.gpkg_export import change_layers, write_change_gpkg
 from drugscenes.io.outputs import check_output_dir, staged_outputs
-from drugscenes.report import charts
 from drugscenes.report.csp import content_security_policy, script_json
 from drugscenes.report.i18n import (
     fmt_area,
@@ -39,10 +40,26 @@ from drugscenes.report.i18n import (
     fmt_pct,
     fmt_signed_pct,
     label,
+    scene_ref,
     t,
 )
-from drugscenes.report.mapdata import BASE_SIMPLIFY_M, bounds_wgs84, to_geojson
+from drugscenes.report.mapdata import (
+    BASE_SIMPLIFY_M,
+    LAYER_STYLES,
+    MAP_BACKGROUND,
+    MARKER_MAX_ZOOM,
+    MARKER_RADIUS_PX,
+    bounds_wgs84,
+    focus_geometries,
+    label_points,
+    legend_entries,
+    legend_html,
+    to_geojson,
+    view_bounds,
+)
 from drugscenes.report.model import Paragraph, ReportData, ReportOptions, ReportOutput, Section
+from drugscenes.report.pdf import LONG_TABLE_ROWS, PdfResult, page_css, print_text, write_pdf
+from drugscenes.report.qgis_style import report_layer_styles
 from drugscenes.report.sections import (
     candidates_section,
     crime_section,
@@ -51,7 +68,16 @@ from drugscenes.report.sections import (
     missing_text,
     survey_section,
 )
+from drugscenes.report.staticmap import static_map_svg
+from drugscenes.report.story import (
+    change_paragraphs,
+    headline_sentences,
+    municipality_table,
+    rounds_section,
+)
+from drugscenes.report.story import title as report_title
 from drugscenes.report.tables import ReportTable, to_html, write_workbook
+from drugscenes.report.workbook import workbook_info
 from drugscenes.services.common import Progress, quiet
 
 FATE_COLORS = {
@@ -66,8 +92,9 @@ FATE_COLORS = {
     "ceased": "#7f7f7f",
     "current": "#1f77b4",
 }
-OUTPUT_FILES = ("report.html", "report.xlsx", "scenes.gpkg")
-"""The files :func:`render` writes into its folder."""
+OUTPUT_FILES = ("report.html", "report.xlsx", "scenes.gpkg", "report.pdf")
+"""The files :func:`render` writes into its folder (``report.pdf`` when a browser can print
+it, :mod:`drugscenes.report.pdf`)."""
 
 
 # -- the scenes layer ----------------------------------------------------------------------
@@ -125,128 +152,6 @@ def _popup(row: pd.Series, lang: str, compare: str | None) -> list[list[str]]:
 # -- sections ---------------------------------------------------------------------------
 
 
-def _headline(
-    inv: RoundInventory,
-    comparison: RoundComparison | None,
-    lang: str,
-    municipality: str | None,
-) -> list[str]:
-    """Sentences for the summary, each generated from the analysis results."""
-    area = fmt_area(inv.total_area_m2, lang)
-    if municipality:
-        lines = [
-            t(
-                "h_inventory_muni",
-                lang,
-                round=inv.round,
-                n=fmt_num(inv.n_scenes, lang),
-                municipality=municipality,
-                area=area,
-            )
-        ]
-    else:
-        lines = [
-            t(
-                "h_inventory",
-                lang,
-                round=inv.round,
-                n=fmt_num(inv.n_scenes, lang),
-                k=fmt_num(inv.n_municipalities_with_scenes, lang),
-                N=fmt_num(inv.n_municipalities, lang),
-                region_the=t("region_the", lang),
-                area=area,
-            )
-        ]
-    if comparison is None:
-        return lines
-    c = comparison
-    lines.append(
-        t(
-            "h_change",
-            lang,
-            from_round=c.from_round,
-            ceased=fmt_num(c.ceased, lang),
-            new=fmt_num(c.new, lang),
-            n_from=fmt_num(c.n_from, lang),
-            n_to=fmt_num(c.n_to, lang),
-        )
-    )
-    if c.merged or c.split:
-        lines.append(
-            t("h_restructure", lang, merged=fmt_num(c.merged, lang), split=fmt_num(c.split, lang))
-        )
-    values = dict(
-        area_to=fmt_area(c.area_to_m2, lang),
-        area_from=fmt_area(c.area_from_m2, lang),
-        pct=fmt_signed_pct(c.area_pct_change, lang),
-    )
-    if c.area_to_m2 < c.area_from_m2:
-        lines.append(t("h_area_smaller", lang, **values))
-    elif c.area_to_m2 > c.area_from_m2:
-        lines.append(t("h_area_larger", lang, **values))
-    else:
-        lines.append(t("h_area_same", lang, **values))
-    if not municipality and c.municipalities_from != c.municipalities_to:
-        lines.append(
-            t(
-                "h_munis",
-                lang,
-                m_from=fmt_num(c.municipalities_from, lang),
-                m_to=fmt_num(c.municipalities_to, lang),
-            )
-        )
-    if c.new_near_previous:
-        lines.append(
-            t(
-                "h_new_near",
-                lang,
-                near=fmt_num(c.new_near_previous, lang),
-                dist=fmt_dist(c.parameters.displacement_m, lang),
-            )
-        )
-    if c.new_elsewhere:
-        lines.append(t("h_new_elsewhere", lang, elsewhere=fmt_num(c.new_elsewhere, lang)))
-    else:
-        lines.append(t("h_no_new", lang))
-    return lines
-
-
-def _municipality_table(
-    inv: RoundInventory,
-    comparison: RoundComparison | None,
-    lang: str,
-    rnd: str,
-    compare: str | None,
-) -> ReportTable:
-    by = inv.by_municipality
-    col_n, col_a = t("col_n_to", lang, round=rnd), t("col_area_to", lang, round=rnd)
-    frame = pd.DataFrame(
-        {
-            t("col_code", lang): by["code"],
-            t("col_municipality", lang): by["name"],
-            col_n: by["n_scenes"],
-            col_a: by["area_m2"],
-        }
-    )
-    formats = {col_n: "int", col_a: "area"}
-    keep = by["n_scenes"] > 0
-    if comparison is not None and compare is not None:
-        prev = comparison.by_municipality.reindex(by["code"].to_numpy())
-        col_nf = t("col_n_from", lang, round=compare)
-        col_af = t("col_area_from", lang, round=compare)
-        frame.insert(2, col_nf, prev["n_from"].fillna(0).astype(int).to_numpy())
-        frame.insert(4, col_af, prev["area_from_m2"].fillna(0.0).to_numpy())
-        frame[t("col_change", lang)] = prev["n_change"].fillna(0).astype(int).to_numpy()
-        formats.update({col_nf: "int", col_af: "area", t("col_change", lang): "int"})
-        keep = by["code"].isin(comparison.municipalities_with_scenes.index)
-    return ReportTable(
-        t("sheet_municipalities", lang),
-        t("sec_municipalities", lang),
-        frame[keep.to_numpy()].reset_index(drop=True),
-        formats,
-    )
-
-
 def _scene_table(layer: gpd.GeoDataFrame, lang: str, rnd: str, compare: str | None) -> ReportTable:
     frame = pd.DataFrame(
         {
@@ -268,13 +173,18 @@ def _scene_table(layer: gpd.GeoDataFrame, lang: str, rnd: str, compare: str | No
     return ReportTable(t("sheet_scenes", lang), t("map_scenes", lang, round=rnd), frame, formats)
 
 
-def _change_table(c: RoundComparison, lang: str) -> ReportTable:
+def _change_table(c: RoundComparison, lang: str, data: ReportData | None = None) -> ReportTable:
     s = c.scenes
+    names = {} if data is None or data.story is None else data.story.scene_names
+
+    def refs(ids: list[str]) -> str:
+        return ", ".join(scene_ref(i, names.get(str(i), "")) for i in ids)
+
     frame = pd.DataFrame(
         {
             t("col_status", lang): [label(v, lang) for v in s["status"]],
-            t("col_from_ids", lang, round=c.from_round): s["from_ids"].map(", ".join),
-            t("col_to_ids", lang, round=c.to_round): s["to_ids"].map(", ".join),
+            t("col_from_ids", lang, round=c.from_round): s["from_ids"].map(refs),
+            t("col_to_ids", lang, round=c.to_round): s["to_ids"].map(refs),
             t("col_code", lang): s["municipality_code"],
             t("col_area_from", lang, round=c.from_round): s["area_from_m2"],
             t("col_area_to", lang, round=c.to_round): s["area_to_m2"],
@@ -300,11 +210,19 @@ def _change_table(c: RoundComparison, lang: str) -> ReportTable:
     )
 
 
-def _history_table(history: pd.DataFrame, labels: list[str], lang: str) -> ReportTable:
+def _history_table(
+    history: pd.DataFrame, labels: list[str], lang: str, names: dict[str, str] | None = None
+) -> ReportTable:
+    names = names or {}
     frame = pd.DataFrame(
         {
             t("col_place", lang): history["place_id"],
             t("col_ids", lang): history["scene_ids"].map(", ".join),
+            # The place's name: the first of its scenes' names that is known.
+            t("col_name", lang): [
+                next((names[str(i)] for i in ids if names.get(str(i))), "")
+                for ids in history["scene_ids"]
+            ],
             t("col_first", lang): history["first_round"],
             t("col_last", lang): history["last_round"],
             t("col_n_rounds", lang): history["n_rounds"],
@@ -321,6 +239,103 @@ def _history_table(history: pd.DataFrame, labels: list[str], lang: str) -> Repor
 
 
 # -- rendering ---------------------------------------------------------------------------
+
+
+def _sections(
+    data: ReportData, step: Progress
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[Section], list[str]]:
+    """The scenes layer, the ceased scenes, the report's sections and its summary."""
+    opts, lang = data.options, data.options.lang
+    rnd, compare = data.round, data.compare
+    comparison = None if data.change is None else data.change.comparison
+    layer, ceased = _scene_layer(data)
+    headline = headline_sentences(data, lang)
+    sections: list[Section] = [
+        Section("summary", t("sec_headline", lang), [Paragraph(s, "headline") for s in headline])
+    ]
+    map_sec = Section("map", t("sec_map", lang))
+    if opts.tile_url is None:
+        map_sec.paragraphs.append(Paragraph(t("map_no_tiles", lang), "note"))
+    sections.append(map_sec)
+
+    muni_table, muni_chart = municipality_table(data, lang)
+    scene_table = _scene_table(layer, lang, rnd, compare)
+    shown = [muni_table, scene_table] if len(scene_table.frame) else [muni_table]
+    sec = Section("municipalities", t("sec_municipalities", lang), tables=shown)
+    if muni_chart is not None:
+        sec.figures.append(muni_chart)
+    sections.append(sec)
+    sections.append(rounds_section(data, lang))
+
+    if comparison is not None:
+        sections.append(
+            Section(
+                "change",
+                t("sec_change", lang, round=compare),
+                paragraphs=change_paragraphs(data, lang),
+                tables=[_change_table(comparison, lang, data)] if len(comparison.scenes) else [],
+            )
+        )
+    else:
+        sections.append(
+            Section(
+                "change",
+                t("sec_change", lang, round="–"),
+                missing=missing_text(data.missing["change"], data, lang),
+            )
+        )
+    places = data.history.places
+    if len(places):
+        sections.append(
+            Section(
+                "history",
+                t("sec_history", lang),
+                tables=[
+                    _history_table(
+                        places,
+                        data.history.rounds,
+                        lang,
+                        None if data.story is None else data.story.scene_names,
+                    )
+                ],
+            )
+        )
+    for key, result, build in (
+        ("crime", data.crime, crime_section),
+        ("survey", data.survey, survey_section),
+        ("evaluation", data.evaluation, evaluation_section),
+        ("candidates", data.candidates, candidates_section),
+    ):
+        step(f"section {key}")
+        extra = missing_section(key, data, lang) if result is None else build(data, lang)
+        sections.append(extra)
+        # Sections add their headline sentences to the summary.
+        found = [p.text for p in extra.paragraphs if p.cls == "headline"]
+        sections[0].paragraphs += [Paragraph(s, "headline") for s in found]
+        headline += found
+    sections.append(_method_section(data, comparison, lang))
+    return layer, ceased, sections, headline
+
+
+def render_html(data: ReportData, progress: Progress | None = None) -> str:
+    """``report.html`` of ``data`` as text, without writing anything (for checks of every
+    municipality's page; :func:`render` writes it with the other files)."""
+    step = progress or quiet
+    layer, ceased, sections, _ = _sections(data, step)
+    cands = None if data.candidates is None else data.candidates.analysis.candidates.candidates
+    muni_name = None if data.municipality is None else data.municipality[1]
+    return _render_html(
+        sections,
+        layer,
+        ceased,
+        data.municipalities,
+        data.round,
+        data.compare,
+        data.options,
+        muni_name,
+        cands,
+        data,
+    )
 
 
 def render(data: ReportData, out_dir: str | Path, progress: Progress | None = None) -> ReportOutput:
@@ -345,97 +360,30 @@ def render(data: ReportData, out_dir: str | Path, progress: Progress | None = No
     muni_name = None if data.municipality is None else data.municipality[1]
     out = check_output_dir(out_dir, "--out", OUTPUT_FILES)
 
-    layer, ceased = _scene_layer(data)
-    headline = _headline(data.inventory.inventory, comparison, lang, muni_name)
-    sections: list[Section] = [
-        Section("summary", t("sec_headline", lang), [Paragraph(s, "headline") for s in headline])
-    ]
-    map_sec = Section("map", t("sec_map", lang))
-    if opts.tile_url is None:
-        map_sec.paragraphs.append(Paragraph(t("map_no_tiles", lang), "note"))
-    sections.append(map_sec)
-
-    muni_table = _municipality_table(data.inventory.inventory, comparison, lang, rnd, compare)
-    scene_table = _scene_table(layer, lang, rnd, compare)
-    sec = Section("municipalities", t("sec_municipalities", lang), tables=[muni_table, scene_table])
-    if len(muni_table.frame) > 1:
-        before = muni_table.frame.get(t("col_n_from", lang, round=compare)) if compare else None
-        sec.figures.append(
-            Markup(
-                charts.municipality_chart(
-                    list(muni_table.frame[t("col_code", lang)]),
-                    list(muni_table.frame[t("col_municipality", lang)]),
-                    None if before is None else list(before),
-                    list(muni_table.frame[t("col_n_to", lang, round=rnd)]),
-                    str(compare),
-                    rnd,
-                )
-            )
-        )
-    sections.append(sec)
-
-    if comparison is not None:
-        sections.append(
-            Section(
-                "change",
-                t("sec_change", lang, round=compare),
-                tables=[_change_table(comparison, lang)],
-            )
-        )
-    else:
-        sections.append(
-            Section(
-                "change",
-                t("sec_change", lang, round="–"),
-                missing=missing_text(data.missing["change"], data, lang),
-            )
-        )
-    places = data.history.places
-    if len(places):
-        sections.append(
-            Section(
-                "history",
-                t("sec_history", lang),
-                tables=[_history_table(places, data.history.rounds, lang)],
-            )
-        )
-    for key, result, build in (
-        ("crime", data.crime, crime_section),
-        ("survey", data.survey, survey_section),
-        ("evaluation", data.evaluation, evaluation_section),
-        ("candidates", data.candidates, candidates_section),
-    ):
-        step(f"section {key}")
-        extra = missing_section(key, data, lang) if result is None else build(data, lang)
-        sections.append(extra)
-        # Sections add their headline sentences to the summary.
-        found = [p.text for p in extra.paragraphs if p.cls == "headline"]
-        sections[0].paragraphs += [Paragraph(s, "headline") for s in found]
-        headline += found
-    sections.append(_method_section(data, comparison, lang))
+    layer, ceased, sections, headline = _sections(data, step)
 
     tables = [tbl for s in sections for tbl in s.tables]
     step("writing report.html")
     cands = None if data.candidates is None else data.candidates.analysis.candidates.candidates
-    html = _render_html(
-        sections,
-        layer,
-        ceased,
-        data.municipalities,
-        rnd,
-        compare,
-        opts,
-        muni_name,
-        cands,
-    )
+    html_args = (sections, layer, ceased, data.municipalities, rnd, compare, opts, muni_name, cands)
+    html_args += (data,)  # the title and the synthetic-data banner (report.story)
+    html = _render_html(*html_args)
     # Written beside the folder's files and moved over them when all three are complete.
     with staged_outputs(out, OUTPUT_FILES, "--out") as staged:
         staged["report.html"].write_text(html, encoding="utf-8", newline="\n")
         step("writing report.xlsx")
-        write_workbook(staged["report.xlsx"], tables, lang)
+        write_workbook(staged["report.xlsx"], tables, lang, workbook_info(data))
         step("writing scenes.gpkg")
         _write_gpkg(staged["scenes.gpkg"], data, layer, comparison, cands)
-    paths = tuple(out / name for name in OUTPUT_FILES)
+        pdf = PdfResult(None)  # not asked for (ReportOptions.pdf)
+        if opts.pdf:
+            step("writing report.pdf")
+            pdf = write_pdf(
+                lambda: _render_html(*html_args, for_print=True),
+                staged["report.pdf"],
+                staged["report.pdf"].parent,
+            )
+    paths = tuple(out / name for name in OUTPUT_FILES[:3])
     return ReportOutput(
         out,
         *paths,
@@ -444,6 +392,8 @@ def render(data: ReportData, out_dir: str | Path, progress: Progress | None = No
         [s.key for s in sections],
         {s.key: s.missing for s in sections if s.missing},
         tables,
+        pdf=None if pdf.path is None else out / "report.pdf",
+        pdf_skipped=pdf.skipped,
     )
 
 
@@ -466,6 +416,17 @@ def _write_gpkg(
             "municipalities": data.municipalities[["code", "name", "geometry"]],
             "candidate_scenes": candidates,
         },
+        # QGIS opens the layers styled as the map draws them (layer_styles table).
+        styles=report_layer_styles(
+            lang=data.options.lang,
+            round_label=data.round,
+            compare=data.compare,
+            fates=[f for f in FATE_COLORS if f in set(layer["fate"])],
+            fate_colors=FATE_COLORS,
+            leaflet=LAYER_STYLES,
+            marker_max_zoom=MARKER_MAX_ZOOM,
+            marker_radius_px=MARKER_RADIUS_PX,
+        ),
     )
 
 
@@ -498,7 +459,8 @@ def _method_section(data: ReportData, comparison: RoundComparison | None, lang: 
             t("m_counting", lang),
         ]
     ring = data.crime.rings_m[0] if data.crime is not None else config.RING_M
-    lines += [t("m_crime", lang, ring=fmt_dist(ring, lang)), t("m_survey", lang)]
+    rest = t("rest_muni" if data.municipality else "rest", lang)
+    lines += [t("m_crime", lang, ring=fmt_dist(ring, lang), rest=rest), t("m_survey", lang)]
     lines.append(
         t("generated", lang, date=datetime.now(UTC).date().isoformat(), version=__version__)
     )
@@ -535,7 +497,12 @@ def _render_html(
     opts: ReportOptions,
     muni_name: str | None,
     candidates: gpd.GeoDataFrame | None = None,
+    data_shown: ReportData | None = None,
+    *,
+    for_print: bool = False,
 ) -> str:
+    """The report page; ``for_print``: its print version (for ``report.pdf``), without
+    any script, the map as a static SVG and the long tables in an appendix."""
     lang = opts.lang
     env = Environment(
         loader=PackageLoader("drugscenes.report", "templates"),
@@ -563,15 +530,29 @@ def _render_html(
         centres = gpd.GeoSeries(ceased.geometry.representative_point(), crs=ceased.crs)
         ceased_geo["centre"] = [[round(p.x, 6), round(p.y, 6)] for p in centres.to_crs(4326)]
         ceased_geo = ceased_geo[["title", "popup", "centre", "geometry"]]
-    fates = (
+    # The legend lists every layer and every fate exactly as drawn (mapdata.LAYER_STYLES).
+    present = set(layer["fate"])
+    fates = [f for f in FATE_COLORS if f in present] + sorted(present - set(FATE_COLORS))
+    candidate_geo = _candidate_layer(candidates, lang)
+    legend = legend_entries(
         [
-            f
-            for f in ("persisting", "grown", "shrunk", "new", "merged", "split", "restructured")
-            if f in set(layer["fate"])
-        ]
-        if compare
-        else ["current"]
+            (
+                f,
+                label(f, lang) if f != "current" else t("map_scenes", lang, round=rnd),
+                FATE_COLORS.get(f, "#999999"),
+            )
+            for f in fates
+        ],
+        ceased=t("map_ceased", lang, round=compare) if len(ceased_geo) else None,
+        candidates=t("sec_candidates", lang) if candidate_geo["features"] else None,
+        municipalities=t("map_municipalities", lang),
     )
+    # The start view holds everything drawn: scenes, ceased scenes, candidate areas and
+    # the municipalities with (current or ceased) scenes.
+    with_scenes = set(layer["municipality_code"]) | set(ceased["municipality_code"])
+    view = view_bounds(focus_geometries([layer, ceased, candidates], munis, with_scenes))
+    places = label_points(munis, with_scenes)
+    places_wgs = places.to_crs(4326)
     data = {
         "municipalities": to_geojson(munis[["code", "name", "geometry"]], BASE_SIMPLIFY_M),
         "scenes": to_geojson(scenes_geo),
@@ -579,36 +560,83 @@ def _render_html(
         if len(ceased_geo)
         else {"type": "FeatureCollection", "features": []},
         "colors": FATE_COLORS,
-        "legend": [
-            [label(f, lang) if f != "current" else t("map_scenes", lang, round=rnd), FATE_COLORS[f]]
-            for f in fates
-        ]
-        + ([[t("map_ceased", lang, round=compare), "#ffffff"]] if len(ceased_geo) else []),
+        "styles": LAYER_STYLES,
+        "background": MAP_BACKGROUND,
+        "marker_radius": MARKER_RADIUS_PX,
+        "marker_max_zoom": MARKER_MAX_ZOOM,
+        "legend": [e.to_dict() for e in legend],
         "labels": {
             "candidates": t("sec_candidates", lang),
             "municipalities": t("map_municipalities", lang),
             "scenes": t("map_scenes", lang, round=rnd),
             "ceased": t("map_ceased", lang, round=compare or ""),
         },
-        "bounds": bounds_wgs84(layer) if len(layer) else None,
+        "place_labels": [
+            {"code": c, "name": n, "at": [round(p.y, 6), round(p.x, 6)]}
+            for c, n, p in zip(
+                places_wgs["code"], places_wgs["name"], places_wgs.geometry, strict=True
+            )
+        ],
+        "bounds": None if view is None else view[1],
         "region_bounds": bounds_wgs84(munis),
         "tile_url": opts.tile_url,
-        "candidates": _candidate_layer(candidates, lang),
+        "candidates": candidate_geo,
     }
-    # Every inline script and style is allowed by the hash of its exact text, nothing else.
-    scripts = {
-        "leaflet_js": _vendor("vendor/leaflet/leaflet.js"),
-        "report_js": _vendor("static/report.js"),
-    }
-    styles = {"leaflet_css": _leaflet_css(), "report_css": _vendor("static/report.css")}
-    csp = content_security_policy(scripts.values(), styles.values(), opts.tile_url)
-    title = (
-        t("title_muni", lang, municipality=muni_name, round=rnd)
-        if muni_name
-        else t("title", lang, round=rnd)
+    if data_shown is not None:
+        title = report_title(data_shown, lang)
+    else:
+        title = (
+            t("title_muni", lang, municipality=muni_name, round=rnd)
+            if muni_name
+            else t("title", lang, round=rnd)
+        )
+    synthetic = (
+        data_shown is not None and data_shown.story is not None and data_shown.story.synthetic
     )
-    rendered_sections = []
+    # Every inline script and style is allowed by the hash of its exact text, nothing else.
+    scripts = (
+        {}
+        if for_print
+        else {
+            "leaflet_js": _vendor("vendor/leaflet/leaflet.js"),
+            "report_js": _vendor("static/report.js"),
+        }
+    )
+    styles = {
+        "leaflet_css": _leaflet_css(),
+        "report_css": _vendor("static/report.css"),
+        "page_css": page_css(title),
+    }
+    csp = content_security_policy(scripts.values(), styles.values(), opts.tile_url)
+    static_map = None
+    if for_print:
+        static_map = Markup(
+            static_map_svg(
+                municipalities=munis,
+                scenes=layer,
+                ceased=ceased,
+                candidates=candidates,
+                fate_colors=FATE_COLORS,
+                labels=places,
+                bounds=view[0] if view is not None else tuple(munis.total_bounds),
+                title=t("sec_map", lang),
+            )
+        )
+    rendered_sections, appendix = [], []
     for s in sections:
+        tables = []
+        for k, tbl in enumerate(s.tables):
+            table_html = to_html(tbl, lang, f"t-{s.key}-{k}")
+            if for_print and len(tbl.frame) > LONG_TABLE_ROWS:
+                # A long table would split its section over pages: it goes to the appendix.
+                appendix.append(table_html)
+                table_html = Markup('<p class="note appendix-ref"><a href="#{}">{}</a></p>').format(
+                    f"t-{s.key}-{k}",
+                    print_text(
+                        "in_appendix", lang, title=tbl.title, n=fmt_num(len(tbl.frame), lang)
+                    ),
+                )
+            tables.append(table_html)
         rendered_sections.append(
             {
                 "key": s.key,
@@ -616,7 +644,18 @@ def _render_html(
                 "missing": s.missing,
                 "paragraphs": s.paragraphs,
                 "figures": s.figures,
-                "tables": [to_html(tbl, lang, f"t-{s.key}-{k}") for k, tbl in enumerate(s.tables)],
+                "tables": tables,
+            }
+        )
+    if appendix:
+        rendered_sections.append(
+            {
+                "key": "appendix",
+                "title": print_text("appendix", lang),
+                "missing": None,
+                "paragraphs": [],
+                "figures": [],
+                "tables": appendix,
             }
         )
     return env.get_template("report.html.j2").render(
@@ -630,6 +669,10 @@ def _render_html(
         contents=t("contents", lang),
         sections=rendered_sections,
         map_json=Markup(script_json(data)),
+        static_map=static_map,
+        synthetic_title=t("synthetic_title", lang) if synthetic else None,
+        synthetic_text=t("synthetic_text", lang),
+        legend=legend_html(legend) if for_print else None,
         **{k: Markup(v) for k, v in (scripts | styles).items()},
     )
 

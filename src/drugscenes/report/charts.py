@@ -330,3 +330,49 @@ def event_study_chart(
         fontsize=8,
     )
     return fig
+
+
+@_chart
+def rounds_chart(
+    labels: Sequence[str],
+    n_scenes: Sequence[int],
+    area_ha: Sequence[float],
+    lang: str,
+    *,
+    current: str | None = None,
+) -> Figure:
+    """Number of scenes and their total area (ha) in every round, side by side.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        The rounds, in chronological order.
+    n_scenes, area_ha : sequences of numbers
+        Scenes and total area of each round.
+    lang : str
+    current : str, optional
+        The round reported on: drawn darker than the others.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax_n, ax_a) = plt.subplots(1, 2, figsize=(7.6, 3.0))
+    names = [_text(v) for v in labels]
+    colours = ["#1f4e79" if v == current else "#9db4cc" for v in labels]
+    xs = list(range(len(names)))
+    for ax, values, title, decimals in (
+        (ax_n, n_scenes, t("chart_rounds_n", lang), 0),
+        (ax_a, area_ha, t("chart_rounds_area", lang), 1),
+    ):
+        ax.bar(xs, values, color=colours, width=0.6)
+        top = max([float(v) for v in values] + [1.0])
+        for x, v in zip(xs, values, strict=True):
+            ax.text(x, float(v) + top * 0.02, fmt_num(v, lang, decimals), ha="center", fontsize=9)
+        ax.set_xticks(xs, names)
+        ax.set_ylim(0, top * 1.15)
+        ax.set_title(title, fontsize=10)
+        step = 0 if top >= 5 else 1
+        ax.yaxis.set_major_formatter(lambda v, _pos, d=step: fmt_num(v, lang, d))
+        ax.spines[["top", "right"]].set_visible(False)
+    ax_n.yaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    return fig

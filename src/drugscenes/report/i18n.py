@@ -8,6 +8,7 @@ and a (no-break) space between thousands; dates are ISO everywhere.
 from __future__ import annotations
 
 import math
+import re
 
 LANGS = ("sv", "en")
 NBSP = "\u00a0"
@@ -18,9 +19,22 @@ TEXT: dict[str, dict[str, str]] = {
         "sv": "Öppna drogscener – kartläggning {round}",
         "en": "Open drug scenes – mapping {round}",
     },
+    "title_region": {
+        "sv": "Öppna drogscener i {region} – kartläggning {round}",
+        "en": "Open drug scenes in {region} – mapping {round}",
+    },
+    "synthetic_title": {"sv": "Syntetiska data.", "en": "Synthetic data."},
+    "synthetic_text": {
+        "sv": "Alla platser, namn, brott och svar i den här rapporten är påhittade för att visa verktyget. Rapporten beskriver inga verkliga förhållanden.",
+        "en": "Every place, name, incident and answer in this report is invented to show the tool. The report describes no real conditions.",
+    },
     "title_muni": {
         "sv": "Öppna drogscener i {municipality} – kartläggning {round}",
         "en": "Open drug scenes in {municipality} – mapping {round}",
+    },
+    "title_muni_region": {
+        "sv": "Öppna drogscener i {municipality} ({region}) – kartläggning {round}",
+        "en": "Open drug scenes in {municipality} ({region}) – mapping {round}",
     },
     "generated": {
         "sv": "Skapad {date} med drugscenes {version}",
@@ -35,23 +49,80 @@ TEXT: dict[str, dict[str, str]] = {
     "sec_history": {"sv": "Scenernas historik", "en": "History of the scenes"},
     "sec_crime": {"sv": "Brott i och kring scenerna", "en": "Crime at and around the scenes"},
     "sec_survey": {"sv": "Upplevd trygghet", "en": "Perceived safety"},
-    "sec_candidates": {"sv": "Möjliga nya scener", "en": "Candidate scenes"},
+    "sec_candidates": {
+        "sv": "Brottskoncentrationer utanför registret",
+        "en": "Crime concentrations outside the registry",
+    },
     "sec_method": {"sv": "Metod och data", "en": "Method and data"},
     "missing": {"sv": "Avsnittet saknas: {why}", "en": "Section left out: {why}"},
     # headline sentences
     "h_inventory": {
-        "sv": "Vid kartläggningen {round} fanns {n} öppna drogscener i {k} av {region_the} {N} kommuner, med en sammanlagd yta av {area}.",
-        "en": "The {round} mapping found {n} open drug scenes in {k} of {region_the} {N} municipalities, with a total area of {area}.",
+        "sv": "Vid kartläggningen {round} fanns {scenes} i {k} av {region_the} {N} kommuner, med en sammanlagd yta av {area}.",
+        "en": "The {round} mapping found {scenes} in {k} of {region_the} {N} municipalities, with a total area of {area}.",
+    },
+    "h_inventory_none": {
+        "sv": "Vid kartläggningen {round} fanns inga öppna drogscener i {where}.",
+        "en": "The {round} mapping found no open drug scene in {where}.",
+    },
+    "h_muni_no_scenes": {
+        "sv": "Rapporten visar ändå brotten, tryggheten och de platser där brottsdata pekar på en möjlig ny scen i kommunen.",
+        "en": "The report still shows crime, perceived safety and the places where crime data point to a possible new scene in the municipality.",
     },
     "h_inventory_muni": {
-        "sv": "Vid kartläggningen {round} fanns {n} öppna drogscener i {municipality}, med en sammanlagd yta av {area}.",
-        "en": "The {round} mapping found {n} open drug scenes in {municipality}, with a total area of {area}.",
+        "sv": "Vid kartläggningen {round} fanns {scenes} i {municipality}, med en sammanlagd yta av {area}.",
+        "en": "The {round} mapping found {scenes} in {municipality}, with a total area of {area}.",
     },
     "region_the": {"sv": "länets", "en": "the county's"},
     "h_change": {
-        "sv": "Sedan {from_round} har {ceased} scener arbetats bort och {new} tillkommit ({n_from} → {n_to}).",
-        "en": "Since {from_round}, {ceased} scenes have been worked away and {new} added ({n_from} → {n_to}).",
+        "sv": "Sedan {from_round} har {ceased} arbetats bort och {new} tillkommit ({n_from} → {n_to}).",
+        "en": "Since {from_round}: {ceased} worked away, {new} added ({n_from} → {n_to}).",
     },
+    "h_change_none": {
+        "sv": "Inte heller vid kartläggningen {from_round} fanns någon scen där.",
+        "en": "Nor were there any scenes there in the {from_round} mapping.",
+    },
+    "h_merged": {"sv": "{clause}: {items}.", "en": "{clause}: {items}."},
+    "h_story": {"sv": "{mapping}; {data}.", "en": "{mapping}; {data}."},
+    "story_map_none": {
+        "sv": "Inga nya scener i kartläggningen",
+        "en": "No new scene in the mapping",
+    },
+    "story_map_none_elsewhere": {
+        "sv": "Inga nya scener på andra platser i kartläggningen",
+        "en": "No new scene elsewhere in the mapping",
+    },
+    "story_map_elsewhere": {
+        "sv": "I kartläggningen har {new} uppstått på andra platser",
+        "en": "The mapping has {new} elsewhere",
+    },
+    "story_data_none": {
+        "sv": "brottsdata pekar inte heller på någon ny plats utanför registret",
+        "en": "crime data point to no new place outside the registry either",
+    },
+    "story_data_one": {
+        "sv": "brottsdata pekar på en plats i {where}",
+        "en": "crime data point to one place, in {where}",
+    },
+    "story_data_many": {
+        "sv": "brottsdata pekar på {n} platser, i {where}",
+        "en": "crime data point to {n} places, in {where}",
+    },
+    "h_remaining": {
+        "sv": "Vid {scenes} som arbetats bort sedan {from_round} visar brottsdata {period} fortfarande en koncentration av brott (perioden ligger delvis före bortarbetandet): {names}.",
+        "en": "At {scenes} worked away since {from_round}, crime data for {period} still show a concentration of crime (the period lies partly before the work): {names}.",
+    },
+    "h_remaining_none": {
+        "sv": "Vid de scener som arbetats bort sedan {from_round} visar brottsdata {period} ingen kvarvarande koncentration av brott.",
+        "en": "At the scenes worked away since {from_round}, crime data for {period} show no remaining concentration of crime.",
+    },
+    "ch_ceased": {"sv": "Arbetats bort: {items}.", "en": "Worked away: {items}."},
+    "ch_new": {"sv": "Tillkommit: {items}.", "en": "Added: {items}."},
+    "ch_none_ceased": {
+        "sv": "Ingen scen har arbetats bort.",
+        "en": "No scene has been worked away.",
+    },
+    "ch_none_new": {"sv": "Ingen ny scen har tillkommit.", "en": "No new scene has been added."},
+    "and": {"sv": "och", "en": "and"},
     "h_restructure": {
         "sv": "{merged} scener har bildats genom att flera slagits ihop och {split} har delats upp.",
         "en": "{merged} scenes were formed by merging several, and {split} were split up.",
@@ -77,16 +148,20 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "No new scenes have appeared elsewhere.",
     },
     "h_new_near": {
-        "sv": "{near} av de nya scenerna ligger inom {dist} från en scen som upphört eller minskat (möjlig förflyttning).",
-        "en": "{near} of the new scenes lie within {dist} of a scene that ceased or shrank (possible displacement).",
+        "sv": "{near} ligger inom {dist} från en scen som upphört eller minskat (möjlig förflyttning).",
+        "en": "{near} within {dist} of a scene that ceased or shrank (possible displacement).",
     },
+    "near_one_of_one": {"sv": "Den nya scenen", "en": "The new scene lies"},
+    "near_all": {"sv": "Alla {n} nya scener", "en": "All {n} new scenes lie"},
+    "near_one": {"sv": "En av de {n} nya scenerna", "en": "One of the {n} new scenes lies"},
+    "near_some": {"sv": "{k} av de {n} nya scenerna", "en": "{k} of the {n} new scenes lie"},
     "h_new_elsewhere": {
-        "sv": "{elsewhere} nya scener har uppstått på andra platser.",
-        "en": "{elsewhere} new scenes have appeared elsewhere.",
+        "sv": "I kartläggningen har {elsewhere} uppstått på andra platser.",
+        "en": "The mapping has {elsewhere} elsewhere.",
     },
     "h_crime": {
-        "sv": "Under perioden {period} skedde {share_viol} av det registrerade våldet och {share_shoot} av skjutningarna i eller inom {ring} från en scen, som täcker {share_area} av ytan.",
-        "en": "In {period}, {share_viol} of recorded violence and {share_shoot} of shootings took place in or within {ring} of a scene, which cover {share_area} of the area.",
+        "sv": "Under perioden {period} skedde {share_viol} av det registrerade våldet och {share_shoot} av skjutningarna i {where} inom scenerna eller högst {ring} från dem, ett område som sammanlagt täcker {share_area} av {area_of}.",
+        "en": "In {period}, {share_viol} of recorded violence and {share_shoot} of shootings in {where} took place in the scenes or within {ring} of them, an area covering {share_area} of {area_of}.",
     },
     "h_shooting_scenes": {
         "sv": "{share} av scenerna hade minst en skjutning under perioden.",
@@ -96,6 +171,9 @@ TEXT: dict[str, dict[str, str]] = {
         "sv": "I trygghetsmätningen {year} kände sig {share_near} av dem som bor inom {dist} från en scen otrygga, mot {share_region} i hela {region_noun}.",
         "en": "In the {year} safety survey, {share_near} of people living within {dist} of a scene felt unsafe, against {share_region} in the whole {region_noun}.",
     },
+    "area_of_county": {"sv": "länets yta", "en": "the county's area"},
+    "area_of_muni": {"sv": "kommunens yta", "en": "the municipality's area"},
+    "county_where": {"sv": "länet", "en": "the county"},
     "region_noun": {"sv": "länet", "en": "county"},
     # fates
     "persisting": {"sv": "kvarstår", "en": "persisting"},
@@ -164,7 +242,11 @@ TEXT: dict[str, dict[str, str]] = {
     "drug offence": {"sv": "narkotikabrott", "en": "drug offence"},
     "other": {"sv": "övrigt", "en": "other"},
     "inside": {"sv": "i scen", "en": "in a scene"},
-    "rest": {"sv": "övriga länet", "en": "rest of the region"},
+    "rest": {
+        "sv": "övriga länet",
+        "en": "rest of the county",
+    },
+    "rest_muni": {"sv": "övriga kommunen", "en": "rest of the municipality"},
     "drug_caveat": {
         "sv": "Narkotikabrott upptäcks till stor del genom polisens egen verksamhet: fler patruller vid en plats ger fler registrerade brott. Siffrorna mäter därför polisens närvaro lika mycket som brottsligheten och redovisas för sig.",
         "en": "Drug offences are largely found by police activity: more patrols at a place produce more recorded offences. These figures measure police presence as much as crime and are shown apart.",
@@ -193,8 +275,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Counting rule: scenes now = scenes before − ceased + new − scenes lost by merging + scenes gained by splitting. Merged and split scenes are neither ceased nor new.",
     },
     "m_crime": {
-        "sv": "Brott: händelser i en scen (kanten räknas som i scenen) eller inom {ring} från den; kvoter är händelser per km² jämfört med övriga länet med exakta Poisson-intervall. Perioden är de tolv månaderna före kartläggningen om inget annat anges.",
-        "en": "Crime: incidents in a scene (its edge counts as inside) or within {ring} of it; ratios are incidents per km² against the rest of the region with exact Poisson intervals. The period is the twelve months before the mapping unless given.",
+        "sv": "Brott: händelser i en scen (kanten räknas som i scenen) eller inom {ring} från den; kvoter är händelser per km² jämfört med {rest} med exakta Poisson-intervall. Perioden är de tolv månaderna före kartläggningen om inget annat anges.",
+        "en": "Crime: incidents in a scene (its edge counts as inside) or within {ring} of it; ratios are incidents per km² against the {rest} with exact Poisson intervals. The period is the twelve months before the mapping unless given.",
     },
     "m_survey": {
         "sv": "Trygghet: vägda andelar från trygghetsmätningen med designbaserade 95 % konfidensintervall; avstånd från bostaden till närmaste scen i omgången. Inga enskilda svar, id:n eller bostadsplatser finns i rapporten.",
@@ -214,8 +296,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Incidents by zone, {period} (share = the category's share of the zone's incidents)",
     },
     "t_rr": {
-        "sv": "Händelser per km² jämfört med övriga länet (exakt Poisson-intervall, 95 %)",
-        "en": "Incidents per km² against the rest of the region (exact Poisson interval, 95 %)",
+        "sv": "Händelser per km² jämfört med {rest} (exakt Poisson-intervall, 95 %)",
+        "en": "Incidents per km² against the {rest} (exact Poisson interval, 95 %)",
     },
     "t_scene": {
         "sv": "Händelser i och inom {dist} från varje scen",
@@ -243,12 +325,69 @@ TEXT: dict[str, dict[str, str]] = {
     "sheet_survey_bands": {"sv": "Trygghet avstånd", "en": "Safety by distance"},
     "sheet_survey_munis": {"sv": "Trygghet kommun", "en": "Safety by municipality"},
     "h_candidates": {
-        "sv": "Brottsdata {period} visar {n} område(n) med signifikant koncentration av narkotikabrott, våld och skjutningar utanför registret; {far} av dem ligger mer än {dist} från alla upphörda scener och är kandidater till nästa kartläggning.",
-        "en": "Crime data for {period} show {n} area(s) with a significant concentration of drug offences, violence and shootings outside the registry; {far} of them lie more than {dist} from every ceased scene and are candidates for the next mapping round.",
+        "sv": "Brottsdata {period} visar {areas} med signifikant koncentration av narkotikabrott, våld och skjutningar utanför registret: {remaining} vid scener som arbetats bort och {new}.",
+        "en": "Crime data for {period} show {areas} with a significant concentration of drug offences, violence and shootings outside the registry: {remaining} at scenes that were worked away and {new}.",
     },
     "h_candidates_none": {
         "sv": "Brottsdata {period} visar inga områden med signifikant koncentration utanför registret.",
         "en": "Crime data for {period} show no area of significant concentration outside the registry.",
+    },
+    "m_candidates_local": {
+        "sv": "Exakt lokalt Poisson-test på ett rutnät om {cell}: brotten inom {band} från varje ruta jämförs med omgivningen (FDR-korrigerat); heta rutor (95 %) slås ihop till områden, och områden inom {dist} från en registrerad scen räknas inte. Ett område inom {ceased} från en bortarbetad scen räknas som kvarvarande brott där, övriga som nya platser. Trend: exakt Poisson-trendtest över månader.",
+        "en": "Exact local Poisson test on a {cell} grid: the incidents within {band} of each cell against its surroundings (FDR-corrected); hot cells (95 %) are merged into areas, and areas within {dist} of a registered scene are left out. An area within {ceased} of a worked-away scene counts as crime remaining there, the others as new places. Trend: exact Poisson trend test over months.",
+    },
+    "t_remaining": {
+        "sv": "Brott kvar där scener arbetats bort",
+        "en": "Crime remaining where scenes were worked away",
+    },
+    "t_new_places": {"sv": "Nya kandidatplatser", "en": "New candidate places"},
+    "t_all_candidates": {
+        "sv": "Alla områden med signifikant koncentration utanför registret",
+        "en": "Every area of significant concentration outside the registry",
+    },
+    "sheet_remaining": {"sv": "Brott kvar bortarbetade", "en": "Remaining at worked away"},
+    "sheet_new_places": {"sv": "Nya platser", "en": "New places"},
+    "col_candidates": {"sv": "Områden", "en": "Areas"},
+    "col_nearest_m": {"sv": "Avstånd (m)", "en": "Distance (m)"},
+    "col_nearest_scene_name": {"sv": "Närmaste scen", "en": "Nearest scene"},
+    "col_nearest_km": {
+        "sv": "Avstånd till närmaste scen (km)",
+        "en": "Distance to nearest scene (km)",
+    },
+    "col_kind": {"sv": "Bedömning", "en": "Reading"},
+    "kind_remaining": {
+        "sv": "vid bortarbetad scen: {names}",
+        "en": "at worked-away scene: {names}",
+    },
+    "kind_new": {"sv": "ny plats", "en": "new place"},
+    "col_area_ha": {"sv": "Yta (ha)", "en": "Area (ha)"},
+    "col_area_km2": {"sv": "Yta (km²)", "en": "Area (km²)"},
+    "col_area_from_ha": {"sv": "Yta {round} (ha)", "en": "Area {round} (ha)"},
+    "col_area_to_ha": {"sv": "Yta {round} (ha)", "en": "Area {round} (ha)"},
+    "total": {"sv": "Totalt", "en": "Total"},
+    "sec_rounds": {"sv": "Omgångarna över tid", "en": "The rounds over time"},
+    "t_rounds": {"sv": "Scener och yta per kartläggning", "en": "Scenes and area by mapping round"},
+    "sheet_rounds": {"sv": "Omgångar", "en": "Rounds"},
+    "col_round": {"sv": "Omgång", "en": "Round"},
+    "col_date": {"sv": "Datum", "en": "Date"},
+    "col_n_munis": {"sv": "Kommuner med scener", "en": "Municipalities with scenes"},
+    "chart_rounds_n": {"sv": "Antal scener", "en": "Number of scenes"},
+    "chart_rounds_area": {"sv": "Sammanlagd yta (ha)", "en": "Total area (ha)"},
+    "crime_no_scenes": {
+        "sv": "Det fanns inga scener i {where} vid kartläggningen {round}, så brotten kan inte delas upp efter avstånd till scener. Under perioden {period} registrerades {total} händelser i kommunen.",
+        "en": "There were no scenes in {where} in the {round} mapping, so crime cannot be split by distance to scenes. In {period}, {total} incidents were recorded in the municipality.",
+    },
+    "t_crime_counts": {
+        "sv": "Händelser i {where}, {period}",
+        "en": "Incidents in {where}, {period}",
+    },
+    "h_survey_muni": {
+        "sv": "I trygghetsmätningen {year} kände sig {share} av de svarande i {municipality} otrygga (95 % KI {lo}–{hi}).",
+        "en": "In the {year} safety survey, {share} of respondents in {municipality} felt unsafe (95 % CI {lo}–{hi}).",
+    },
+    "survey_muni_note": {
+        "sv": "Andelar efter avstånd till scenerna redovisas bara i länets rapport, så att kommunens siffror inte kan jämföras fram till enskilda svarande.",
+        "en": "Shares by distance to the scenes are published in the county's report only, so that the municipality's figures cannot be differenced down to single respondents.",
     },
     "m_candidates": {
         "sv": "Getis-Ord Gi* på ett rutnät om {cell} (grannskap {band}, FDR-korrigerat); heta rutor (95 %) slås ihop till områden, och områden inom {dist} från en registrerad scen räknas inte. Trend: Mann-Kendall över månader.",
@@ -266,6 +405,24 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Distance to nearest scene (m)",
     },
     "col_far_from_ceased": {"sv": "Långt från upphörda scener", "en": "Far from ceased scenes"},
+    "new hot spot": {"sv": "ny het punkt", "en": "new hot spot"},
+    "consecutive hot spot": {"sv": "sammanhängande het punkt", "en": "consecutive hot spot"},
+    "intensifying hot spot": {"sv": "tilltagande het punkt", "en": "intensifying hot spot"},
+    "persistent hot spot": {"sv": "ihållande het punkt", "en": "persistent hot spot"},
+    "diminishing hot spot": {"sv": "avtagande het punkt", "en": "diminishing hot spot"},
+    "sporadic hot spot": {"sv": "sporadisk het punkt", "en": "sporadic hot spot"},
+    "oscillating hot spot": {"sv": "växlande het punkt", "en": "oscillating hot spot"},
+    "historical hot spot": {"sv": "tidigare het punkt", "en": "historical hot spot"},
+    "new cold spot": {"sv": "ny kall punkt", "en": "new cold spot"},
+    "consecutive cold spot": {"sv": "sammanhängande kall punkt", "en": "consecutive cold spot"},
+    "intensifying cold spot": {"sv": "tilltagande kall punkt", "en": "intensifying cold spot"},
+    "persistent cold spot": {"sv": "ihållande kall punkt", "en": "persistent cold spot"},
+    "diminishing cold spot": {"sv": "avtagande kall punkt", "en": "diminishing cold spot"},
+    "sporadic cold spot": {"sv": "sporadisk kall punkt", "en": "sporadic cold spot"},
+    "oscillating cold spot": {"sv": "växlande kall punkt", "en": "oscillating cold spot"},
+    "historical cold spot": {"sv": "tidigare kall punkt", "en": "historical cold spot"},
+    "no pattern detected": {"sv": "inget mönster", "en": "no pattern detected"},
+    "current": {"sv": "aktuell", "en": "current"},
     "increasing": {"sv": "ökande", "en": "increasing"},
     "decreasing": {"sv": "minskande", "en": "decreasing"},
     "no trend": {"sv": "ingen trend", "en": "no trend"},
@@ -317,8 +474,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Crime at the worked-away scenes rose by {pct} compared with scenes that remained (in the scene and within {ring}, after the {round} mapping; rate ratio {rr}, 95 % CI {lo}–{hi}).",
     },
     "ev_intro": {
-        "sv": "Scenerna från kartläggningen {compare} som hade arbetats bort till {round} ({n_ceased} st.) jämförs med dem som fanns kvar ({n_persisting} st.): en förändring som båda grupperna delar, till exempel en trend i hela länet, tar ut sig själv.",
-        "en": "The scenes of the {compare} mapping that had been worked away by {round} ({n_ceased}) are compared with those that remained ({n_persisting}): any change both groups share, such as a county-wide trend, cancels out.",
+        "sv": "Scenerna från kartläggningen {compare} som hade arbetats bort till {round} ({n_ceased} st.) jämförs med dem som fanns kvar ({n_persisting} st.): en förändring som båda grupperna delar, till exempel en gemensam trend över tid, tar ut sig själv.",
+        "en": "The scenes of the {compare} mapping that had been worked away by {round} ({n_ceased}) are compared with those that remained ({n_persisting}): any change both groups share, such as a common trend over time, cancels out.",
     },
     "ev_chart_title": {
         "sv": "Händelsestudie: brott vid bortarbetade jämfört med kvarvarande scener, per månad",
@@ -477,6 +634,139 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+PLURALS: dict[str, dict[str, tuple[str, str, str]]] = {
+    "scene": {
+        "sv": ("ingen scen", "en scen", "{n} scener"),
+        "en": ("no scene", "one scene", "{n} scenes"),
+    },
+    "open_scene": {
+        "sv": ("inga öppna drogscener", "en öppen drogscen", "{n} öppna drogscener"),
+        "en": ("no open drug scene", "one open drug scene", "{n} open drug scenes"),
+    },
+    "new_scene": {
+        "sv": ("ingen ny scen", "en ny scen", "{n} nya scener"),
+        "en": ("no new scene", "one new scene", "{n} new scenes"),
+    },
+    "area": {
+        "sv": ("inget område", "ett område", "{n} områden"),
+        "en": ("no area", "one area", "{n} areas"),
+    },
+    "remaining": {
+        "sv": ("inget ligger", "ett ligger", "{n} ligger"),
+        "en": ("none lies", "one lies", "{n} lie"),
+    },
+    "new_place": {
+        "sv": ("inget är en ny plats", "ett är en ny plats", "{n} är nya platser"),
+        "en": ("none is a new place", "one is a new place", "{n} are new places"),
+    },
+    "merged_clause": {
+        "sv": (
+            "Ingen scen har bildats genom att flera slagits ihop",
+            "En scen har bildats genom att flera slagits ihop",
+            "{n} scener har bildats genom att flera slagits ihop",
+        ),
+        "en": (
+            "No scene was formed by merging several",
+            "One scene was formed by merging several",
+            "{n} scenes were formed by merging several",
+        ),
+    },
+    "split_clause": {
+        "sv": (
+            "Ingen scen har delats upp",
+            "En scen har delats upp",
+            "{n} scener har delats upp",
+        ),
+        "en": ("No scene was split up", "One scene was split up", "{n} scenes were split up"),
+    },
+}
+"""Counted phrases by number: (none, one, many); ``{n}`` is the formatted number."""
+
+
+def plural(key: str, n: int, lang: str, *, capital: bool = False) -> str:
+    """A counted phrase that reads well for 0, 1 and many: ``plural("scene", 0, "sv")`` →
+    ``ingen scen``, 1 → ``en scen``, 10 → ``10 scener``.
+
+    Examples
+    --------
+    >>> plural("new_scene", 0, "sv"), plural("new_scene", 1, "en"), plural("area", 11, "sv")
+    ('ingen ny scen', 'one new scene', '11 områden')
+    """
+    forms = PLURALS[key][lang]
+    n = int(n)
+    text = forms[0 if n == 0 else 1 if n == 1 else 2].format(n=fmt_num(n, lang))
+    return text[:1].upper() + text[1:] if capital else text
+
+
+def join_words(items: list[str], lang: str) -> str:
+    """``a, b och c`` (``a, b and c``); one item as it is."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {TEXT['and'][lang]} {items[-1]}"
+
+
+def scene_ref(scene_id: object, name: object) -> str:
+    """A scene as a reader knows it: ``Torget (S012)``, or its id when it has no name."""
+    sid = str(scene_id)
+    return f"{name} ({sid})" if isinstance(name, str) and name.strip() else sid
+
+
+_REASONS_SV: tuple[tuple[str, str], ...] = (
+    (r"fewer than (\d+) respondents in: (.*) \(suppressed\)", r"färre än \1 svarande i: \2"),
+    (r"no incidents at any worked-away unit", "inga händelser vid någon bortarbetad scen"),
+    (r"no incidents at any comparison unit", "inga händelser vid någon kvarvarande scen"),
+    (
+        r"no incidents at worked-away units in these months.*",
+        "inga händelser vid de bortarbetade scenerna dessa månader",
+    ),
+    (r"the Poisson fit did not converge", "Poisson-modellen konvergerade inte"),
+    (r"no design variance \(too few PSUs\)", "ingen designvarians (för få PSU:er)"),
+    (r"the scenes have no municipality codes", "scenerna saknar kommunkod"),
+    (
+        r"(\d+) municipality\(ies\) with worked-away scenes and (\d+) with persisting scenes "
+        r"only; 2 of each are needed",
+        r"\1 kommun(er) med bortarbetade scener och \2 med bara kvarvarande; två av varje behövs",
+    ),
+    (
+        r"the placebo date (\S+) leaves (\d+) month\(s\) before and (\d+) after it .*",
+        r"placebodatumet \1 lämnar \2 månad(er) före och \3 efter inom månaderna före "
+        r"omgång A; två av varje behövs",
+    ),
+    (
+        r"no survey year wholly (before|after) .*",
+        "ingen trygghetsmätning på båda sidor om omgången",
+    ),
+    (r"no survey microdata available.*", "trygghetsmätningens mikrodata är inte tillgängliga"),
+)
+_REASON_WORDS_SV = (
+    ("near ceased scenes", "nära bortarbetade scener"),
+    ("near persisting scenes", "nära kvarvarande scener"),
+    ("near worked-away scenes", "nära bortarbetade scener"),
+)
+
+
+def reason_text(reason: object, lang: str) -> str:
+    """An analysis' reason for giving no estimate (English, from the results' JSON) in the
+    reader's language; a Swedish reader gets a general phrase for a reason not known here.
+
+    Examples
+    --------
+    >>> reason_text("fewer than 30 respondents in: 2023 near ceased scenes (suppressed)", "sv")
+    'färre än 30 svarande i: 2023 nära bortarbetade scener'
+    """
+    text = str(reason or "–")
+    if lang != "sv" or text == "–":
+        return text
+    for pattern, swedish in _REASONS_SV:
+        if re.fullmatch(pattern, text):
+            out = re.sub(pattern, swedish, text)
+            for en, sv in _REASON_WORDS_SV:
+                out = out.replace(en, sv)
+            return out
+    return "för lite data för en skattning"
+
+
 def t(key: str, lang: str, **values: object) -> str:
     """The text for ``key`` in ``lang`` with ``values`` filled in."""
     try:
@@ -528,12 +818,46 @@ def fmt_signed_pct(percent: float | None, lang: str, decimals: int = 0) -> str:
 
 
 def fmt_area(m2: float | None, lang: str) -> str:
-    """Square metres below one hectare, hectares above."""
+    """Square metres below one hectare, hectares below one square kilometre, km² above.
+
+    Examples
+    --------
+    >>> [fmt_area(a, "sv").replace(NBSP, " ") for a in (950, 164_500, 7_436_561_289)]
+    ['950 m²', '16,45 ha', '7 436,6 km²']
+    """
     if m2 is None or (isinstance(m2, float) and not math.isfinite(m2)):
         return "–"
     if m2 < 10_000:
         return f"{fmt_num(m2, lang)}{NBSP}m²"
-    return f"{fmt_num(m2 / 10_000, lang, 2)}{NBSP}ha"
+    if m2 < 1_000_000:
+        return f"{fmt_num(m2 / 10_000, lang, 2)}{NBSP}ha"
+    km2 = m2 / 1_000_000
+    return f"{fmt_num(km2, lang, 2 if km2 < 10 else 1)}{NBSP}km²"
+
+
+RATIO_MAX = 1000.0
+"""Rate ratios above this are shown as ``> 1 000``: beyond it the figure says only that
+the zone's rate is of another order than the reference's (tiny reference areas)."""
+
+
+def fmt_ratio(value: float | None, lang: str) -> str:
+    """A rate ratio with the precision it deserves: two decimals below 10, one below 100,
+    whole numbers below :data:`RATIO_MAX`, ``> 1 000`` above; ``< 0,01`` when tiny.
+
+    Examples
+    --------
+    >>> [fmt_ratio(v, "sv") for v in (0.6123, 3.456, 71.6, 283.1, 23890.03)]
+    ['0,61', '3,46', '71,6', '283', '>\xa01\xa0000']
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    v = float(value)
+    if v > RATIO_MAX:
+        return f">{NBSP}{fmt_num(RATIO_MAX, lang)}"
+    if 0 < v < 0.01:
+        return f"<{NBSP}{fmt_num(0.01, lang, 2)}"
+    decimals = 2 if v < 10 else 1 if v < 100 else 0
+    return fmt_num(v, lang, decimals)
 
 
 def fmt_p(p: float | None, lang: str) -> str:

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from drugscenes import config
 from drugscenes.analysis.crime import CrimeResult
 from drugscenes.analysis.hotspots import RegistryCheck
+from drugscenes.analysis.story import ReportStory
 from drugscenes.analysis.survey import SurveyResult
 from drugscenes.periods import Period
 from drugscenes.report.csp import tile_source
@@ -54,6 +55,8 @@ class ReportOptions:
         (:func:`~drugscenes.report.csp.tile_source`), else a UsageError.
     min_n : int
         Survey cells with fewer respondents are suppressed.
+    pdf : bool
+        Also print ``report.pdf`` (when a browser is found, :mod:`drugscenes.report.pdf`).
     """
 
     round: str | None = None
@@ -64,6 +67,7 @@ class ReportOptions:
     lang: str = "sv"
     tile_url: str | None = None
     min_n: int = config.SURVEY_MIN_N
+    pdf: bool = True
 
     def __post_init__(self) -> None:
         if self.tile_url is not None:
@@ -77,6 +81,7 @@ Reason = Literal[
     "no_ceased",
     "no_persisting",
     "no_history",
+    "no_scenes",
     "error",
 ]
 
@@ -90,7 +95,8 @@ class Unavailable:
     for, or is empty), ``no_ceased`` / ``no_persisting`` (no scene of the earlier round
     ceased / persisted: nothing to evaluate), ``no_history`` (neither incidents nor
     surveys around the rounds to evaluate with), ``error`` (the job refused its data;
-    ``message`` says why).
+    ``message`` says why), ``no_scenes`` (the round has no scene on the reported scope:
+    the crime section then shows the period's incidents by category).
     """
 
     reason: Reason
@@ -143,6 +149,10 @@ class ReportData:
     evaluation : EvaluationResult or None
         Worked-away against persisting scenes of ``compare`` by ``round``
         (:func:`~drugscenes.services.evaluate.evaluate`).
+    story : ReportStory or None
+        The region's name, every municipality with a total, the rounds over time, the
+        changes by scene name and the candidates split into crime remaining at
+        worked-away scenes and new places (:func:`drugscenes.services.report.story`).
     """
 
     options: ReportOptions
@@ -162,6 +172,7 @@ class ReportData:
     survey_year: int | None
     missing: dict[str, Unavailable] = field(default_factory=dict)
     evaluation: EvaluationResult | None = None
+    story: ReportStory | None = None
 
     @property
     def candidates(self) -> RegistryCheck | None:
@@ -171,8 +182,8 @@ class ReportData:
     @property
     def results(self) -> dict[str, Any]:
         """The jobs' results by job (``inventory``, ``compare``, ``history``, ``crime``,
-        ``survey``, ``evaluate``), each with ``to_dict()``; a job without a result is left
-        out."""
+        ``survey``, ``evaluate``, and the report's ``story``), each with ``to_dict()``; a
+        job without a result is left out."""
         found = {
             "inventory": self.inventory,
             "compare": self.change,
@@ -180,6 +191,7 @@ class ReportData:
             "crime": self.crime,
             "survey": self.survey,
             "evaluate": self.evaluation,
+            "story": self.story,
         }
         return {k: v for k, v in found.items() if v is not None}
 
@@ -189,7 +201,9 @@ class ReportOutput:
     """The files written and the data they show (for the CLI and tests).
 
     ``headline`` holds the summary's sentences, ``sections`` the section keys in order,
-    ``missing`` the localized reason of each section left out.
+    ``missing`` the localized reason of each section left out; ``pdf`` is ``report.pdf``,
+    or None when it was skipped (no browser to print it), and then ``pdf_skipped`` says
+    why and how to get it, in one line.
     """
 
     directory: Path
@@ -201,6 +215,8 @@ class ReportOutput:
     sections: list[str]
     missing: dict[str, str]
     tables: list[ReportTable]
+    pdf: Path | None = None
+    pdf_skipped: str | None = None
 
     @property
     def round(self) -> str:

@@ -16,8 +16,21 @@ from markupsafe import Markup
 
 from drugscenes import config
 from drugscenes.report import charts
-from drugscenes.report.i18n import fmt_dist, fmt_num, fmt_p, fmt_pct, label, t
+from drugscenes.report.i18n import (
+    fmt_dist,
+    fmt_num,
+    fmt_p,
+    fmt_pct,
+    fmt_ratio,
+    join_words,
+    label,
+    plural,
+    reason_text,
+    scene_ref,
+    t,
+)
 from drugscenes.report.model import Paragraph, ReportData, Section, Unavailable
+from drugscenes.report.story import crime_counts_section, place_of
 from drugscenes.report.tables import ReportTable
 
 
@@ -38,7 +51,11 @@ def missing_text(why: Unavailable, data: ReportData, lang: str) -> str:
 
 
 def missing_section(key: str, data: ReportData, lang: str) -> Section:
-    """Section ``key`` without figures, saying why (``data.missing[key]``)."""
+    """Section ``key`` without figures, saying why (``data.missing[key]``); the crime
+    section of a scope without scenes shows the period's incidents by category."""
+    why = data.missing[key]
+    if key == "crime" and why.reason == "no_scenes" and data.story is not None:
+        return crime_counts_section(data, lang)
     return Section(key, t(f"sec_{key}", lang), missing=missing_text(data.missing[key], data, lang))
 
 
@@ -52,14 +69,18 @@ def crime_section(data: ReportData, lang: str) -> Section:
     zones = d["zones"]
     cats = [c for c in zones[0]["counts"] if c not in police]
     ring = fmt_dist(data.crime.rings_m[0], lang)
+    rest = t("rest_muni", lang) if data.municipality else t("rest", lang)
+    names = {} if data.story is None else data.story.scene_names
 
     def zone_label(z: str) -> str:
         if z == "scene":
             return label("inside", lang)
         if z.startswith("near"):
             return t("within", lang, dist=ring)
+        if z == "rest":
+            return rest
         if z.startswith("rest:"):
-            return f"{label('rest', lang)} {z[5:]}"
+            return f"{rest} ({z[5:]})"
         return label(z, lang)
 
     # Headline: share of violence and shootings at or next to scenes against their area.
@@ -75,6 +96,8 @@ def crime_section(data: ReportData, lang: str) -> Section:
                     share_viol=fmt_pct(at["violence"].share_of_incidents, lang),
                     share_shoot=fmt_pct(at["shooting"].share_of_incidents, lang),
                     share_area=fmt_pct(at["violence"].share_of_area, lang, 2),
+                    where=place_of(data, lang),
+                    area_of=t("area_of_muni" if data.municipality else "area_of_county", lang),
                 ),
                 "headline",
             )
@@ -91,14 +114,14 @@ def crime_section(data: ReportData, lang: str) -> Section:
             )
         )
 
-    col_zone, col_area = t("col_zone", lang), t("col_area_m2", lang)
+    col_zone, col_area = t("col_zone", lang), t("col_area_km2", lang)
     col_cat, col_n = t("col_category", lang), t("col_count", lang)
     col_share, col_dens = t("col_share", lang), t("col_density", lang)
     frame = pd.DataFrame(
         [
             {
                 col_zone: zone_label(z["zone"]),
-                col_area: z["area_m2"],
+                col_area: z["area_m2"] / 1e6,
                 col_cat: label(c, lang),
                 col_n: z["counts"].get(c, 0),
                 col_share: z["shares"].get(c),
@@ -113,7 +136,7 @@ def crime_section(data: ReportData, lang: str) -> Section:
             t("sheet_zones", lang),
             t("t_zone", lang, period=period),
             frame,
-            {col_area: "area", col_n: "int", col_share: "pct", col_dens: "float1"},
+            {col_area: "float2", col_n: "int", col_share: "pct", col_dens: "float1"},
         )
     )
 
@@ -132,7 +155,7 @@ def crime_section(data: ReportData, lang: str) -> Section:
         sec.tables.append(
             ReportTable(
                 t("sheet_rr", lang),
-                t("t_rr", lang),
+                t("t_rr", lang, rest=rest),
                 frame,
                 {
                     t("col_ratio", lang): "ratio",
@@ -149,6 +172,7 @@ def crime_section(data: ReportData, lang: str) -> Section:
             {
                 t("col_rank", lang): scenes["rank"],
                 t("col_scene", lang): scenes["scene_id"],
+                t("col_name", lang): [names.get(str(i), "") for i in scenes["scene_id"]],
                 **{label(c, lang): [s.get(c, 0) for s in scenes["counts"]] for c in cats},
                 t("col_shooting", lang): [
                     t("yes", lang) if v else t("no", lang) for v in scenes["any_shooting"]
@@ -167,6 +191,7 @@ def crime_section(data: ReportData, lang: str) -> Section:
         shoot_rows = pd.DataFrame(
             {
                 t("col_scene", lang): shoot["scene_id"],
+                t("col_name", lang): [names.get(str(i), "") for i in shoot["scene_id"]],
                 label("shooting", lang): [s.get("shooting", 0) for s in shoot["counts"]],
             }
         ).sort_values(label("shooting", lang), ascending=False)
@@ -232,7 +257,28 @@ def survey_section(data: ReportData, lang: str) -> Section:
                 "headline",
             )
         )
-    sec.figures.append(Markup(charts.survey_chart(bands, region, lang, min_n)))
+    muni = data.municipality[1] if data.municipality else None
+    region_label = muni or t("chart_region_line", lang)
+    if muni:
+        # The municipality's figure as the county's table shows it; no bands of its own.
+        if not region["suppressed"] and region.get("share_unsafe") is not None:
+            sec.paragraphs.append(
+                Paragraph(
+                    t(
+                        "h_survey_muni",
+                        lang,
+                        year=d["year"],
+                        share=fmt_pct(region["share_unsafe"], lang),
+                        municipality=muni,
+                        lo=fmt_pct(region.get("ci_low"), lang),
+                        hi=fmt_pct(region.get("ci_high"), lang),
+                    ),
+                    "headline",
+                )
+            )
+        sec.paragraphs.append(Paragraph(t("survey_muni_note", lang), "note"))
+    if bands:
+        sec.figures.append(Markup(charts.survey_chart(bands, region, lang, min_n)))
 
     def rows(groups: list[dict], key: str) -> pd.DataFrame:
         supp = t("suppressed", lang, k=min_n)
@@ -271,8 +317,11 @@ def survey_section(data: ReportData, lang: str) -> Section:
     sec.tables.append(
         ReportTable(
             t("sheet_survey_bands", lang),
-            t("chart_unsafe_title", lang),
-            rows([*bands, {**region, "label": t("chart_region_line", lang)}], t("col_band", lang)),
+            t("chart_unsafe_title", lang) if bands else t("t_survey_muni", lang),
+            rows(
+                [*bands, {**region, "label": region_label}],
+                t("col_band", lang) if bands else t("col_municipality", lang),
+            ),
             fmts,
             note,
         )
@@ -292,78 +341,163 @@ def survey_section(data: ReportData, lang: str) -> Section:
 
 def candidates_section(data: ReportData, lang: str) -> Section:
     """Hot areas of drug offences, violence and shootings outside the registry
-    (``data.candidates``, not None)."""
+    (``data.candidates``, not None), split as the story splits them: crime remaining
+    where scenes were worked away (by scene name) and new candidate places."""
     check = data.candidates
     assert check is not None
     sec = Section("candidates", t("sec_candidates", lang))
     period = str(data.period)
     cands = check.analysis.candidates.candidates
-    far = set(check.elsewhere["candidate_id"])
-    sentence = (
-        t("h_candidates_none", lang, period=period)
-        if len(cands) == 0
-        else t(
-            "h_candidates",
-            lang,
-            n=len(cands),
-            period=period,
-            far=len(far),
-            dist=fmt_dist(check.distance_m, lang),
+    story = None if data.story is None else data.story.candidates
+    if len(cands) == 0:
+        sec.paragraphs.append(Paragraph(t("h_candidates_none", lang, period=period)))
+    elif story is not None:
+        sec.paragraphs.append(
+            Paragraph(
+                t(
+                    "h_candidates",
+                    lang,
+                    period=period,
+                    areas=plural("area", len(cands), lang),
+                    remaining=plural("remaining", len(story.remaining), lang),
+                    new=plural("new_place", len(story.new_places), lang),
+                )
+            )
         )
-    )
-    sec.paragraphs.append(Paragraph(sentence, "headline"))
     a = check.analysis
+    key = "m_candidates_local" if a.method == "local-poisson" else "m_candidates"
     sec.paragraphs.append(
         Paragraph(
             t(
-                "m_candidates",
+                key,
                 lang,
                 cell=fmt_dist(a.cell_m, lang),
                 band=fmt_dist(a.band_m, lang),
                 dist=fmt_dist(a.candidates.distance_m, lang),
+                ceased=fmt_dist(check.distance_m, lang),
             ),
             "note",
         )
     )
+    if story is not None and len(story.new_places):
+        sec.tables.append(_new_places_table(story.new_places, lang))
+    if story is not None and len(story.worked_away):
+        sec.tables.append(_remaining_table(story.worked_away, lang))
     if len(cands):
-        frame = pd.DataFrame(
-            {
-                t("col_rank", lang): cands["rank"],
-                t("col_candidate", lang): cands["candidate_id"],
-                t("col_code", lang): cands["municipality_code"],
-                t("col_count", lang): cands["count"],
-                t("col_area_m2", lang): cands["area_m2"],
-                "max z": cands["max_z"],
-                t("col_trend", lang): [
-                    label(v, lang) if isinstance(v, str) else "" for v in cands["trend"]
-                ],
-                t("col_pattern", lang): [v or "" for v in cands["pattern"]],
-                t("col_nearest_scene", lang): cands["nearest_scene_m"],
-                t("col_far_from_ceased", lang): [
-                    t("yes", lang) if c in far else t("no", lang) for c in cands["candidate_id"]
-                ],
-            }
-        )
-        sec.tables.append(
-            ReportTable(
-                t("sheet_candidates", lang),
-                t("sec_candidates", lang),
-                frame,
-                {
-                    t("col_rank", lang): "int",
-                    t("col_count", lang): "int",
-                    t("col_area_m2", lang): "area",
-                    "max z": "float1",
-                    t("col_nearest_scene", lang): "area",
-                },
-                note=t("t_candidates_note", lang),
-            )
-        )
+        sec.tables.append(_all_candidates_table(cands, story, lang))
     return sec
 
 
+def _new_places_table(places: pd.DataFrame, lang: str) -> ReportTable:
+    col_n, col_a = t("col_count", lang), t("col_area_ha", lang)
+    col_d = t("col_nearest_km", lang)
+    frame = pd.DataFrame(
+        {
+            t("col_candidate", lang): places["candidate_id"],
+            t("col_municipality", lang): [
+                n if isinstance(n, str) else (c or "")
+                for n, c in zip(
+                    places["municipality_name"], places["municipality_code"], strict=True
+                )
+            ],
+            col_n: places["count"],
+            col_a: places["area_m2"] / 10_000,
+            t("col_nearest_scene_name", lang): [
+                scene_ref(i, n) if i else "–"
+                for i, n in zip(
+                    places["nearest_scene_id"], places["nearest_scene_name"], strict=True
+                )
+            ],
+            col_d: places["nearest_scene_m"] / 1000,
+            t("col_trend", lang): [
+                label(v, lang) if isinstance(v, str) else "" for v in places["trend"]
+            ],
+            t("col_pattern", lang): [
+                label(v, lang) if isinstance(v, str) else "" for v in places["pattern"]
+            ],
+        }
+    )
+    return ReportTable(
+        t("sheet_new_places", lang),
+        t("t_new_places", lang),
+        frame,
+        {col_n: "int", col_a: "float1", col_d: "float1"},
+        note=t("t_candidates_note", lang),
+    )
+
+
+def _remaining_table(worked: pd.DataFrame, lang: str) -> ReportTable:
+    col_n, col_d = t("col_count", lang), t("col_nearest_m", lang)
+    frame = pd.DataFrame(
+        {
+            t("col_scene", lang): worked["scene_id"],
+            t("col_name", lang): worked["name"],
+            t("col_municipality", lang): [
+                n if isinstance(n, str) else (c or "")
+                for n, c in zip(
+                    worked["municipality_name"], worked["municipality_code"], strict=True
+                )
+            ],
+            t("col_candidates", lang): [", ".join(v) for v in worked["candidate_ids"]],
+            col_n: worked["count"],
+            col_d: worked["nearest_m"],
+        }
+    )
+    return ReportTable(
+        t("sheet_remaining", lang), t("t_remaining", lang), frame, {col_n: "int", col_d: "int"}
+    )
+
+
+def _all_candidates_table(cands: pd.DataFrame, story: Any, lang: str) -> ReportTable:
+    kinds: dict[str, str] = {}
+    if story is not None:
+        for cid, names_, ids in zip(
+            story.remaining["candidate_id"],
+            story.remaining["ceased_names"],
+            story.remaining["ceased_ids"],
+            strict=True,
+        ):
+            refs = [scene_ref(i, n) for i, n in zip(ids, names_, strict=True)]
+            kinds[cid] = t("kind_remaining", lang, names=join_words(refs, lang))
+        for cid in story.new_places["candidate_id"]:
+            kinds[cid] = t("kind_new", lang)
+    col_n, col_a = t("col_count", lang), t("col_area_ha", lang)
+    col_d = t("col_nearest_km", lang)
+    frame = pd.DataFrame(
+        {
+            t("col_rank", lang): cands["rank"],
+            t("col_candidate", lang): cands["candidate_id"],
+            t("col_code", lang): cands["municipality_code"],
+            col_n: cands["count"],
+            col_a: cands["area_m2"] / 10_000,
+            "max z": cands["max_z"],
+            t("col_trend", lang): [
+                label(v, lang) if isinstance(v, str) else "" for v in cands["trend"]
+            ],
+            t("col_pattern", lang): [
+                label(v, lang) if isinstance(v, str) else "" for v in cands["pattern"]
+            ],
+            col_d: cands["nearest_scene_m"] / 1000,
+            t("col_kind", lang): [kinds.get(c, "") for c in cands["candidate_id"]],
+        }
+    )
+    return ReportTable(
+        t("sheet_candidates", lang),
+        t("t_all_candidates", lang),
+        frame,
+        {
+            t("col_rank", lang): "int",
+            col_n: "int",
+            col_a: "float1",
+            "max z": "float1",
+            col_d: "float1",
+        },
+        note=t("t_candidates_note", lang),
+    )
+
+
 def _ratio(v: float | None, lang: str) -> str:
-    return fmt_num(v, lang, 2)
+    return fmt_ratio(v, lang)
 
 
 def _clear(e: dict[str, Any] | None) -> int:
@@ -464,7 +598,7 @@ def _evaluation_reading(ev: dict[str, Any], data: ReportData, lang: str) -> list
     compare, rnd = ev["from_round"], ev["to_round"]
     lines: list[str] = []
     if c["reason"] or c["rate_ratio"] is None or c["ci_low"] is None:
-        lines.append(t("ev_read_no_crime", lang, reason=c["reason"] or "–"))
+        lines.append(t("ev_read_no_crime", lang, reason=reason_text(c["reason"], lang)))
     else:
         values = dict(
             round=rnd,
@@ -525,7 +659,7 @@ def _evaluation_reading(ev: dict[str, Any], data: ReportData, lang: str) -> list
             )
         )
     if sv.get("reason") or sv.get("difference") is None:
-        lines.append(t("ev_read_no_survey", lang, reason=sv.get("reason") or "–"))
+        lines.append(t("ev_read_no_survey", lang, reason=reason_text(sv.get("reason"), lang)))
     else:
         lines.append(
             t(
@@ -576,7 +710,7 @@ def _evaluation_crime_table(
         if reason and county_only and e is c["displacement"]["rest_of_municipality"]:
             note = t("ev_note_county_only", lang)
         elif reason:
-            note = t("ev_no_estimate", lang, reason=reason)
+            note = t("ev_no_estimate", lang, reason=reason_text(reason, lang))
         estimated = e.get("ci_low") is not None
         records.append(
             {
@@ -629,7 +763,9 @@ def _evaluation_survey_table(sv: dict[str, Any], lang: str, near: str, min_n: in
                 col_lo: points(sv.get("ci_low")),
                 col_hi: points(sv.get("ci_high")),
                 t("col_note", lang): (
-                    t("ev_no_estimate", lang, reason=sv["reason"]) if sv.get("reason") else ""
+                    t("ev_no_estimate", lang, reason=reason_text(sv["reason"], lang))
+                    if sv.get("reason")
+                    else ""
                 ),
             }
         ]

@@ -13,13 +13,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from markupsafe import Markup, escape
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from drugscenes.report.i18n import fmt_num, fmt_p, fmt_pct
+from drugscenes.report.i18n import fmt_num, fmt_p, fmt_pct, fmt_ratio
+
+if TYPE_CHECKING:
+    from drugscenes.report.workbook import WorkbookInfo
 
 FORMATS = ("text", "int", "area", "float1", "float2", "pct", "ratio", "p", "p3", "pp")
 EXCEL_FORMATS = {
@@ -28,11 +31,20 @@ EXCEL_FORMATS = {
     "float1": "#,##0.0",
     "float2": "#,##0.00",
     "pct": "0.0%",
-    "ratio": "0.00",
-    "p": "0.0000",
-    "p3": "0.000",
+    "ratio": "#,##0.00",
+    "p": '[<0.0001]"< 0,0001";0.0000',
+    "p3": '[<0.001]"< 0,001";0.000',
     "pp": "+0;-0;0",
 }
+"""Excel number formats of the Swedish workbook (:func:`excel_format` for a language)."""
+
+DECIMALS_SHOWN = {"int": 0, "area": 0, "float1": 1, "float2": 2, "pct": 3, "ratio": 2, "pp": 0}
+"""Decimals each format shows (``pct``: of the fraction); cells keep :data:`EXTRA_DECIMALS`
+more."""
+
+EXTRA_DECIMALS = 4
+"""Decimals a workbook cell keeps beyond those shown: plenty for any further computation,
+while float noise such as ``-5.7e-10`` (an area that did not change) becomes 0."""
 
 
 @dataclass
@@ -84,7 +96,9 @@ def format_cell(value: object, fmt: str, lang: str) -> str:
         return fmt_num(float(value), lang)  # type: ignore[arg-type]
     if fmt == "float1":
         return fmt_num(float(value), lang, 1)  # type: ignore[arg-type]
-    if fmt in ("float2", "ratio"):
+    if fmt == "ratio":  # precision by size, "> 1 000" beyond (i18n.fmt_ratio)
+        return fmt_ratio(float(value), lang)  # type: ignore[arg-type]
+    if fmt == "float2":
         return fmt_num(float(value), lang, 2)  # type: ignore[arg-type]
     if fmt == "pct":
         return fmt_pct(float(value), lang, 1)  # type: ignore[arg-type]
@@ -135,6 +149,51 @@ def _excel_value(value: object) -> object:
     return value
 
 
+def excel_format(fmt: str, lang: str) -> str | None:
+    """The Excel number format of a column format (None: General).
+
+    A p-value below the smallest value shown reads ``< 0,0001`` (``< 0.0001`` in English)
+    through a conditional section, so the cell keeps its exact number. Number formats are
+    stored with a decimal point; Excel shows them with the reader's decimal comma, but
+    the text in quotes is shown as written.
+
+    Examples
+    --------
+    >>> excel_format("p", "sv")
+    '[<0.0001]"< 0,0001";0.0000'
+    >>> excel_format("p", "en")
+    '[<0.0001]"< 0.0001";0.0000'
+    """
+    found = EXCEL_FORMATS.get(fmt)
+    if found is None or lang == "sv":
+        return found
+    return found.replace('"< 0,', '"< 0.')
+
+
+def clean_number(value: object, fmt: str) -> object:
+    """A cell's value without float noise: whole counts as integers, other numbers rounded
+    to :data:`EXTRA_DECIMALS` more decimals than shown, ``-0.0`` as 0, non-finite numbers
+    as missing; p-values, numbers without a format and text unchanged.
+
+    Examples
+    --------
+    >>> clean_number(-5.690893957910831e-10, "float1")
+    0.0
+    >>> clean_number(12.0, "int")
+    12
+    >>> clean_number(2.03e-90, "p")
+    2.03e-90
+    """
+    value = _excel_value(value)
+    if isinstance(value, bool) or not isinstance(value, float):
+        return value
+    if fmt == "int" and value.is_integer():
+        return int(value)
+    if fmt in DECIMALS_SHOWN:
+        value = round(value, DECIMALS_SHOWN[fmt] + EXTRA_DECIMALS)
+    return value + 0.0  # -0.0 becomes 0.0
+
+
 def set_cell(ws: Any, row: int, column: int, value: object) -> Any:
     """Write ``value`` into a cell: numbers stay numbers, text is always text.
 
@@ -152,51 +211,20 @@ def set_cell(ws: Any, row: int, column: int, value: object) -> Any:
     return cell
 
 
-def write_workbook(path: Path, tables: Sequence[ReportTable], lang: str) -> None:
-    """Every table on its own sheet: bold frozen header, number formats, column widths.
+def write_workbook(
+    path: Path,
+    tables: Sequence[ReportTable],
+    lang: str,
+    info: WorkbookInfo | None = None,
+) -> None:
+    """Every table on its own sheet as an Excel table, with number formats and widths.
 
-    Values are the analysis results as numbers; missing values are empty cells; text is
-    always a text cell, never a formula (:func:`set_cell`).
+    Values are the analysis results as numbers (float noise rounded away,
+    :func:`clean_number`); missing values are empty cells; text is always a text cell,
+    never a formula (:func:`set_cell`). With ``info`` the workbook opens on a sheet about
+    the report and names the scenes beside their ids; notes go to their own sheet
+    (:func:`drugscenes.report.workbook.write_report_workbook`).
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    from drugscenes.report.workbook import write_report_workbook
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    used: set[str] = set()
-    for table in tables:
-        name = table.sheet
-        k = 2
-        while name.lower() in used:
-            name = f"{table.sheet[:28]}_{k}"
-            k += 1
-        used.add(name.lower())
-        ws = wb.create_sheet(name)
-        cols = list(table.frame.columns)
-        header_font = Font(bold=True)
-        fill = PatternFill("solid", fgColor="DDE6F0")
-        for j, c in enumerate(cols, start=1):
-            cell = set_cell(ws, 1, j, str(c))
-            cell.font = header_font
-            cell.fill = fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for i, row in enumerate(table.frame.itertuples(index=False, name=None), start=2):
-            for j, (c, v) in enumerate(zip(cols, row, strict=True), start=1):
-                cell = set_cell(ws, i, j, v)
-                fmt = table.formats.get(c, "text")
-                if fmt in EXCEL_FORMATS:
-                    cell.number_format = EXCEL_FORMATS[fmt]
-        ws.freeze_panes = "A2"
-        for j, c in enumerate(cols, start=1):
-            # Bold headers are wider than their character count; numbers are formatted wider.
-            header = len(str(c)) * 1.2
-            cells = max([len(str(_excel_value(v) or "")) for v in table.frame[c]], default=0)
-            width = max(header, cells * 1.1) + 2
-            ws.column_dimensions[get_column_letter(j)].width = min(max(10, width), 60)
-        if table.note:
-            set_cell(ws, len(table.frame) + 3, 1, table.note).font = Font(italic=True)
-    if not tables:
-        wb.create_sheet("report")
-    wb.properties.language = lang
-    wb.save(path)
+    write_report_workbook(path, tables, lang, info)

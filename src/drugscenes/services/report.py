@@ -7,8 +7,12 @@ municipality when asked (:func:`~drugscenes.services.scope.municipality_scope`),
 scenes), :func:`~drugscenes.services.change.history`,
 :func:`~drugscenes.services.crime.crime`, :func:`~drugscenes.services.survey.survey` and,
 with an earlier round, :func:`~drugscenes.services.evaluate.evaluate` (the worked-away
-scenes of the earlier round against those that persisted), collects their results in a
-:class:`~drugscenes.report.model.ReportData` and hands it to the renderer. The report
+scenes of the earlier round against those that persisted), adds the report's story
+(:class:`~drugscenes.analysis.story.ReportStory`: the region's name, every municipality
+with a total, the rounds over time, the changes by scene name, and the candidate areas
+split into crime remaining where scenes were worked away and new candidate places),
+collects it all in a :class:`~drugscenes.report.model.ReportData` and hands it to the
+renderer. The report
 therefore shows exactly the figures the commands print. A job whose data is missing (no
 earlier round, no incidents in the period, no survey, no right to read it, no scene
 worked away) leaves its section out with the reason.
@@ -20,6 +24,16 @@ from pathlib import Path
 
 from drugscenes import config
 from drugscenes.analysis.crime import CrimeResult
+from drugscenes.analysis.hotspots.candidates import classify_candidates
+from drugscenes.analysis.story import (
+    ReportStory,
+    category_counts,
+    is_synthetic,
+    municipality_table,
+    named_changes,
+    region_name,
+    rounds_series,
+)
 from drugscenes.analysis.survey import SurveyResult
 from drugscenes.errors import DataError, DrugscenesError, UsageError
 from drugscenes.periods import Period
@@ -38,10 +52,18 @@ from drugscenes.services import evaluate as evaluate_job
 from drugscenes.services import survey as survey_job
 from drugscenes.services.common import Progress, quiet, resolve_round, round_period
 from drugscenes.services.scope import MunicipalityScope, municipality_scope
-from drugscenes.services.workspace import inventory
+from drugscenes.services.workspace import InventoryResult, inventory
 from drugscenes.store import Store
 
-__all__ = ["ReportData", "ReportOptions", "ReportOutput", "crime_at_scenes", "gather", "report"]
+__all__ = [
+    "ReportData",
+    "ReportOptions",
+    "ReportOutput",
+    "crime_at_scenes",
+    "gather",
+    "report",
+    "story",
+]
 
 
 def report(
@@ -89,9 +111,11 @@ def gather(store: Store, *, options: ReportOptions, progress: Progress | None = 
     else:
         compared = _compare(scoped, earlier, rnd, period, missing, step)
     places = change.history(scoped, present_in=[rnd] if earlier is None else [rnd, earlier])
-    crime = _crime(scoped, rnd, period, missing, step)
+    crime = _crime(scoped, rnd, period, missing, step, has_scenes=inv.inventory.n_scenes > 0)
     year, survey = _survey(scoped, options, missing, step)
     evaluation = _evaluate(scoped, earlier, rnd, compared, options.min_n, missing, step)
+    step("the report's story")
+    told = story(store, scoped, rnd, earlier, inv, compared, period, with_crime=crime is None)
     return ReportData(
         options=options,
         round=rnd,
@@ -110,6 +134,96 @@ def gather(store: Store, *, options: ReportOptions, progress: Progress | None = 
         survey_year=year,
         missing=missing,
         evaluation=evaluation,
+        story=told,
+    )
+
+
+def story(
+    store: Store,
+    scoped: Store,
+    rnd: str,
+    earlier: str | None,
+    inv: InventoryResult,
+    compared: change.CompareResult | None,
+    period: Period,
+    *,
+    with_crime: bool = False,
+) -> ReportStory:
+    """The report's story on the reported scope (:class:`~drugscenes.analysis.story.ReportStory`).
+
+    Parameters
+    ----------
+    store : Store
+        The whole workspace (its metadata and municipality names).
+    scoped : Store
+        The reported scope: ``store`` itself or a municipality's view of it.
+    rnd, earlier : str, str or None
+        The round reported on and the round it is compared with.
+    inv : InventoryResult
+        The round's inventory on the scope.
+    compared : CompareResult or None
+        The comparison with its hot-spot check.
+    period : Period
+        The days of the crime figures.
+    with_crime : bool
+        Count the period's incidents by category (for a scope where the crime job has no
+        scenes to work with).
+    """
+    munis = store.municipalities()
+    muni_names = dict(zip(munis["code"].astype(str), munis["name"].astype(str), strict=True))
+    comparison = None if compared is None else compared.comparison
+    rows, total = municipality_table(
+        inv.inventory.by_municipality, None if comparison is None else comparison.by_municipality
+    )
+    rounds = scoped.rounds()
+    dates = dict(zip(rounds["label"].astype(str), rounds["date"], strict=True))
+    series = rounds_series(
+        (inventory(scoped, round_label=label).inventory for label in scoped.round_labels()), dates
+    )
+    names: dict[str, str] = {}
+    changes = None
+    candidates = None
+    if compared is not None and comparison is not None:
+        for frame in (compared.before, compared.after):
+            names |= {
+                str(i): (n if isinstance(n, str) else "")
+                for i, n in zip(frame["scene_id"], frame["name"], strict=True)
+            }
+        changes = named_changes(comparison.scenes, names, muni_names)
+        check = compared.hotspot_check
+        if check is not None and check.story is not None:
+            candidates = check.story  # classified by the check (analysis.registry_check)
+        elif check is not None:
+            candidates = classify_candidates(
+                check.analysis.candidates,
+                comparison.ceased_scenes(compared.before),
+                check.distance_m,
+                scenes=compared.after,
+                municipalities=munis,
+            )
+    else:
+        after = scoped.round_scenes(rnd)
+        names = {
+            str(i): (n if isinstance(n, str) else "")
+            for i, n in zip(after["scene_id"], after["name"], strict=True)
+        }
+    counts = None
+    if with_crime and not inv.inventory.n_scenes:
+        incidents = scoped.read_incidents(period.start, period.end, ["category"])
+        counts = category_counts(incidents["category"]) if len(incidents) else None
+    return ReportStory(
+        region_name=region_name(store.metadata(), munis["code"]),
+        synthetic=is_synthetic(store.metadata()),
+        municipality=(scoped.code, scoped.name) if isinstance(scoped, MunicipalityScope) else None,
+        round=rnd,
+        compare=earlier,
+        municipalities=rows,
+        municipality_total=total,
+        rounds=series,
+        changes=changes,
+        candidates=candidates,
+        scene_names=names,
+        crime_counts=counts,
     )
 
 
@@ -182,8 +296,20 @@ def _compare(
 
 
 def _crime(
-    store: Store, rnd: str, period: Period, missing: dict[str, Unavailable], step: Progress
+    store: Store,
+    rnd: str,
+    period: Period,
+    missing: dict[str, Unavailable],
+    step: Progress,
+    *,
+    has_scenes: bool = True,
 ) -> CrimeResult | None:
+    """The crime job; None with the reason in ``missing["crime"]`` when it cannot run (no
+    scene on the scope: the story then counts the period's incidents instead)."""
+    if not has_scenes:
+        empty = store.read_incidents(period.start, period.end, ["x", "y"]).empty
+        missing["crime"] = Unavailable("no_incidents" if empty else "no_scenes")
+        return None
     try:
         return crime_job.crime(
             store, round_label=rnd, period=period, rings_m=(config.RING_M,), progress=step

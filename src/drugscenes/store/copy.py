@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from drugscenes.errors import SurveyAccessError
-from drugscenes.store.base import RoundRecord, Store, SurveyRecord
+from drugscenes.store.base import KEPT_METADATA, RoundRecord, Store, SurveyRecord
 
 __all__ = ["CopyResult", "copy_workspace"]
 
@@ -97,7 +97,7 @@ def copy_workspace(
     say = progress or (lambda _line: None)
     meta = source.metadata()
     region = source.municipalities()
-    kept = {k: meta[k] for k in ("created_at", "created_by") if k in meta}
+    kept = {k: meta[k] for k in KEPT_METADATA if k in meta}
     dest = create_workspace(target, region, meta.get("region_name", ""), overwrite, kept)
     try:
         say(f"created {dest.target} with {len(region)} municipalities")

@@ -24,8 +24,10 @@ from drugscenes.analysis.crime import check_incidents
 from drugscenes.analysis.grid import Grid, make_grid
 from drugscenes.analysis.hotspots.candidates import (
     CandidateScenes,
+    CandidateStory,
     candidate_scenes,
     candidates_far_from,
+    classify_candidates,
 )
 from drugscenes.analysis.hotspots.counts import GridCounts, _ns, grid_counts, make_periods
 from drugscenes.analysis.hotspots.density import KDEResult, kde
@@ -408,6 +410,10 @@ class RegistryCheck:
     distance_m : float
     start, end : Timestamp
         The period ``[start, end)`` as given (e.g. Swedish local days).
+    story : CandidateStory or None
+        The candidates split into crime remaining at worked-away scenes (by scene name)
+        and new places (``new_places`` are the rows of ``elsewhere``), by
+        :func:`~drugscenes.analysis.hotspots.candidates.classify_candidates`.
     """
 
     analysis: HotspotAnalysis
@@ -415,6 +421,7 @@ class RegistryCheck:
     distance_m: float
     start: pd.Timestamp
     end: pd.Timestamp
+    story: CandidateStory | None = None
 
     def to_dict(self) -> dict[str, Any]:
         cols = [c for c in self.elsewhere.columns if c != "geometry"]
@@ -424,6 +431,8 @@ class RegistryCheck:
             "n_candidates": len(self.analysis.candidates.candidates),
             "distance_m": self.distance_m,
             "candidates_elsewhere": pd.DataFrame(self.elsewhere[cols]).to_dict("records"),
+            # Added keys: crime remaining at worked-away scenes, and the new places.
+            "candidate_story": None if self.story is None else self.story.to_dict(),
         }
 
 
@@ -474,4 +483,7 @@ def registry_check(
         )
         analysis = replace(analysis, notes=(*analysis.notes, note))
     elsewhere = candidates_far_from(analysis.candidates, ceased, distance_m)
-    return RegistryCheck(analysis, elsewhere, distance_m, s, e)
+    story = classify_candidates(
+        analysis.candidates, ceased, distance_m, scenes=scenes, municipalities=region
+    )
+    return RegistryCheck(analysis, elsewhere, distance_m, s, e, story)

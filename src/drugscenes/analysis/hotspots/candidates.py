@@ -22,7 +22,13 @@ from drugscenes.analysis.hotspots.local import LocalPoisson
 from drugscenes.errors import UsageError
 from drugscenes.stats.trend import MannKendall, PoissonTrend, mann_kendall, poisson_trend
 
-__all__ = ["CandidateScenes", "candidate_scenes", "candidates_far_from"]
+__all__ = [
+    "CandidateScenes",
+    "CandidateStory",
+    "candidate_scenes",
+    "candidates_far_from",
+    "classify_candidates",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -318,3 +324,204 @@ def candidates_far_from(
     out["nearest_ceased_m"] = dist
     far = np.isnan(dist) | (dist > distance_m)
     return out[far].reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False)
+class CandidateStory:
+    """Candidate areas split by what they most likely are (result of
+    :func:`classify_candidates`).
+
+    A hot area within ``distance_m`` of a scene that ceased between the rounds is most
+    likely crime remaining where a scene was worked away (the period of the crime data
+    lies partly before the scene ceased); a hot area farther from every ceased scene is
+    a new candidate place for the next mapping round.
+
+    Attributes
+    ----------
+    remaining : GeoDataFrame
+        Candidates within ``distance_m`` of a ceased scene: the candidates' columns plus
+        ``ceased_ids`` (list of str, nearest first), ``ceased_names`` (list of str,
+        same order), ``nearest_ceased_id`` and ``nearest_ceased_m``.
+    new_places : GeoDataFrame
+        Candidates farther than ``distance_m`` from every ceased scene (exactly those of
+        :func:`candidates_far_from`): the candidates' columns plus
+        ``municipality_name``, ``nearest_scene_name`` (the nearest registered scene),
+        ``nearest_ceased_id`` and ``nearest_ceased_m``.
+    worked_away : DataFrame
+        One row per ceased scene with at least one candidate within ``distance_m``:
+        ``scene_id``, ``name``, ``municipality_code``, ``municipality_name``,
+        ``candidate_ids`` (list of str), ``count`` (incidents in those candidates),
+        ``nearest_m`` (distance to the nearest of them); ordered by ``count`` (descending),
+        then ``scene_id``.
+    distance_m : float
+    """
+
+    remaining: gpd.GeoDataFrame
+    new_places: gpd.GeoDataFrame
+    worked_away: pd.DataFrame
+    distance_m: float
+
+    def to_dict(self) -> dict[str, Any]:
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            cols = [c for c in frame.columns if c != "geometry"]
+            return pd.DataFrame(frame[cols]).to_dict("records")
+
+        return {
+            "distance_m": self.distance_m,
+            "n_remaining": len(self.remaining),
+            "n_new_places": len(self.new_places),
+            "n_worked_away_with_crime": len(self.worked_away),
+            "worked_away": records(self.worked_away),
+            "new_places": records(self.new_places),
+            "remaining": records(self.remaining),
+        }
+
+
+def classify_candidates(
+    candidates: gpd.GeoDataFrame | CandidateScenes,
+    ceased: gpd.GeoDataFrame,
+    distance_m: float,
+    *,
+    scenes: gpd.GeoDataFrame | None = None,
+    municipalities: pd.DataFrame | None = None,
+) -> CandidateStory:
+    """Split candidates into crime remaining at worked-away scenes and new places.
+
+    A candidate lies at a worked-away scene when a ceased scene is within ``distance_m``
+    of it (polygon to polygon, the rule of :func:`candidates_far_from`, so that
+    ``new_places`` is exactly its result).
+
+    Parameters
+    ----------
+    candidates : GeoDataFrame or CandidateScenes
+        ``candidate_id``, ``count``, ``municipality_code``, ``nearest_scene_id`` and
+        polygons (EPSG:3006), as :func:`candidate_scenes` makes them.
+    ceased : GeoDataFrame
+        The scenes of the earlier round that ceased (``scene_id``, optional ``name`` and
+        ``municipality_code``, polygons in EPSG:3006); may be empty.
+    distance_m : float
+        The displacement distance of the comparison.
+    scenes : GeoDataFrame, optional
+        The later round's registered scenes (``scene_id``, ``name``): names the nearest
+        scene of each new place.
+    municipalities : DataFrame, optional
+        ``code``, ``name``: names the municipalities.
+
+    Returns
+    -------
+    CandidateStory
+
+    Examples
+    --------
+    >>> import shapely
+    >>> c = gpd.GeoDataFrame({"candidate_id": ["C001", "C002"], "count": [9, 7],
+    ...     "municipality_code": ["0180", "0184"], "nearest_scene_id": [None, None]},
+    ...     geometry=[shapely.box(0, 0, 100, 100), shapely.box(5000, 0, 5100, 100)], crs=3006)
+    >>> ceased = gpd.GeoDataFrame({"scene_id": ["S9"], "name": ["Torget"]},
+    ...     geometry=[shapely.box(300, 0, 400, 100)], crs=3006)
+    >>> story = classify_candidates(c, ceased, 1000)
+    >>> story.worked_away[["scene_id", "name", "count"]].to_dict("records")
+    [{'scene_id': 'S9', 'name': 'Torget', 'count': 9}]
+    >>> story.new_places["candidate_id"].tolist()
+    ['C002']
+    """
+    frame = candidates.candidates if isinstance(candidates, CandidateScenes) else candidates
+    if "candidate_id" not in frame.columns:  # no hot area at all: an empty frame without ids
+        frame = frame.assign(candidate_id=pd.Series([], dtype=object, index=frame.index))
+    far = candidates_far_from(frame, ceased, distance_m)  # validates the inputs
+    muni_names = (
+        {}
+        if municipalities is None or "name" not in municipalities.columns
+        else dict(zip(municipalities["code"].astype(str), municipalities["name"], strict=True))
+    )
+    scene_names = {} if scenes is None else _names(scenes)
+    ceased_names = _names(ceased)
+    ceased_munis = (
+        dict(zip(ceased["scene_id"].astype(str), ceased["municipality_code"], strict=True))
+        if "municipality_code" in ceased.columns
+        else {}
+    )
+    near_mask = ~frame["candidate_id"].isin(set(far["candidate_id"])).to_numpy()
+    remaining = frame[near_mask].reset_index(drop=True)
+    ids_near, dists_near = _ceased_within(remaining, ceased, distance_m)
+    remaining = remaining.assign(
+        ceased_ids=ids_near,
+        ceased_names=[[ceased_names.get(i, "") for i in ids] for ids in ids_near],
+        nearest_ceased_id=[ids[0] if ids else None for ids in ids_near],
+        nearest_ceased_m=[d[0] if d else float("nan") for d in dists_near],
+    )
+    new_places = far.assign(
+        municipality_name=[muni_names.get(str(c)) if c else None for c in far["municipality_code"]],
+        nearest_scene_name=[
+            scene_names.get(str(i)) if i else None for i in far["nearest_scene_id"]
+        ],
+    )
+    rows: dict[str, dict[str, Any]] = {}
+    for cid, count, ids, dists in zip(
+        remaining["candidate_id"], remaining["count"], ids_near, dists_near, strict=True
+    ):
+        for sid, d in zip(ids, dists, strict=True):
+            row = rows.setdefault(
+                sid,
+                {
+                    "scene_id": sid,
+                    "name": ceased_names.get(sid, ""),
+                    "municipality_code": ceased_munis.get(sid),
+                    "municipality_name": muni_names.get(str(ceased_munis.get(sid))),
+                    "candidate_ids": [],
+                    "count": 0,
+                    "nearest_m": float("inf"),
+                },
+            )
+            row["candidate_ids"].append(str(cid))
+            row["count"] += int(count)
+            row["nearest_m"] = min(row["nearest_m"], float(d))
+    worked = pd.DataFrame(
+        list(rows.values()),
+        columns=[
+            "scene_id",
+            "name",
+            "municipality_code",
+            "municipality_name",
+            "candidate_ids",
+            "count",
+            "nearest_m",
+        ],
+    )
+    if len(worked):
+        worked = worked.sort_values(
+            ["count", "scene_id"], ascending=[False, True], kind="stable"
+        ).reset_index(drop=True)
+    return CandidateStory(remaining, new_places, worked, float(distance_m))
+
+
+def _names(scenes: gpd.GeoDataFrame) -> dict[str, str]:
+    """Scene id → name (empty when the scene has none)."""
+    if "scene_id" not in scenes.columns:
+        return {}
+    names = scenes["name"] if "name" in scenes.columns else pd.Series([""] * len(scenes))
+    return {
+        str(i): (n if isinstance(n, str) else "")
+        for i, n in zip(scenes["scene_id"], names, strict=True)
+    }
+
+
+def _ceased_within(
+    frame: gpd.GeoDataFrame, ceased: gpd.GeoDataFrame, distance_m: float
+) -> tuple[list[list[str]], list[list[float]]]:
+    """Per candidate: ids of and distances to the ceased scenes within ``distance_m``,
+    nearest first (ties by id)."""
+    n = len(frame)
+    ids: list[list[str]] = [[] for _ in range(n)]
+    dist: list[list[float]] = [[] for _ in range(n)]
+    if n == 0 or len(ceased) == 0:
+        return ids, dist
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    cg = np.asarray(ceased.geometry.values, dtype=object)
+    sid = ceased["scene_id"].astype(str).to_numpy()
+    qi, ti = shapely.STRtree(cg).query(geoms, predicate="dwithin", distance=distance_m)
+    d = shapely.distance(geoms[qi], cg[ti])
+    for k in np.lexsort((sid[ti], d, qi)):  # by candidate, then distance, then id
+        ids[qi[k]].append(str(sid[ti[k]]))
+        dist[qi[k]].append(float(d[k]))
+    return ids, dist

@@ -65,6 +65,7 @@ from drugscenes.store.base import (
     HISTORY_DTYPES,
     INCIDENT_COLUMNS,
     INCIDENT_DTYPES,
+    KEPT_METADATA,
     ROUND_COLUMNS,
     SCENE_COLUMNS,
     SCHEMA_VERSION,
@@ -1126,7 +1127,7 @@ class PostGISStore(Store):
         return typed(frame, SURVEY_DTYPES)
 
 
-_KEPT_METADATA = ("created_at", "created_by")
+_KEPT_METADATA = KEPT_METADATA
 """Metadata a caller may give at creation (a copy keeps the original's)."""
 
 _ROUNDS_SQL = (
