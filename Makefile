@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench clean postgis postgis-stop
+.PHONY: setup demo test lint bench clean postgis postgis-stop serve-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "drugscenes needs Python 3.11 or newer"'
@@ -36,6 +36,12 @@ postgis: $(STAMP)
 
 postgis-stop: $(STAMP)
 	$(BIN)/python -m drugscenes.store.postgis.localserver stop .postgis
+
+## The agencies' web app on the demo county: builds it once into .drugscenes-web/, copies
+## it into a throwaway local PostGIS server there, prints one demo login per role (new
+## passwords at every start) and serves http://127.0.0.1:8000/ until Ctrl-C.
+serve-demo: $(STAMP)
+	$(BIN)/drugscenes serve --demo
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache

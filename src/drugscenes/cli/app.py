@@ -286,3 +286,6 @@ def _clean(value: object) -> object:
 def fmt_area(m2: float) -> str:
     """Area for people, as the report writes it in English: m² below a hectare, else ha."""
     return i18n.fmt_area(m2, "en")
+
+
+from drugscenes.cli import web as _web  # noqa: E402, F401  (registers `serve`; Django loads only when it runs)
