@@ -767,6 +767,261 @@ def reason_text(reason: object, lang: str) -> str:
     return "för lite data för en skattning"
 
 
+# The workbook's own words (its about and notes sheets), looked up as ``wb_<key>``.
+WORKBOOK_TEXT: dict[str, dict[str, str]] = {
+    "sheet_about": {"sv": "Om rapporten", "en": "About"},
+    "sheet_notes": {"sv": "Noter", "en": "Notes"},
+    "about_title": {"sv": "Om rapporten", "en": "About this report"},
+    "about_intro": {
+        "sv": "Arbetsboken innehåller rapportens tabeller, en per blad, som Excel-tabeller "
+        "med filter. Talen är analysens egna värden: formaten visar dem avrundade, "
+        "cellerna håller hela värdet (p-värden under 0,0001 visas som ”< 0,0001”).",
+        "en": "The workbook holds the report's tables, one per sheet, as Excel tables with "
+        "filters. The numbers are the analysis's own values: the formats show them "
+        "rounded, the cells hold the full value (p-values below 0.0001 show as "
+        "'< 0.0001').",
+    },
+    "h_report": {"sv": "Rapport", "en": "Report"},
+    "h_sources": {"sv": "Datakällor", "en": "Data sources"},
+    "h_parameters": {"sv": "Parametrar", "en": "Parameters"},
+    "h_definitions": {"sv": "Definitioner", "en": "Definitions"},
+    "h_sheets": {"sv": "Blad", "en": "Sheets"},
+    "col_item": {"sv": "Uppgift", "en": "Item"},
+    "col_value": {"sv": "Värde", "en": "Value"},
+    "col_detail": {"sv": "Kommentar", "en": "Detail"},
+    "col_sheet": {"sv": "Blad", "en": "Sheet"},
+    "col_table": {"sv": "Tabell", "en": "Table"},
+    "col_note": {"sv": "Not", "en": "Note"},
+    "region": {"sv": "Region", "en": "Region"},
+    "region_unnamed": {
+        "sv": "länet ({n} kommuner; regionens namn finns inte i rapportens data)",
+        "en": "the county ({n} municipalities; the region's name is not in the report's data)",
+    },
+    "municipality": {"sv": "Kommun", "en": "Municipality"},
+    "data": {"sv": "Data", "en": "Data"},
+    "synthetic": {
+        "sv": "SYNTETISKA: påhittade data för demonstration, inte verkliga förhållanden",
+        "en": "SYNTHETIC: invented data for demonstration, not real conditions",
+    },
+    "whole_region": {"sv": "hela länet", "en": "the whole county"},
+    "round": {"sv": "Kartläggning", "en": "Mapping round"},
+    "compare": {"sv": "Jämförs med kartläggning", "en": "Compared with round"},
+    "none": {"sv": "ingen (första kartläggningen)", "en": "none (the first round)"},
+    "round_date": {"sv": "datum {date}", "en": "dated {date}"},
+    "period": {"sv": "Brottsperiod", "en": "Crime period"},
+    "period_detail": {
+        "sv": "svenska kalenderdagar, sista dagen ingår",
+        "en": "Swedish calendar days, the last day included",
+    },
+    "survey_year": {"sv": "Trygghetsmätning, år", "en": "Safety survey, year"},
+    "language": {"sv": "Språk", "en": "Language"},
+    "generated": {"sv": "Skapad", "en": "Generated"},
+    "version": {"sv": "Programversion", "en": "Software version"},
+    "src_round": {"sv": "Kartläggning {round}", "en": "Mapping round {round}"},
+    "src_round_detail": {
+        "sv": "{n} scener; daterad {date}; importerad {imported}; SHA-256 {sha}",
+        "en": "{n} scenes; dated {date}; imported {imported}; SHA-256 {sha}",
+    },
+    "src_incidents": {"sv": "Brott och händelser", "en": "Crimes and incidents"},
+    "src_incidents_detail": {
+        "sv": "händelser i perioden {period} i arbetsytans händelsedata (antal)",
+        "en": "incidents in the period {period} in the workspace's incident data (count)",
+    },
+    "src_no_incidents": {
+        "sv": "inga händelser i perioden {period}",
+        "en": "no incidents in the period {period}",
+    },
+    "src_survey": {"sv": "Trygghetsmätning {year}", "en": "Safety survey {year}"},
+    "src_survey_detail": {
+        "sv": "svarande (antal), vägda; {strata} strata, {psus} PSU",
+        "en": "respondents (count), weighted; {strata} strata, {psus} PSUs",
+    },
+    "src_no_survey": {"sv": "ingen trygghetsmätning", "en": "no safety survey"},
+    "p_ring": {"sv": "Ring runt scenerna (m)", "en": "Ring around the scenes (m)"},
+    "p_min_overlap": {
+        "sv": "Matchning: minsta överlapp",
+        "en": "Matching: smallest overlap",
+    },
+    "p_tolerance": {"sv": "Matchning: tolerans (m)", "en": "Matching: tolerance (m)"},
+    "p_size": {
+        "sv": "Ytförändring räknas från",
+        "en": "Area change counts from",
+    },
+    "p_displacement": {
+        "sv": "Förflyttning: ny scen inom (m) från en upphörd",
+        "en": "Displacement: new scene within (m) of a ceased one",
+    },
+    "p_min_n": {
+        "sv": "Minsta antal svarande i en grupp (min_n)",
+        "en": "Fewest respondents in a group (min_n)",
+    },
+    "p_survey_level": {"sv": "Konfidensnivå, trygghet", "en": "Confidence level, survey"},
+    "p_survey_method": {"sv": "Konfidensintervall, metod", "en": "Confidence interval, method"},
+    "p_hs_method": {"sv": "Hot spots: metod", "en": "Hot spots: method"},
+    "p_hs_categories": {"sv": "Hot spots: kategorier", "en": "Hot spots: categories"},
+    "p_hs_cell": {"sv": "Hot spots: cellstorlek (m)", "en": "Hot spots: cell size (m)"},
+    "p_hs_band": {"sv": "Hot spots: grannskap (m)", "en": "Hot spots: neighbourhood (m)"},
+    "p_hs_baseline": {
+        "sv": "Hot spots: lokal baslinje (m)",
+        "en": "Hot spots: local baseline (m)",
+    },
+    "p_hs_ratio": {
+        "sv": "Hot spots: minsta kvot mot omgivningen",
+        "en": "Hot spots: smallest ratio to the surroundings",
+    },
+    "p_hs_fdr": {
+        "sv": "Hot spots: FDR-korrektion (Benjamini–Hochberg)",
+        "en": "Hot spots: FDR correction (Benjamini–Hochberg)",
+    },
+    "p_hs_level": {
+        "sv": "Hot spots: konfidensnivå för heta celler",
+        "en": "Hot spots: confidence level of hot cells",
+    },
+    "p_cand_distance": {
+        "sv": "Kandidat: minsta avstånd till registrerad scen (m)",
+        "en": "Candidate: smallest distance to a registered scene (m)",
+    },
+    "p_cand_min": {
+        "sv": "Kandidat: minsta antal händelser",
+        "en": "Candidate: fewest incidents",
+    },
+    "p_cand_ceased": {
+        "sv": "Kandidat: långt från upphörda scener, mer än (m)",
+        "en": "Candidate: far from ceased scenes, more than (m)",
+    },
+    "p_ev_placebo": {
+        "sv": "Effektutvärdering: placebomånader",
+        "en": "Evaluation: placebo months",
+    },
+    "p_ev_near": {
+        "sv": "Effektutvärdering: trygghet nära scen, inom (m)",
+        "en": "Evaluation: survey near a scene, within (m)",
+    },
+    "yes": {"sv": "ja", "en": "yes"},
+    "no": {"sv": "nej", "en": "no"},
+    "d_scene": {"sv": "Öppen drogscen", "en": "Open drug scene"},
+    "d_scene_text": {
+        "sv": "En avgränsad plats där narkotika används och säljs öppet och som gör "
+        "allmänheten otrygg; registreras som en yta (polygon) vid varje kartläggning.",
+        "en": "A bounded place where drugs are used and sold openly and which makes the "
+        "public feel unsafe; registered as an area (polygon) in each mapping round.",
+    },
+    "d_round": {"sv": "Kartläggning (omgång)", "en": "Round (mapping)"},
+    "d_round_text": {
+        "sv": "Årets inventering av scenerna, med datum; två kartläggningar jämförs plats "
+        "för plats.",
+        "en": "The year's inventory of the scenes, with a date; two rounds are compared "
+        "place by place.",
+    },
+    "d_fates": {
+        "sv": "Kvarstår, upphört, tillkommit, sammanslagen, uppdelad",
+        "en": "Persisting, ceased, new, merged, split",
+    },
+    "d_fates_text": {
+        "sv": "En scen kvarstår när den överlappar en scen i den tidigare kartläggningen "
+        "(minst {overlap} av den mindre ytan, eller inom {tol} m); upphört (arbetats bort): "
+        "ingen efterföljare; tillkommit: ingen föregångare; sammanslagen/uppdelad: flera "
+        "scener blev en / en blev flera.",
+        "en": "A scene persists when it overlaps a scene of the earlier round (at least "
+        "{overlap} of the smaller area, or within {tol} m); ceased (worked away): no "
+        "successor; new: no predecessor; merged/split: several scenes became one / one "
+        "became several.",
+    },
+    "d_ring": {"sv": "Ring, zon", "en": "Ring, zone"},
+    "d_ring_text": {
+        "sv": "Ringen är området inom {ring} m utanför en scens gräns; zonerna är scenerna, "
+        "ringen och resten av regionen, så att varje händelse räknas en gång.",
+        "en": "The ring is the area within {ring} m outside a scene's boundary; the zones "
+        "are the scenes, the ring and the rest of the region, so that each incident "
+        "counts once.",
+    },
+    "d_share": {"sv": "Andel", "en": "Share"},
+    "d_share_text": {
+        "sv": "En zons andel av regionens händelser i kategorin; jämförs med zonens andel av ytan.",
+        "en": "A zone's share of the region's incidents of the category; compared with the "
+        "zone's share of the area.",
+    },
+    "d_ratio": {"sv": "Kvot (rate ratio)", "en": "Rate ratio"},
+    "d_ratio_text": {
+        "sv": "Händelser per km² i zonen delat med händelser per km² i resten av regionen, "
+        "med exakt 95 % konfidensintervall (KI) och p-värde.",
+        "en": "Incidents per km² in the zone divided by incidents per km² in the rest of "
+        "the region, with an exact 95 % confidence interval (CI) and p-value.",
+    },
+    "d_p": {"sv": "p-värde", "en": "p-value"},
+    "d_p_text": {
+        "sv": "Visas med fyra (eller tre) decimaler och som ”< 0,0001” (”< 0,001”) när det "
+        "är mindre; cellen håller det exakta värdet.",
+        "en": "Shown with four (or three) decimals and as '< 0.0001' ('< 0.001') when "
+        "smaller; the cell holds the exact value.",
+    },
+    "d_control": {"sv": "Kontrollgrupp", "en": "Control group"},
+    "d_control_text": {
+        "sv": "I effektutvärderingen jämförs brotten vid de bortarbetade scenerna med dem "
+        "vid scener som fanns kvar (kontrollgruppen), före och efter "
+        "(difference-in-differences, Poissonregression med scen- och månadseffekter).",
+        "en": "The evaluation compares crime at the worked-away scenes with crime at the "
+        "scenes that persisted (the control group), before and after "
+        "(difference-in-differences, Poisson regression with scene and month effects).",
+    },
+    "d_wdq": {"sv": "WDQ", "en": "WDQ"},
+    "d_wdq_text": {
+        "sv": "Weighted Displacement Quotient (Bowers & Johnson 2003): (Da/Ca − Db/Cb) / "
+        "(Ra/Ca − Rb/Cb) för insatsområde R, buffert D och kontroll C före (b) och efter "
+        "(a); över 0 spridning av nytta, under 0 förflyttning. Beräknas av kommandot "
+        "displacement; rapporten mäter förflyttning med ringens kvot i effektutvärderingen.",
+        "en": "Weighted Displacement Quotient (Bowers & Johnson 2003): (Da/Ca − Db/Cb) / "
+        "(Ra/Ca − Rb/Cb) for response area R, buffer D and control C before (b) and after "
+        "(a); above 0 diffusion of benefits, below 0 displacement. Computed by the "
+        "displacement command; the report measures displacement by the ring's ratio in the "
+        "evaluation.",
+    },
+    "d_candidate": {"sv": "Kandidat (möjlig ny scen)", "en": "Candidate scene"},
+    "d_candidate_text": {
+        "sv": "Ett område utanför registret där våld, skjutningar och narkotikabrott är "
+        "signifikant fler än i omgivningen (korrigerat för många test, FDR); en plats att "
+        "pröva i nästa kartläggning, inte en fastställd scen.",
+        "en": "An area outside the registry where violence, shootings and drug offences are "
+        "significantly more frequent than in its surroundings (corrected for many tests, "
+        "FDR); a place to check in the next mapping, not an established scene.",
+    },
+    "d_fdr": {"sv": "FDR", "en": "FDR"},
+    "d_fdr_text": {
+        "sv": "False discovery rate (Benjamini–Hochberg): andelen falska fynd bland de "
+        "signifikanta hålls under nivån.",
+        "en": "False discovery rate (Benjamini–Hochberg): the share of false findings among "
+        "the significant ones is kept below the level.",
+    },
+    "d_unsafe": {"sv": "Andel otrygga", "en": "Share unsafe"},
+    "d_unsafe_text": {
+        "sv": "Vägd andel svarande som känner sig mycket eller ganska otrygga i sitt "
+        "bostadsområde, med 95 % KI; grupper med färre än {min_n} svarande undertrycks.",
+        "en": "Weighted share of respondents feeling very or rather unsafe in their "
+        "neighbourhood, with a 95 % CI; groups of fewer than {min_n} respondents are "
+        "suppressed.",
+    },
+    "d_drugs": {"sv": "Narkotikabrott", "en": "Drug offences"},
+    "d_drugs_text": {
+        "sv": "Upptäcks till stor del genom polisens egen verksamhet och redovisas för sig: "
+        "fler patruller ger fler registrerade brott.",
+        "en": "Mostly found by police activity and shown apart: more patrols produce more "
+        "recorded offences.",
+    },
+    "names_of": {"sv": "{name} {round}", "en": "{name} {round}"},
+}
+
+# The print version's own words (report.pdf), looked up as ``print_<key>``.
+PRINT_TEXT: dict[str, dict[str, str]] = {
+    "appendix": {"sv": "Bilaga: långa tabeller", "en": "Appendix: long tables"},
+    "in_appendix": {
+        "sv": "Tabellen ”{title}” ({n} rader) finns i bilagan.",
+        "en": "The table “{title}” ({n} rows) is in the appendix.",
+    },
+}
+TEXT.update({f"wb_{k}": v for k, v in WORKBOOK_TEXT.items()})
+TEXT.update({f"print_{k}": v for k, v in PRINT_TEXT.items()})
+
+
 def t(key: str, lang: str, **values: object) -> str:
     """The text for ``key`` in ``lang`` with ``values`` filled in."""
     try:

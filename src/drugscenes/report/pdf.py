@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from drugscenes.report.i18n import t
+
 BROWSER_ENV = "DRUGSCENES_BROWSER"
 """Environment variable naming the Chromium, Chrome or Edge executable to print with."""
 BROWSER_NAMES = (
@@ -55,14 +57,6 @@ TIMEOUT_S = 180.0
 """The browser's time limit for one PDF."""
 LONG_TABLE_ROWS = 30
 """A table with more rows is printed in the appendix, with a line in its place."""
-PRINT_TEXT: dict[str, dict[str, str]] = {
-    "appendix": {"sv": "Bilaga: långa tabeller", "en": "Appendix: long tables"},
-    "in_appendix": {
-        "sv": "Tabellen ”{title}” ({n} rader) finns i bilagan.",
-        "en": "The table “{title}” ({n} rows) is in the appendix.",
-    },
-}
-"""The print version's own words (to join :data:`drugscenes.report.i18n.TEXT`)."""
 HOW_TO_GET = (
     f"install Chromium (Debian/Ubuntu: apt-get install chromium) or Chrome, or set "
     f"{BROWSER_ENV} to a Chromium, Chrome or Edge executable, and run the report again; "
@@ -90,8 +84,8 @@ class PdfResult:
 
 
 def print_text(key: str, lang: str, **values: object) -> str:
-    """A word of :data:`PRINT_TEXT` in ``lang``, with ``values`` filled in."""
-    return PRINT_TEXT[key][lang].format(**values)
+    """A word of the print version (``print_`` in :data:`~drugscenes.report.i18n.TEXT`)."""
+    return t(f"print_{key}", lang, **values)
 
 
 def find_browser() -> tuple[str | None, str | None]:
