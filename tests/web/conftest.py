@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import threading
 from dataclasses import dataclass
 
 import pytest
@@ -28,7 +29,7 @@ class Accounts:
 
 
 @pytest.fixture(scope="session")
-def web_url(postgis_server):
+def web_url(postgis_server, tmp_path_factory):
     """URL of the database the app runs on, migrated, Django configured."""
     import os
 
@@ -38,6 +39,9 @@ def web_url(postgis_server):
     url = postgis_server.create_database("web_tests", template="ds_template")
     create_workspace(url, square_region(), region_name="Testlän").close()
     os.environ["DRUGSCENES_WEB_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
+    os.environ["DRUGSCENES_WEB_INSTANCE"] = str(tmp_path_factory.mktemp("instance"))
+    # closing stays fast; the report test renders at close itself
+    os.environ["DRUGSCENES_WEB_REPORT_AT_CLOSE"] = "0"
     server.configure(url, secrets.token_urlsafe(40), loopback=False)
     server.migrate()
     yield url
@@ -140,3 +144,20 @@ class Helpers:
 def h() -> type[Helpers]:
     """The :class:`Helpers`."""
     return Helpers
+
+
+@pytest.fixture
+def live_server(web_url):
+    """The app under waitress on a free loopback port, in this process (same database)."""
+    from django.test.utils import override_settings
+    from waitress import create_server
+
+    from drugscenes.web.wsgi import application
+
+    # plain HTTP on loopback: cookies without the Secure flag, as `serve` does there
+    with override_settings(SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False):
+        server = create_server(application, host="127.0.0.1", port=0, threads=4)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.effective_port}"
+        server.close()  # stops accepting; the daemon thread ends with the run

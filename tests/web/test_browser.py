@@ -6,7 +6,6 @@ report shows the scene. Screenshots go to ``test-artifacts/web-*.png``."""
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,23 +14,6 @@ from pyproj import Transformer
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "a long passphrase for the browser"
 TO_WGS84 = Transformer.from_crs(3006, 4326, always_xy=True)
-
-
-@pytest.fixture
-def live_server(web_url):
-    """The app under waitress on a free loopback port, in this process (same database)."""
-    from django.test.utils import override_settings
-    from waitress import create_server
-
-    from drugscenes.web.wsgi import application
-
-    # plain HTTP on loopback: cookies without the Secure flag, as `serve` does there
-    with override_settings(SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False):
-        server = create_server(application, host="127.0.0.1", port=0, threads=4)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.effective_port}"
-        server.close()  # stops accepting; the daemon thread ends with the run
 
 
 @pytest.fixture
@@ -75,7 +57,7 @@ class Session:
         self.base = base
         self.blocked: list[str] = []
         self.errors: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1100, "height": 900})
+        self.context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="sv-SE")
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.add_init_script(
@@ -145,7 +127,7 @@ def test_round_walk_in_the_browser(
         s.page.click("#save")
         s.page.wait_for_selector("#observations li")
         s.page.click("#observations li button:has-text('Skicka in')")
-        s.page.wait_for_selector("#observations li:has-text('submitted')")
+        s.page.wait_for_selector("#observations li:has-text('inskickad')")
         s.page.screenshot(path=str(ARTIFACTS / f"web-{key}.png"))
         s.check_clean()
         s.context.close()
@@ -156,17 +138,38 @@ def test_round_walk_in_the_browser(
     # 300 × 300 squares 150 m apart: IoU 150·300 / 450·300 = 0.33
     assert "IoU 0.33" in place.inner_text() and "OENIGHET" in place.inner_text()
     coord.page.screenshot(path=str(ARTIFACTS / "web-coordinator-reconcile.png"))
+    # the texts map.js builds follow the page's language
+    coord.page.goto(f"{live_server}/rounds/{new_label}/?lang=en")
+    place = coord.page.wait_for_selector("#places li.place")
+    assert "DISAGREEMENT" in place.inner_text() and "one organisation only" in place.inner_text()
+    assert coord.page.query_selector("#places button:has-text('Accept Polisen')")
+    coord.page.goto(f"{live_server}/rounds/{new_label}/?lang=sv")
+    coord.page.wait_for_selector("#places li.place")
     coord.page.click("#places button:has-text('Godkänn Polisen')")
     coord.page.wait_for_selector("#message:has-text('Beslutet är sparat')")
     coord.page.click("#close-round")
     coord.page.wait_for_selector("#message:has-text('1 scener sparade')")
     coord.page.screenshot(path=str(ARTIFACTS / "web-coordinator-closed.png"))
-    coord.check_clean()
-    coord.context.close()
-
     with open_workspace(web_url) as store:
         stored = store.round_scenes(new_label)
     assert len(stored) == 1 and stored["name"].iloc[0] == "Torget"
+    # a next round in which both organisations outline the place again: the scene's page
+    # draws their outlines beside the scene
+    following = new_label + "n"
+    h.open_round(client_for("coordinator"), following)
+    for key, dx in (("police_editor", 0), ("muni_editor", 150)):
+        h.observe(client_for(key), following, h.square(4000 + dx, 4000, 300))
+    # the scene's page: its place across the rounds
+    coord.page.goto(f"{live_server}/scenes/{stored['scene_id'].iloc[0]}/")
+    assert new_label in coord.page.inner_text("#history")
+    # its small map draws the scene from the page's JSON data block
+    coord.page.wait_for_selector("#scene-map path.leaflet-interactive")
+    assert len(coord.page.query_selector_all("#scene-map path.leaflet-interactive")) >= 3
+    legend = coord.page.inner_text("#scene-legend")
+    assert "Polisen" in legend and "Stockholms stad" in legend
+    coord.page.screenshot(path=str(ARTIFACTS / "web-scene-page.png"), full_page=True)
+    coord.check_clean()
+    coord.context.close()
     # the police's 300 m square as drawn (pixels at zoom 16 are about a metre)
     from shapely import box
 
@@ -176,10 +179,16 @@ def test_round_walk_in_the_browser(
     assert stored_geom.intersection(muni).area / stored_geom.union(muni).area < 0.4
 
     viewer = Session(browser, live_server, "viewer")
-    viewer.page.goto(f"{live_server}/report/{new_label}/")
+    viewer.page.goto(f"{live_server}/report/{new_label}/summary")
     assert "1 öppna drogscener" in viewer.page.inner_text("#headline")
     assert "Torget" in viewer.page.inner_text("#scenes")
-    viewer.page.screenshot(path=str(ARTIFACTS / "web-viewer-report.png"), full_page=True)
+    viewer.page.screenshot(path=str(ARTIFACTS / "web-viewer-summary.png"), full_page=True)
+    # the full report (drugscenes report), served with its own hash-based CSP: its
+    # inline scripts run (the map is drawn) and nothing is blocked
+    viewer.page.goto(f"{live_server}/report/{new_label}/")
+    assert "Torget" in viewer.page.inner_text("body")
+    viewer.page.wait_for_timeout(500)
+    viewer.page.screenshot(path=str(ARTIFACTS / "web-viewer-report.png"), full_page=False)
     response = viewer.page.goto(f"{live_server}/rounds/{new_label}/")
     assert response is not None and response.status == 403  # the map is not the viewer's
     viewer.check_clean()

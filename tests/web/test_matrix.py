@@ -31,6 +31,13 @@ ROUND_READERS = {
     "survey_analyst",
 }
 EVERYONE = ROUND_READERS | {"viewer"}
+OGC_READERS = {
+    "scenes": EVERYONE,
+    "ceased": EVERYONE,
+    "candidates": ANALYSTS,
+    "municipalities": EVERYONE,
+    "observations": {"coordinator"} | EDITORS,
+}
 
 # Where each account may draw: inside its own municipality for municipal editors.
 DRAW_AT = {"other_muni_editor": 13_000}  # x offset: municipality 0183
@@ -269,6 +276,41 @@ def test_role_endpoint_object_matrix(world, accounts, client_for, h, new_label):
                 {"survey_analyst"},
             ),
             ("GET /api/report/L", lambda c=c: c.get("/api/report/mx-b"), EVERYONE),
+            # -- OGC API - Features: each collection's items --------------------------------
+            *[
+                (
+                    f"GET /ogc/collections/{cid}/items",
+                    lambda c=c, cid=cid: c.get(f"/ogc/collections/{cid}/items", {"round": "mx-b"}),
+                    readers,
+                )
+                for cid, readers in OGC_READERS.items()
+            ],
+            # -- pages --------------------------------------------------------------------
+            (
+                "GET /rounds/L/list",
+                lambda c=c: c.get(f"/rounds/{label}/list", {"status": "draft"}),
+                {"coordinator"} | EDITORS,
+            ),
+            ("GET /scenes/ID/", lambda c=c: c.get("/scenes/A/"), ANALYSTS),
+            (
+                "GET /results/compare",
+                lambda c=c: c.get("/results/compare", {"from": "mx-a", "to": "mx-b"}),
+                ANALYSTS,
+            ),
+            (
+                "GET /results/L/crime",
+                lambda c=c: c.get(
+                    "/results/mx-b/crime", {"from": "2024-01-01", "to": "2024-12-31"}
+                ),
+                ANALYSTS,
+            ),
+            (
+                "GET /results/survey",
+                lambda c=c: c.get("/results/survey", {"year": "2024"}),
+                {"survey_analyst"},
+            ),
+            ("GET /report/L/", lambda c=c: c.get("/report/mx-b/"), EVERYONE),
+            ("GET /report/L/summary", lambda c=c: c.get("/report/mx-b/summary"), EVERYONE),
         ]
         for name, call, allowed_roles in plain:
             r = call()
@@ -374,7 +416,7 @@ def test_role_endpoint_object_matrix(world, accounts, client_for, h, new_label):
     for c in cells:
         if c.obj == "other" and c.role in EDITORS and "/observations/" in c.endpoint:
             assert c.status == 404, c
-    assert len(cells) == len(ROLES_ORDER) * (18 + 2 + 10 + 2)
+    assert len(cells) == len(ROLES_ORDER) * (18 + len(OGC_READERS) + 7 + 2 + 10 + 2)
 
 
 ROLES_ORDER = [

@@ -79,9 +79,9 @@ def test_ogc_features_per_role(published, client_for, accounts):
 
     assert "conf/core" in viewer.get("/ogc/conformance").json()["conformsTo"][0]
     ids = {c["id"] for c in viewer.get("/ogc/collections").json()["collections"]}
-    assert ids == {"scenes", "municipalities"}
+    assert ids == {"scenes", "ceased", "municipalities"}
     ids = {c["id"] for c in police.get("/ogc/collections").json()["collections"]}
-    assert ids == {"scenes", "municipalities", "observations"}
+    assert ids == {"scenes", "ceased", "municipalities", "observations"}
 
     r = viewer.get("/ogc/collections/scenes/items", {"round": label})
     assert r["Content-Type"] == "application/geo+json"

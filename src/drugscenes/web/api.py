@@ -28,7 +28,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from drugscenes.errors import DataError, DrugscenesError, NotFoundError, UsageError
 from drugscenes.periods import Period
-from drugscenes.web import access, reconcile, storeio, workflow
+from drugscenes.web import access, published, reconcile, storeio, workflow
 from drugscenes.web.access import NotAuthenticated
 from drugscenes.web.models import AuditEntry, Observation, Round
 from drugscenes.web.workflow import BadRequest, Conflict
@@ -454,7 +454,9 @@ def close(request: HttpRequest, label: str) -> HttpResponse:
     m = access.require(request, "coordinate_round")
     rnd = get_round(label)
     with workspace() as store:
-        return JsonResponse(workflow.close_round(request.user, m, store, rnd))
+        done = workflow.close_round(request.user, m, store, rnd)
+    published.render_after_close(rnd.label)  # the viewers' report, into the instance folder
+    return JsonResponse(done)
 
 
 @api("POST")

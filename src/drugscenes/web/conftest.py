@@ -13,5 +13,8 @@ collect_ignore = [
     "wsgi.py",
     "openapi.py",
     "oidc.py",
+    "pages.py",
+    "published.py",
+    "i18n.py",
     "migrations",
 ]

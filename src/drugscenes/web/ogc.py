@@ -5,6 +5,13 @@ Collections:
 ``scenes``
     The scenes of a published round (in the workspace; ``?round=`` picks one, default the
     latest). Every role with the ``view_report`` permission.
+``ceased``
+    Scenes of the round before the published one (``?round=``, default the latest) that
+    ceased by it, from ``services.change.compare`` (:mod:`drugscenes.web.layers`). Every
+    role with ``view_report``.
+``candidates``
+    Candidate places of the round from ``services.hotspots`` (hot areas away from its
+    scenes). Analysts and the coordinator (``view_results``).
 ``municipalities``
     The region's municipalities. Every role with ``view_report``.
 ``observations``
@@ -25,13 +32,14 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from drugscenes.errors import NotFoundError
-from drugscenes.web import access, storeio
+from drugscenes.web import access, layers, storeio
 from drugscenes.web.access import NotAuthenticated
 from drugscenes.web.geometry import to_geojson_4326
 from drugscenes.web.workflow import observation_json
@@ -42,6 +50,16 @@ CONFORMANCE = [
 ]
 COLLECTIONS = {
     "scenes": ("Open drug scenes", "The scenes of a published mapping round", "view_report"),
+    "ceased": (
+        "Ceased scenes",
+        "Scenes of the round before that ceased by the published round",
+        "view_report",
+    ),
+    "candidates": (
+        "Candidate places",
+        "Hot areas of crime in the twelve months before the round, away from its scenes",
+        "view_results",
+    ),
     "municipalities": ("Municipalities", "The region's municipalities", "view_report"),
     "observations": (
         "Observations in progress",
@@ -190,7 +208,12 @@ def _features(request: HttpRequest, cid: str) -> list[dict[str, Any]]:
             out.append({"type": "Feature", "id": o.id, "geometry": geometry, "properties": props})
         return out
     with storeio.workspace(settings.DATABASE_URL) as store:
-        if cid == "municipalities":
+        if cid in ("ceased", "candidates"):
+            compute = layers.ceased if cid == "ceased" else layers.candidates
+            layer = compute(store, request.GET.get("round") or None)
+            frame, keys = layer.frame, [k for k in layer.keys if k in layer.frame.columns]
+            ids = list(frame[layer.id_column]) if len(frame) else []
+        elif cid == "municipalities":
             frame = store.municipalities()
             keys = ["code", "name"]
             ids = list(frame["code"])
@@ -228,6 +251,8 @@ def _plain(value: object) -> object:
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         value = value.item()  # type: ignore[union-attr]
     if isinstance(value, float) and value != value:
+        return None
+    if value is pd.NA or value is pd.NaT:
         return None
     return value
 

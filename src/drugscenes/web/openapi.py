@@ -11,6 +11,8 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
+from drugscenes.web.access import NotAuthenticated
+from drugscenes.web.ogc import ogc
 from drugscenes.web.roles import ANSWERS
 
 ROLE_NOTE = {
@@ -158,7 +160,14 @@ PATHS: dict[str, dict[str, Any]] = {
     "/ogc/conformance": {"get": _op("Conformance classes", "any")},
     "/ogc/collections": {"get": _op("Collections the role may read", "any")},
     "/ogc/collections/{cid}": {"get": _op("One collection", "report")},
-    "/ogc/collections/{cid}/items": {"get": _op("Features (?limit=&offset=&round=)", "report")},
+    "/ogc/collections/{cid}/items": {
+        "get": _op(
+            "Features (?limit=&offset=&round=): scenes, ceased and municipalities for every "
+            "role; candidates for analysts and the coordinator; observations as the role "
+            "may see them",
+            "report",
+        )
+    },
     "/ogc/collections/{cid}/items/{fid}": {"get": _op("One feature", "report")},
 }
 
@@ -252,8 +261,13 @@ def spec() -> dict[str, Any]:
     }
 
 
+@ogc
 def document(request: HttpRequest) -> JsonResponse:
-    """``GET /api/openapi.json``: the document (signed-in members only)."""
+    """``GET /api/openapi.json``: the document (signed-in members only).
+
+    It is the OGC landing page's ``service-desc``, which QGIS's OAPIF provider reads
+    with the layer's credentials, so HTTP Basic is accepted here as on ``/ogc/``.
+    """
     if not request.user.is_authenticated:
-        return JsonResponse({"error": "sign in first"}, status=401)
+        raise NotAuthenticated
     return JsonResponse(spec(), json_dumps_params={"ensure_ascii": False})

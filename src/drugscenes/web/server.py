@@ -209,6 +209,7 @@ def prepare(
             f"(export it with 'drugscenes copy URL back.gpkg'). Folder: {folder}"
         )
         url = local_database(folder, Path(workspace), say)
+    os.environ["DRUGSCENES_WEB_INSTANCE"] = str(folder)
     configure(url, secret_key(folder), loopback=loopback)
     migrate()
     return url, demo_users() if demo else []

@@ -13,6 +13,12 @@ The server (:mod:`drugscenes.web.server`) sets the environment before Django sta
     Comma-separated host names (default ``127.0.0.1,localhost``).
 ``DRUGSCENES_WEB_SECURE_COOKIES``
     ``0`` to allow session cookies over plain HTTP on loopback (the demo); default ``1``.
+``DRUGSCENES_WEB_INSTANCE``
+    The instance folder (default ``.drugscenes-web``): published reports are rendered
+    into its ``reports/``.
+``DRUGSCENES_WEB_REPORT_AT_CLOSE``
+    ``0`` to render a closed round's report on its first request instead of at close
+    (the tests do, to keep closing fast); default ``1``.
 ``DRUGSCENES_OIDC_*``
     OpenID Connect (see ``docs/web.md``): when ``DRUGSCENES_OIDC_RP_CLIENT_ID`` is set,
     mozilla-django-oidc is enabled with the endpoints given in the other variables.
@@ -80,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "drugscenes.web.i18n.QueryLanguageMiddleware",  # ?lang=en
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -188,6 +195,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # JSON bodies
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger files go to a temporary file
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
+INSTANCE_DIR = os.environ.get("DRUGSCENES_WEB_INSTANCE", ".drugscenes-web")
+DRUGSCENES_REPORT_AT_CLOSE = os.environ.get("DRUGSCENES_WEB_REPORT_AT_CLOSE", "1") != "0"
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", "Svenska"), ("en", "English")]
 USE_I18N = True

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from drugscenes.web import api, ogc, openapi, views
+from drugscenes.web import api, ogc, openapi, pages, views
 
 STATIC = Path(__file__).parent / "static"
 
@@ -49,7 +49,13 @@ urlpatterns = [
     path("logout/", views.logout_page, name="logout-page"),
     path("rounds/new", views.open_round_page, name="open-round-page"),
     path("rounds/<str:label>/", views.map_page, name="map-page"),
-    path("report/<str:label>/", views.report_page, name="report-page"),
+    path("rounds/<str:label>/list", pages.round_list, name="list-page"),
+    path("scenes/<str:scene_id>/", pages.scene_page, name="scene-page"),
+    path("results/compare", pages.compare_page, name="compare-page"),
+    path("results/<str:label>/crime", pages.crime_page, name="crime-page"),
+    path("results/survey", pages.survey_page, name="survey-page"),
+    path("report/<str:label>/", pages.report_page, name="report-page"),
+    path("report/<str:label>/summary", views.report_page, name="summary-page"),
     path("", views.home, name="home"),
     # the package's own CSS and scripts (small and fixed: no separate static server)
     re_path(r"^static/(?P<path>.+)$", serve, {"document_root": STATIC}, name="static"),

@@ -9,15 +9,17 @@ from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from drugscenes.web.jsmessages import map_texts
 from drugscenes.web.models import Membership, Round
 
 CRITERIA_LABELS = [
-    ("persistent", "Återkommande plats"),
-    ("open_use", "Öppet bruk"),
-    ("open_sale", "Öppen försäljning"),
-    ("creates_unsafety", "Skapar otrygghet"),
+    ("persistent", gettext_lazy("Återkommande plats")),
+    ("open_use", gettext_lazy("Öppet bruk")),
+    ("open_sale", gettext_lazy("Öppen försäljning")),
+    ("creates_unsafety", gettext_lazy("Skapar otrygghet")),
 ]
 
 
@@ -53,6 +55,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "rounds": rounds,
             "published": published,
             "coordinator": coordinator,
+            "can_list": request.user.has_perm("web.view_observation"),
+            "results": request.user.has_perm("web.view_results"),
+            "survey": request.user.has_perm("web.view_survey"),
         },
     )
 
@@ -70,7 +75,12 @@ def map_page(request: HttpRequest, label: str) -> HttpResponse:
     return render(
         request,
         "web/map.html",
-        {"round": rnd, "membership": membership, "criteria": CRITERIA_LABELS},
+        {
+            "round": rnd,
+            "membership": membership,
+            "criteria": CRITERIA_LABELS,
+            "map_texts": map_texts(),
+        },
     )
 
 

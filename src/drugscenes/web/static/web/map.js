@@ -11,6 +11,19 @@
   var drawn = null, fitted = false;
   var colours = ["#e63946", "#1d3557", "#2a9d8f", "#f4a261", "#6a4c93", "#8d6e63"];
   var orgColour = {};
+  // the page's texts in its language (a JSON data block, see web/jsmessages.py)
+  var block = document.getElementById("map-texts");
+  var i18n = block ? JSON.parse(block.textContent) : { texts: {}, status: {} };
+
+  /* The text in the page's language (the Swedish msgid when it has no entry), with
+     each "%s" replaced by the next argument. */
+  function t(text) {
+    var args = Array.prototype.slice.call(arguments, 1), i = 0;
+    return (i18n.texts[text] || text).replace(/%s/g, function () { return String(args[i++]); });
+  }
+  function statusText(status) {
+    return status in i18n.status ? t(i18n.status[status]) : status;
+  }
 
   function csrf() {
     var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
@@ -64,15 +77,15 @@
         outlines.addLayer(layer);
         var li = document.createElement("li");
         li.id = "obs-" + o.id;
-        li.textContent = o.organisation.name + " — " + (o.name || "#" + o.id) + " — " + o.status +
+        li.textContent = o.organisation.name + " — " + (o.name || "#" + o.id) + " — " + statusText(o.status) +
           " — " + Math.round(o.area_m2) + " m² ";
         if (role === "editor" && o.status === "draft") {
-          li.appendChild(button("Skicka in", function () {
+          li.appendChild(button(t("Skicka in"), function () {
             call("POST", "/api/observations/" + o.id + "/submit").then(function () {
-              say("Observationen är inskickad."); return loadObservations();
+              say(t("Observationen är inskickad.")); return loadObservations();
             }).catch(function (e) { say(e.message, true); });
           }, "submit-" + o.id));
-          li.appendChild(button("Ta bort", function () {
+          li.appendChild(button(t("Ta bort"), function () {
             call("DELETE", "/api/observations/" + o.id).then(loadObservations)
               .catch(function (e) { say(e.message, true); });
           }));
@@ -93,30 +106,30 @@
       data.places.forEach(function (p, i) {
         var li = document.createElement("li");
         li.className = "place";
-        var iou = p.min_iou === null ? "en organisation" : "IoU " + p.min_iou.toFixed(2);
-        li.textContent = "Plats " + (i + 1) + ": " + p.organisations.join(", ") + " — " + iou +
-          " — bara en organisation: " + Math.round(p.only_one_m2) + " m²" +
-          (p.disagreement ? " — OENIGHET" : "") + " ";
+        var iou = p.min_iou === null ? t("en organisation") : "IoU " + p.min_iou.toFixed(2);
+        li.textContent = t("Plats %s: %s — %s — bara en organisation: %s m²", i + 1,
+          p.organisations.join(", "), iou, Math.round(p.only_one_m2)) +
+          (p.disagreement ? " — " + t("OENIGHET") : "") + " ";
         var undecided = data.observations.filter(function (o) {
           return p.observations.indexOf(o.id) >= 0 && o.status === "submitted";
         });
         var ids = undecided.map(function (o) { return o.id; });
         if (ids.length) {
           undecided.forEach(function (o) {
-            li.appendChild(button("Godkänn " + o.organisation.name, function () {
+            li.appendChild(button(t("Godkänn %s", o.organisation.name), function () {
               decide({ observations: ids, decision: "accepted", method: "one", observation: o.id });
             }, "accept-" + o.id));
           });
           if (ids.length > 1) {
-            li.appendChild(button("Union", function () {
+            li.appendChild(button(t("Union"), function () {
               decide({ observations: ids, decision: "accepted", method: "union" });
             }));
-            li.appendChild(button("Snitt", function () {
+            li.appendChild(button(t("Snitt"), function () {
               decide({ observations: ids, decision: "accepted", method: "intersection" });
             }));
           }
-          li.appendChild(button("Avvisa", function () {
-            var why = window.prompt("Varför avvisas den?");
+          li.appendChild(button(t("Avvisa"), function () {
+            var why = window.prompt(t("Varför avvisas den?"));
             if (why) { decide({ observations: ids, decision: "rejected", comment: why }); }
           }));
         }
@@ -126,7 +139,7 @@
   }
   function decide(body) {
     call("POST", api + "/scenes", body).then(function () {
-      say("Beslutet är sparat."); return Promise.all([loadObservations(), loadPlaces()]);
+      say(t("Beslutet är sparat.")); return Promise.all([loadObservations(), loadPlaces()]);
     }).catch(function (e) { say(e.message, true); });
   }
 
@@ -149,7 +162,7 @@
     map.on(L.Draw.Event.CREATED, function (e) {
       drawn = e.layer.toGeoJSON().geometry;
       form.hidden = false;
-      say("Fyll i kriterierna och spara.");
+      say(t("Fyll i kriterierna och spara."));
     });
     document.getElementById("cancel").addEventListener("click", function () { form.hidden = true; drawn = null; });
     form.addEventListener("submit", function (e) {
@@ -165,13 +178,13 @@
       };
       call("POST", api + "/observations", body).then(function () {
         form.hidden = true; form.reset(); drawn = null;
-        say("Observationen är sparad som utkast."); return loadObservations();
+        say(t("Observationen är sparad som utkast.")); return loadObservations();
       }).catch(function (err) { say(err.message, true); });
     });
     document.getElementById("upload-form").addEventListener("submit", function (e) {
       e.preventDefault();
       call("POST", api + "/upload", new FormData(e.target)).then(function (data) {
-        say(data.observations.length + " observationer uppladdade."); return loadObservations();
+        say(t("%s observationer uppladdade.", data.observations.length)); return loadObservations();
       }).catch(function (err) { say(err.message, true); });
     });
   }
@@ -181,7 +194,7 @@
     document.getElementById("close-round").addEventListener("click", function () {
       call("POST", api + "/close").then(function (data) {
         document.getElementById("round-status").textContent = "(" + data.status + ")";
-        say("Kartläggningen är stängd: " + data.stored.n_scenes + " scener sparade.");
+        say(t("Kartläggningen är stängd: %s scener sparade.", data.stored.n_scenes));
       }).catch(function (e) { say(e.message, true); });
     });
   }
