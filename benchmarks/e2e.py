@@ -76,6 +76,17 @@ class Run:
     cpu: float | None = None
 
 
+def _environment(extra: dict[str, str] | None) -> dict[str, str]:
+    """The environment of a timed command: ours plus ``extra``, with bytecode caching on.
+
+    An installed package runs from its ``.pyc`` files; a shell with
+    ``PYTHONDONTWRITEBYTECODE`` set would make every run compile drugscenes' (and the
+    scripts') sources again, about 0.15 s of each command that no user pays.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **(extra or {})}
+
+
 def run(
     cmd: Sequence[str],
     timeout: float = 3600.0,
@@ -107,7 +118,7 @@ def run(
             stdout=out,
             stderr=err,
             cwd=cwd,
-            env=None if env is None else {**os.environ, **env},
+            env=_environment(env),
             start_new_session=True,
         )
         timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))

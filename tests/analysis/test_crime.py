@@ -302,3 +302,28 @@ def test_displacement_counts_match_exact_distances_on_random_points() -> None:
     exp = six(dc == 0, (dc > 0) & (dc <= 200), beyond & in_any.any(axis=0))
     w = res.all_ceased
     assert w is not None and (w.Ra, w.Rb, w.Da, w.Db, w.Ca, w.Cb) == exp
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Europe/Stockholm"])
+def test_in_period_on_aware_nanoseconds_is_the_timestamp_comparison(tz):
+    """The integer comparison of aware nanosecond times keeps exactly the rows the
+    Timestamp comparison keeps: bounds, NaT, other zones, naive and text bounds."""
+    from drugscenes.analysis.crime import in_period
+
+    rng = np.random.default_rng(3)
+    ns = rng.integers(1_640_995_200, 1_704_067_200, 20_000) * 10**9 + rng.integers(0, 10**9, 20_000)
+    times = pd.Series(pd.to_datetime(ns, utc=True)).dt.tz_convert(tz)
+    times.iloc[::97] = pd.NaT
+    times.iloc[1] = pd.Timestamp("2023-01-01", tz="UTC")  # exactly at the start: in
+    times.iloc[2] = pd.Timestamp("2023-07-01", tz="UTC")  # exactly at the end: out
+    df = pd.DataFrame({"time": times, "i": np.arange(len(times))})
+    as_text = df.assign(time=df["time"].astype(object))  # the Timestamp path
+    for start, end in [
+        ("2023-01-01", "2023-07-01"),
+        (pd.Timestamp("2022-03-27 03:30", tz="Europe/Stockholm"), "2022-10-30T01:00:00+00:00"),
+        ("1900-01-01", "2300-01-01"),  # beyond the nanosecond range: the Timestamp path
+    ]:
+        fast = in_period(df, start, end)["i"].to_numpy()
+        slow = in_period(as_text, start, end)["i"].to_numpy()
+        assert fast.tolist() == slow.tolist()
+        assert (1 in fast and 2 not in fast) or start != "2023-01-01"

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from drugscenes import config
 from drugscenes.analysis.zones import (
@@ -38,7 +37,6 @@ from drugscenes.analysis.zones import (
 )
 from drugscenes.errors import UsageError
 from drugscenes.periods import Period
-from drugscenes.stats.poisson import rate_ratio
 from drugscenes.times import to_utc
 
 POLICE_ACTIVITY_NOTE = (
@@ -106,9 +104,29 @@ def in_period(incidents: pd.DataFrame, start: Instant, end: Instant) -> pd.DataF
     s, e = to_utc(start), to_utc(end)
     if e <= s:
         raise UsageError(f"period end ({e.date()}) must be after its start ({s.date()})")
-    t = pd.to_datetime(incidents["time"], utc=True)
-    keep = ((t >= s) & (t < e)).to_numpy()
+    col = incidents["time"]
+    bounds = _ns_bounds(s, e) if _aware_ns(col.dtype) else None
+    if bounds is not None:
+        # Aware nanoseconds are UTC instants underneath: compare them as integers (NaT,
+        # the smallest int64, is never in a period), no converted copy of the column.
+        ns = col.array.asi8
+        keep = (ns >= bounds[0]) & (ns < bounds[1])
+    else:
+        t = pd.to_datetime(col, utc=True)
+        keep = ((t >= s) & (t < e)).to_numpy()
     return incidents if keep.all() else incidents[keep]  # no copy when all are in
+
+
+def _aware_ns(dtype: Any) -> bool:
+    return isinstance(dtype, pd.DatetimeTZDtype) and dtype.unit == "ns"
+
+
+def _ns_bounds(s: pd.Timestamp, e: pd.Timestamp) -> tuple[int, int] | None:
+    """The bounds as int64 nanoseconds since the epoch; None beyond that range."""
+    try:
+        return int(s.value), int(e.value)
+    except (OverflowError, ValueError):
+        return None
 
 
 class _Record:
@@ -335,9 +353,13 @@ def crime_concentration(
     pa_flags = coded.police_activity_flags(cats)
     cat_codes = coded.codes(cats)
     ok = cat_codes >= 0
-    table = np.bincount(
-        za.zone[ok].astype(np.int64) * len(cats) + cat_codes[ok], minlength=n_zones * len(cats)
-    ).reshape(n_zones, len(cats))
+    flat = za.zone.astype(np.int64)  # zone * len(cats) + category, in place
+    flat *= len(cats)
+    flat += cat_codes
+    table = np.bincount(flat if ok.all() else flat[ok], minlength=n_zones * len(cats)).reshape(
+        n_zones, len(cats)
+    )
+    del flat
 
     zone_rows = _zone_rows(names, areas, table, cats)
     if per_municipality:
@@ -434,6 +456,8 @@ def _rate_ratio_row(
 ) -> RateRatioRow:
     """The rate ratio of a zone against the rest; undefined (None, with the reason) when
     either has no area in the region."""
+    from drugscenes.stats.poisson import rate_ratio  # SciPy: imported when first needed
+
     (count, area), (count_ref, area_ref) = zone_count_area, rest_count_area
     if area <= 0 or area_ref <= 0:
         reason = (
@@ -599,6 +623,11 @@ def share_difference(
     >>> round(d.difference, 2), d.p_value < 0.001
     (0.25, True)
     """
+    from statsmodels.stats.proportion import (  # imported when first needed
+        confint_proportions_2indep,
+        proportions_ztest,
+    )
+
     share = count / nobs if nobs else None
     share_ref = count_ref / nobs_ref if nobs_ref else None
     if not nobs or not nobs_ref:

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 
 from drugscenes import config
 from drugscenes.analysis import crime as analysis
-from drugscenes.analysis.change import compare_rounds
 from drugscenes.analysis.crime import CrimeResult, DisplacementResult, categories_present
-from drugscenes.analysis.nearrepeat import NearRepeatResult, near_repeat_analysis
 from drugscenes.analysis.zones import check_rings
 from drugscenes.errors import DataError, UsageError
 from drugscenes.periods import Period
@@ -31,6 +30,9 @@ from drugscenes.services.common import (
     resolve_round,
 )
 from drugscenes.store import Store
+
+if TYPE_CHECKING:  # imported where used: crime needs neither (nor their SciPy modules)
+    from drugscenes.analysis.nearrepeat import NearRepeatResult
 
 __all__ = ["ANALYSIS_COLUMNS", "crime", "displacement", "nearrepeat"]
 
@@ -74,7 +76,8 @@ def _read_coded(store: Store, period: Period) -> pd.DataFrame:
     table = store.read_incident_table(period.start, period.end, ANALYSIS_COLUMNS)
     if table.num_rows == 0:
         return read_period(store, period, ANALYSIS_COLUMNS)  # raises its DataError
-    return table.to_pandas()
+    # One block per column: no consolidating copy of x and y into a 2-D block.
+    return table.to_pandas(split_blocks=True)
 
 
 def crime(
@@ -160,6 +163,8 @@ def displacement(
     scenes_b = store.round_scenes(to_round)
     municipalities = store.municipalities()
     step(f"comparing rounds {from_round} and {to_round}")
+    from drugscenes.analysis.change import compare_rounds
+
     fates = compare_rounds(
         scenes_a, scenes_b, municipalities, from_round=from_round, to_round=to_round
     ).from_scenes
@@ -243,6 +248,8 @@ def nearrepeat(
         raise UsageError(f"--seed: at least 0, got {seed}")
     at = _round_and_period(store, round_label, period, step)
     step(f"Monte Carlo: {permutations:,} permutations of the '{category}' event times")
+    from drugscenes.analysis.nearrepeat import near_repeat_analysis
+
     result = near_repeat_analysis(
         at.incidents,
         at.scenes,
