@@ -6,6 +6,8 @@ stays light.
 
 from __future__ import annotations
 
+import signal
+import sys
 from pathlib import Path
 
 import typer
@@ -58,4 +60,14 @@ def serve(
                 soft_wrap=True,
             )
     err.print(f"drugscenes web app on http://{safe(host)}:{port}/  (Ctrl-C stops it)")
-    server.serve(host, port, threads)
+    # A local PostGIS server this command started (--demo, or a .gpkg) stops with the app,
+    # on Ctrl-C and on SIGTERM alike; its data stay in the instance folder for next time.
+    local = demo or not server.is_url(workspace or "")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.serve(host, port, threads)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if local and server.stop_local_server(instance):
+            err.print("stopped the local PostGIS server (its data stay for the next start)")

@@ -89,6 +89,14 @@ def local_database(folder: Path, gpkg: Path, say: Callable[[str], None]) -> str:
     return url
 
 
+def stop_local_server(instance: str | Path | None) -> bool:
+    """Stop the instance folder's local PostGIS server, keeping its data; False if none
+    was running."""
+    from drugscenes.store.postgis import localserver
+
+    return localserver.stop(instance_folder(instance) / "postgis")
+
+
 def configure(database_url: str, key: str, *, loopback: bool, debug: bool = False) -> None:
     """Set the environment :mod:`drugscenes.web.settings` reads and start Django."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "drugscenes.web.settings"
