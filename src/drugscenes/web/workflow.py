@@ -315,14 +315,7 @@ def update_observation(
         geos, area, code, warnings = parse_outline(data, munis, membership)
         values.update(geom=geos, area_m2=area, municipality_code=code)
     with transaction.atomic():
-        current = (
-            Observation.objects.select_for_update()
-            .select_related("organisation", "round")
-            .get(pk=obs.pk)
-        )
-        _open(current.round)
-        if current.status in (Observation.ACCEPTED, Observation.REJECTED):
-            raise Conflict(f"observation {obs.id} is {current.status}; it cannot be changed")
+        current = _lock_undecided(obs, "changed")
         if current.version != version:
             raise Conflict(
                 f"observation {obs.id} was changed meanwhile (version {current.version}, "
@@ -346,17 +339,23 @@ def update_observation(
     return current, warnings
 
 
+def _lock_undecided(obs: Observation, verb: str) -> Observation:
+    """``obs`` locked for this transaction, in an open round and not yet decided."""
+    current = (
+        Observation.objects.select_for_update()
+        .select_related("organisation", "round")
+        .get(pk=obs.pk)
+    )
+    _open(current.round)
+    if current.status in (Observation.ACCEPTED, Observation.REJECTED):
+        raise Conflict(f"observation {obs.id} is {current.status}; it cannot be {verb}")
+    return current
+
+
 def delete_observation(user: AbstractBaseUser, membership: Membership, obs: Observation) -> None:
     """Delete an undecided observation (its last state stays in the audit log)."""
     with transaction.atomic():
-        current = (
-            Observation.objects.select_for_update()
-            .select_related("organisation", "round")
-            .get(pk=obs.pk)
-        )
-        _open(current.round)
-        if current.status in (Observation.ACCEPTED, Observation.REJECTED):
-            raise Conflict(f"observation {obs.id} is {current.status}; it cannot be deleted")
+        current = _lock_undecided(obs, "deleted")
         before = observation_state(current)
         label, pk = current.round.label, current.id
         current.delete()
