@@ -48,6 +48,13 @@ def resolve_round(store: Store, label: str | None) -> tuple[str, bool]:
     return label, False
 
 
+def previous_round(store: Store, label: str) -> str | None:
+    """The round mapped just before ``label`` (a stored round), or None for the first."""
+    labels = store.round_labels()
+    k = labels.index(label)
+    return labels[k - 1] if k > 0 else None
+
+
 def round_period(store: Store, label: str, period: Period | None) -> Period:
     """``period``, or the twelve months before the round's date (see Period.before_round).
 

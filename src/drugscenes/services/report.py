@@ -50,7 +50,7 @@ from drugscenes.services import change
 from drugscenes.services import crime as crime_job
 from drugscenes.services import evaluate as evaluate_job
 from drugscenes.services import survey as survey_job
-from drugscenes.services.common import Progress, quiet, resolve_round, round_period
+from drugscenes.services.common import Progress, previous_round, quiet, resolve_round, round_period
 from drugscenes.services.scope import MunicipalityScope, municipality_scope
 from drugscenes.services.workspace import InventoryResult, inventory
 from drugscenes.store import Store
@@ -261,9 +261,7 @@ def _earlier_round(store: Store, rnd: str, given: str | None) -> str | None:
                 "the latest); give another round, or leave --compare out for the round before"
             )
         return earlier
-    labels = store.round_labels()
-    k = labels.index(rnd)
-    return labels[k - 1] if k > 0 else None
+    return previous_round(store, rnd)
 
 
 def _compare(

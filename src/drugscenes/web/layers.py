@@ -96,14 +96,13 @@ def ceased(store: Store, label: str | None) -> Layer:
     """
     from drugscenes.io.gpkg_export import change_layers
     from drugscenes.services.change import compare
+    from drugscenes.services.common import previous_round
 
     to_round = published_round(store, label)
-    labels = store.round_labels()
-    k = labels.index(to_round)
-    if k == 0:
+    from_round = previous_round(store, to_round)
+    if from_round is None:
         empty = store.round_scenes(to_round).iloc[:0].copy()
         return Layer(empty, "scene_id", CEASED_KEYS)
-    from_round = labels[k - 1]
     result = compare(store, from_round=from_round, to_round=to_round, check_hotspots=False)
     _, frame = change_layers(result.before, result.after, result.comparison)
     frame = frame.reset_index(drop=True)
