@@ -225,7 +225,7 @@ def work_duckdb(phase: str, data: dict[str, str]) -> dict[str, object]:
     root = Path(data["ours"])
     live = root / (root / "CURRENT").read_text().strip()
     cols = "incident_id, time, source_type, category, x, y, police_activity, municipality_code"
-    sql = f"SELECT {cols} FROM read_parquet('{live}/year=*/part-0.parquet', hive_partitioning=true)"
+    sql = f"SELECT {cols} FROM read_parquet('{live}/year=*/part-*.parquet', hive_partitioning=true)"
     if phase == "read_year":
         sql += (
             f" WHERE time >= TIMESTAMPTZ '{YEAR[0]} 00:00:00+00'"

@@ -54,3 +54,33 @@ def test_leftover_version_folders_are_not_counted(tmp_path):
     shutil.copytree(live, root / ".tmp-v-crashed")
     shutil.copytree(live, root / "v-stale")
     assert count_incidents(root) == len(read_incidents(root)) == 1000
+
+
+def test_large_year_in_two_files_reads_and_replaces_as_one(tmp_path, monkeypatch):
+    # a year of more than two row groups is written as two files (two cores); reading,
+    # counting and replacing by id see one year, in time order
+    import drugscenes.store.incidents_parquet as store
+
+    monkeypatch.setattr(store, "_ROW_GROUP", 100)
+    root = tmp_path / "inc"
+    df = _incidents(350, "2023-01-01", "2024-01-01", 3, "a-")
+    assert write_incidents(root, df) == 350
+    live = root / (root / "CURRENT").read_text().strip()
+    files = sorted(p.name for p in (live / "year=2023").iterdir())
+    assert files == ["part-0.parquet", "part-1.parquet"]
+    import pyarrow.parquet as pq
+
+    rows = [pq.ParquetFile(live / "year=2023" / f).metadata.num_rows for f in files]
+    assert rows == [200, 150]  # whole row groups in the first file
+    back = read_incidents(root)
+    assert count_incidents(root) == len(back) == 350
+    assert back["time"].is_monotonic_increasing
+    assert sorted(back["incident_id"]) == sorted(df["incident_id"])
+    # re-import 50 rows (new category) and add another year: still 350 + 10, both files
+    changed = df.iloc[:50].assign(category="other")
+    assert write_incidents(root, changed) == 350
+    later = _incidents(10, "2024-02-01", "2024-03-01", 4, "b-")
+    assert write_incidents(root, later) == 360
+    back = read_incidents(root).set_index("incident_id")
+    assert (back.loc[changed["incident_id"], "category"] == "other").all()
+    assert count_incidents(root) == 360

@@ -5,6 +5,7 @@ Layout of the incident folder ``DIR``::
     DIR/CURRENT                       name of the live version folder (one line)
     DIR/v-<uuid>/year=2023/part-0.parquet
     DIR/v-<uuid>/year=2024/part-0.parquet
+    DIR/v-<uuid>/year=2024/part-1.parquet   (a year of more than 2 M rows: its second half)
 
 Each file is GeoParquet 1.0 (``geo`` metadata, a WKB ``geometry`` column of points
 in EPSG:3006) and also has plain ``x``/``y`` float64 columns, which the analysis
@@ -30,6 +31,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +41,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+from numpy.typing import NDArray
 from pyproj import CRS
 
 from drugscenes.errors import DataError, WorkspaceError
+from drugscenes.io.wkb import points_wkb
 from drugscenes.store.base import (
     INCIDENT_COLUMNS,
     INCIDENT_DTYPES,
@@ -70,18 +74,21 @@ _SCHEMA = pa.schema(
 IDS_UNIQUE = b"drugscenes:ids_unique"
 """Schema metadata key of an incident table whose ids are known to be unique (value ``1``)."""
 _COLUMNS_SCHEMA = pa.schema([f for f in _SCHEMA if f.name != "geometry"])
+_CODED = ("source_type", "category", "municipality_code")
+"""Text columns of few distinct values: written from and read as dictionaries."""
+_WRITE_SCHEMA = pa.schema(
+    [
+        pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if f.name in _CODED else f
+        for f in _COLUMNS_SCHEMA
+    ]
+)
+"""The stored columns as written (coded text dictionary-encoded, as Parquet stores it)."""
+_STORED_SCHEMA = _WRITE_SCHEMA.append(_SCHEMA.field("geometry"))
+_PARTS = "year=*/part-*.parquet"
+"""The stored files of a version (a year has one file, or two when large)."""
+_FIXED = ("time", "x", "y")
+"""Columns taken in sort order with NumPy (fixed width)."""
 _TEXT = ("incident_id", "source_type", "category", "municipality_code")
-
-
-def _point_wkb(x: np.ndarray, y: np.ndarray) -> pa.Array:
-    """Little-endian WKB points built with NumPy (no shapely objects)."""
-    n = x.size
-    rec = np.empty(n, dtype=[("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
-    rec["order"], rec["type"], rec["x"], rec["y"] = 1, 1, x, y
-    offsets = np.arange(0, 21 * (n + 1), 21, dtype=np.int64)
-    return pa.Array.from_buffers(
-        pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(rec.view(np.uint8))]
-    ).cast(pa.binary())
 
 
 def _geo_metadata(x: np.ndarray, y: np.ndarray) -> bytes:
@@ -125,24 +132,21 @@ def _to_table(df: pd.DataFrame) -> pa.Table:
 
 
 def _from_arrow(table: pa.Table) -> pa.Table:
-    """An incident table (text columns plain or dictionary-encoded) in the stored types."""
+    """An incident table (text columns plain or dictionary-encoded) in the written types
+    (:data:`_WRITE_SCHEMA`: the coded columns stay dictionary-encoded, no string is made
+    per row)."""
     missing = [c for c in COLUMNS if c not in table.column_names]
     if missing:
         raise DataError(f"incident table lacks columns {missing}")
     arrays = []
-    for f in _COLUMNS_SCHEMA:
+    for f in _WRITE_SCHEMA:
         col = table[f.name]
-        if pa.types.is_dictionary(col.type):
+        if pa.types.is_dictionary(col.type) and not pa.types.is_dictionary(f.type):
             col = col.cast(col.type.value_type)
+        elif pa.types.is_dictionary(f.type) and not pa.types.is_dictionary(col.type):
+            col = pc.dictionary_encode(col.cast(pa.string()))
         arrays.append(col.cast(f.type) if col.type != f.type else col)
-    return pa.Table.from_arrays(arrays, schema=_COLUMNS_SCHEMA)
-
-
-def _with_geometry(table: pa.Table) -> pa.Table:
-    """The stored columns plus the WKB points of ``x``/``y``."""
-    x = table["x"].to_numpy()
-    y = table["y"].to_numpy()
-    return table.append_column(_SCHEMA.field("geometry"), _point_wkb(x, y))
+    return pa.Table.from_arrays(arrays, schema=_WRITE_SCHEMA)
 
 
 _VERSION_RE = re.compile(r"^v-[0-9a-f]{32}$")
@@ -173,29 +177,60 @@ def _current(root: Path) -> Path | None:
     return version
 
 
-def _write_year(box: list[pa.Table], path: Path) -> None:
-    """Write one year's rows (the one table in ``box``, taken out so that only its sorted
-    copy stays in memory), sorted by time, with their WKB points."""
-    unsorted = box.pop()
-    order = pc.sort_indices(unsorted, sort_keys=[("time", "ascending")])
-    table = unsorted.take(order)
-    del unsorted, order
-    table = _with_geometry(table)
-    x = table["x"].to_numpy()
-    y = table["y"].to_numpy()
-    schema = table.schema.with_metadata({b"geo": _geo_metadata(x, y)})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(
-        table.cast(schema),
-        path,
-        row_group_size=_ROW_GROUP,
-        compression="zstd",
-        # dictionaries only where values repeat (not ids, times, coordinates, points), and
-        # statistics where a read filters (the time; x/y for spatial readers)
-        use_dictionary=list(_CODED),
-        write_statistics=["time", "x", "y"],
-        write_page_checksum=True,  # a damaged page is then found on reading, not used
-    )
+def _write_year(box: list[pa.Table], folder: Path) -> None:
+    """Write one year's rows (the one table in ``box``, taken out so that it is freed as
+    soon as written) into ``folder``, sorted by time (stable), with their WKB points.
+
+    A year of more than two row groups goes into two files, the first and the second half
+    of its sorted rows, written side by side on two cores (a Parquet writer uses one).
+    Each file is written a row group at a time: only the sort order and one row group's
+    sorted copy per file are held besides the year's rows.
+    """
+    table = box.pop().combine_chunks().unify_dictionaries().combine_chunks()
+    n = table.num_rows
+    times = table["time"].chunk(0).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    order = np.argsort(times, kind="stable")
+    del times
+    x = table["x"].chunk(0).to_numpy(zero_copy_only=False)
+    y = table["y"].chunk(0).to_numpy(zero_copy_only=False)
+    schema = _STORED_SCHEMA.with_metadata({b"geo": _geo_metadata(x, y)})
+    columns = {c: table[c].chunk(0) for c in table.column_names}
+    fixed = {c: a.to_numpy(zero_copy_only=False) for c, a in columns.items() if c in _FIXED}
+
+    def group(rows: NDArray[np.int64]) -> pa.Table:
+        take = pa.array(rows)
+        arrays = []
+        for f in _WRITE_SCHEMA:
+            if f.name in fixed:
+                arrays.append(pa.array(fixed[f.name][rows], type=f.type))
+            else:
+                arrays.append(columns[f.name].take(take))
+        arrays.append(points_wkb(x[rows], y[rows]))
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+    def write(k: int, rows: NDArray[np.int64]) -> None:
+        with pq.ParquetWriter(
+            folder / f"part-{k}.parquet",
+            schema,
+            compression="zstd",
+            # dictionaries only where values repeat (not ids, times, coordinates,
+            # points), and statistics where a read filters (the time; x/y for spatial
+            # readers)
+            use_dictionary=list(_CODED),
+            write_statistics=["time", "x", "y"],
+            write_page_checksum=True,  # a damaged page is then found on reading, not used
+        ) as writer:
+            for a in range(0, rows.size, _ROW_GROUP):
+                writer.write_table(group(rows[a : a + _ROW_GROUP]), row_group_size=_ROW_GROUP)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if n <= 2 * _ROW_GROUP:
+        write(0, order)
+        return
+    half = -(-n // (2 * _ROW_GROUP)) * _ROW_GROUP  # whole row groups in the first file
+    with ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(write, 0, order[:half]), pool.submit(write, 1, order[half:])]:
+            done.result()
 
 
 _FORMAT = ds.ParquetFileFormat(
@@ -277,6 +312,11 @@ def _read_part(root: Path, path: Path, **options: Any) -> pa.Table:
         raise _damaged(root, exc) from None
 
 
+def _read_parts(root: Path, paths: list[Path], **options: Any) -> pa.Table:
+    """The stored files of a year (:func:`_read_part`) as one table."""
+    return pa.concat_tables([_read_part(root, p, **options) for p in paths])
+
+
 def _part_rows(root: Path, path: Path) -> int:
     try:
         return int(pq.read_metadata(path).num_rows)
@@ -297,13 +337,14 @@ def _write(root: Path, new: pa.Table, replace_ids: bool) -> int:
     version = root / f"v-{uuid.uuid4().hex}"
     tmp = root / f".tmp-{version.name}"
     try:
-        old_files: dict[int, Path] = {}
+        old_files: dict[int, list[Path]] = {}
         if old_dir is not None and old_dir.exists():
-            for f in old_dir.glob("year=*/part-0.parquet"):
-                old_files[int(f.parent.name.split("=")[1])] = f
+            for f in sorted(old_dir.glob(_PARTS)):
+                old_files.setdefault(int(f.parent.name.split("=")[1]), []).append(f)
         touched = set(np.unique(new_years).tolist())
-        for year, f in old_files.items():
-            ids = _read_part(root, f, columns=["incident_id"])["incident_id"]
+        only_year = next(iter(touched)) if len(touched) == 1 else None  # no filter then
+        for year, files in old_files.items():
+            ids = _read_parts(root, files, columns=["incident_id"])["incident_id"]
             if pc.any(pc.is_in(ids, value_set=new_ids)).as_py():
                 if not replace_ids:
                     raise DataError(
@@ -312,18 +353,21 @@ def _write(root: Path, new: pa.Table, replace_ids: bool) -> int:
                 touched.add(year)
         total = 0
         for year in sorted(set(old_files) | touched):
-            dest = tmp / f"year={year}" / "part-0.parquet"
+            dest = tmp / f"year={year}"
             if year not in touched:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.link(old_files[year], dest)  # unchanged: share the file
-                total += _part_rows(root, dest)
+                dest.mkdir(parents=True, exist_ok=True)
+                for f in old_files[year]:
+                    os.link(f, dest / f.name)  # unchanged: share the files
+                    total += _part_rows(root, dest / f.name)
                 continue
-            parts = [_from_arrow(new.filter(pa.array(new_years == year)))]
+            this = new if year == only_year else new.filter(pa.array(new_years == year))
+            parts = [_from_arrow(this)]
+            del this
             if year in old_files:
-                old = _read_part(root, old_files[year], columns=list(COLUMNS), schema=_SCHEMA)
-                parts.insert(
-                    0, old.filter(pc.invert(pc.is_in(old["incident_id"], value_set=new_ids)))
-                )
+                old = _read_parts(root, old_files[year], columns=list(COLUMNS), schema=_SCHEMA)
+                old = old.filter(pc.invert(pc.is_in(old["incident_id"], value_set=new_ids)))
+                parts.insert(0, _from_arrow(old))
+                del old
             table = pa.concat_tables([p.replace_schema_metadata(None) for p in parts])
             del parts
             total += table.num_rows
@@ -418,10 +462,6 @@ def read_table(
         raise _damaged(Path(root), exc) from None
 
 
-_CODED = ("source_type", "category", "municipality_code")
-"""Text columns of few distinct values, read dictionary-encoded by :func:`read_table`."""
-
-
 def count_incidents(root: str | Path) -> int:
     """Number of stored incidents, from the Parquet footers of the live version.
 
@@ -442,7 +482,7 @@ def count_incidents(root: str | Path) -> int:
     cur = _current(Path(root))
     if cur is None:
         return 0
-    return sum(_part_rows(Path(root), f) for f in cur.glob("year=*/part-0.parquet"))
+    return sum(_part_rows(Path(root), f) for f in cur.glob(_PARTS))
 
 
 class IncidentDataset:
