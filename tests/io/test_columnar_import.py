@@ -199,3 +199,72 @@ def test_repeated_ids_by_hash_and_text() -> None:
     same = np.zeros(len(ids), dtype=np.uint64)
     got = repeated(same, lambda rows: [ids[r] for r in rows])
     assert got.tolist() == pd.Series(ids).duplicated().tolist()
+
+
+@pytest.mark.parametrize("longest", [1, 8, 9, 16, 17, 64, 65])
+def test_text_hashes_equal_for_equal_texts_only(longest: int) -> None:
+    # word-wise hashing up to 64 bytes, byte-wise beyond: equal texts hash alike wherever
+    # they sit (sliced arrays, other batches); the few unequal ones here all differ
+    rng = np.random.default_rng(longest)
+    alphabet = list("ab\x00 åé1")
+    ids = ["".join(rng.choice(alphabet, size=rng.integers(0, 4))) for _ in range(300)]
+    ids += ["a", "a\x00", "", "x" * longest, "x" * (longest - 1) + "y"]
+    arr = pa.array(ids)
+    h = text_hashes(arr)
+    by_text: dict[str, set[int]] = {}
+    for t, v in zip(ids, h.tolist(), strict=True):
+        by_text.setdefault(t, set()).add(v)
+    assert all(len(v) == 1 for v in by_text.values())
+    assert len({next(iter(v)) for v in by_text.values()}) == len(by_text)
+    assert (text_hashes(arr.slice(7)) == h[7:]).all()
+    got = repeated(h, lambda rows: [ids[r] for r in rows])
+    assert got.tolist() == pd.Series(ids).duplicated().tolist()
+
+
+def test_stripped_checks_both_ends() -> None:
+    ids = ["a", " a", "a ", "\ta\n", "", None, "å", "aå", "åa", "a\u00a0", "\u2003x", "a b"]
+    got = stripped(pa.array(ids, pa.string())).to_pylist()
+    assert got == ["" if v is None else v.strip() for v in ids]
+    assert stripped(pa.array(ids, pa.string()).slice(3)).to_pylist() == got[3:]
+
+
+def test_iso_times_arrow_and_numpy_agree() -> None:
+    # Arrow's parser takes the common forms, NumPy the rest: both give the same values
+    from drugscenes.io.columnar import _arrow_iso_times, _numpy_iso_times, iso_times
+
+    values = [
+        "2023-01-06T07:56:31Z",
+        "2023-01-06 07:56:31+01:00",
+        "2023-01-06T07:56:31.123456-0130",
+        "2023-01-06",
+        "2023-01-06 07:56",
+        "2023-01-06T07:56:31.123456",
+        "2024-02-29T23:59:59Z",
+        "2023-02-29T10:00:00Z",  # no such day: NumPy rejects the row, the others stay
+        "2023-04-31",
+        "1900-01-01T00:30:00+01:00",  # UTC is in 1899: its own year decides
+        "2199-12-31T23:30:00-01:00",
+        "1899-12-31",
+        "2200-01-01",
+        "2023-01-06T24:00:00Z",
+        "2023-01-06T07:56Z",  # an offset only after seconds
+        "2023-01-06T07:56:31.12Z",
+        "2023-1-6",
+        "",
+        None,
+    ]
+    arr = pa.array(values, pa.string())
+    want = _numpy_iso_times(arr, 1900, 2199)
+    got = iso_times(arr, 1900, 2199)
+    for w, g in zip(want, got, strict=True):
+        assert g.tolist() == w.tolist()
+    possible = pa.array([v for v in values if v not in ("2023-02-29T10:00:00Z", "2023-04-31")])
+    want = _numpy_iso_times(possible, 1900, 2199)
+    ns, taken, aware = _arrow_iso_times(possible, 1900, 2199)
+    assert taken[:7].all() and taken.sum() == 7  # the common forms went the fast way
+    assert (ns[taken] == want[0][taken]).all() and want[1][taken].all()
+    assert (aware[taken] == want[2][taken]).all()
+    # one impossible day among valid rows of its form: the form goes to NumPy, same result
+    arr = pa.array(["2023-02-28T10:00:00Z", "2023-02-30T10:00:00Z"] * 3)
+    for w, g in zip(_numpy_iso_times(arr, 1900, 2199), iso_times(arr, 1900, 2199), strict=True):
+        assert g.tolist() == w.tolist()

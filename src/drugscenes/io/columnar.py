@@ -20,11 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
+
+T = TypeVar("T")
 
 BATCH_ROWS = 1 << 20
 """Rows per batch of the streaming readers (about 1 M)."""
@@ -42,6 +45,27 @@ class PositionUnknown(Exception):
     one thread (see :func:`stream_csv`)."""
 
 
+# -- batches -------------------------------------------------------------------------------
+def read_ahead(batches: Iterator[T]) -> Iterator[T]:
+    """``batches``, the next one read in a thread while the caller checks this one.
+
+    Reading (Arrow: decompressing, parsing) and checking (NumPy) both release the GIL, so
+    on two cores they overlap. An error while reading is raised where that batch is due.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    it = iter(batches)
+    done = object()
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(next, it, done)
+        while True:
+            batch = pending.result()
+            if batch is done:
+                return
+            pending = pool.submit(next, it, done)
+            yield batch
+
+
 # -- text ---------------------------------------------------------------------------------
 def as_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One string array (dictionary and large strings decoded; nulls kept)."""
@@ -54,23 +78,44 @@ def as_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     return arr
 
 
-_PLAIN_EDGES = r"(?s)^[!-~](.*[!-~])?$"
-"""A value that ``str.strip`` leaves as it is: printable ASCII at both ends."""
+def _offsets_data(arr: pa.Array) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
+    """The value offsets (``n + 1``, into the data) and the data bytes of a string array."""
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * arr.offset)
+    data_buf = arr.buffers()[2]
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    )
+    return offsets.astype(np.int64), data
 
 
 def stripped(arr: pa.Array) -> pa.Array:
-    """``str.strip`` of every value (Python's whitespace), nulls as empty strings."""
+    """``str.strip`` of every value (Python's whitespace), nulls as empty strings.
+
+    A value whose first and last bytes are printable ASCII is left as it is (checked on
+    the bytes with NumPy); only the others go through ``str.strip``.
+    """
     arr = as_text(arr)
-    plain = pc.fill_null(pc.match_substring_regex(arr, _PLAIN_EDGES), False)
-    odd = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+    n = len(arr)
+    if n == 0:
+        return arr.fill_null("")
+    offsets, data = _offsets_data(arr)
+    lengths = offsets[1:] - offsets[:-1]
+    filled = lengths > 0
+    first = np.zeros(n, dtype=np.uint8)
+    last = np.zeros(n, dtype=np.uint8)
+    first[filled] = data[offsets[:-1][filled]]
+    last[filled] = data[offsets[1:][filled] - 1]
+    plain = filled & (first - np.uint8(33) < 94) & (last - np.uint8(33) < 94)  # '!'..'~'
+    if arr.null_count:
+        plain &= arr.is_valid().to_numpy(zero_copy_only=False)
+    odd = np.flatnonzero(~plain)
     if odd.size == 0:
         return arr
     values = arr.take(pa.array(odd)).to_pylist()
     fixed = pa.array(["" if v is None else v.strip() for v in values], pa.string())
     out = arr.fill_null("")
-    mask = np.zeros(len(arr), dtype=bool)
-    mask[odd] = True
-    return pc.replace_with_mask(out, pa.array(mask), fixed)
+    return pc.replace_with_mask(out, pa.array(~plain), fixed)
 
 
 def blank(arr: pa.Array) -> NDArray[np.bool_]:
@@ -81,8 +126,18 @@ def blank(arr: pa.Array) -> NDArray[np.bool_]:
 def unique_map(arr: pa.Array, fn: Callable[[str | None], object]) -> tuple[list[object], NDArray]:
     """``fn`` of each distinct value once, and each row's index into that list.
 
-    Nulls are passed to ``fn`` as None. Per-row work is done by NumPy on the codes.
+    Nulls are passed to ``fn`` as None. Per-row work is done by NumPy on the codes; a
+    dictionary-encoded column (as read with ``read_dictionary``) is taken as it is.
     """
+    if isinstance(arr, pa.ChunkedArray) and arr.num_chunks == 1:
+        arr = arr.chunk(0)
+    if isinstance(arr, pa.DictionaryArray) and pa.types.is_string(arr.type.value_type):
+        values = [fn(v) for v in arr.dictionary.to_pylist()]
+        idx = arr.indices.to_numpy(zero_copy_only=False)
+        if arr.null_count:
+            values.append(fn(None))
+            idx = pc.fill_null(arr.indices, len(values) - 1).to_numpy(zero_copy_only=False)
+        return values, idx.astype(np.int64)
     enc = pc.dictionary_encode(as_text(arr), null_encoding="encode")
     values = [fn(v) for v in enc.dictionary.to_pylist()]
     idx = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
@@ -90,30 +145,77 @@ def unique_map(arr: pa.Array, fn: Callable[[str | None], object]) -> tuple[list[
 
 
 # -- ids ------------------------------------------------------------------------------------
-_HASH_BASE = np.uint64(0x100000001B3)  # odd: invertible modulo 2**64
-_HASH_INVERSE = np.uint64(pow(int(_HASH_BASE), -1, 2**64))
-_HASH_ROWS = 1 << 18
+_HASH_ROWS = 1 << 20
+_WIDEST = 64
+"""Values up to this many bytes are hashed in fixed-width words; longer ones byte by byte."""
+_MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_KEEP = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
+"""The low ``k`` bytes of a word, for k = 0..8."""
+
+
+def _mix(h: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """The splitmix64 finaliser: every input bit reaches every output bit."""
+    h ^= h >> np.uint64(30)
+    h *= _MIX[0]
+    h ^= h >> np.uint64(27)
+    h *= _MIX[1]
+    h ^= h >> np.uint64(31)
+    return h
 
 
 def text_hashes(arr: pa.Array) -> NDArray[np.uint64]:
-    """A 64-bit hash of each value's bytes (polynomial, modulo 2**64, mixed with the
-    length), computed with NumPy: equal texts have equal hashes; unequal ones rarely do,
-    so a caller compares the texts of equal hashes (see :func:`repeated`)."""
+    """A 64-bit hash of each value's bytes, computed with NumPy: equal texts have equal
+    hashes; unequal ones rarely do, so a caller compares the texts of equal hashes (see
+    :func:`repeated`).
+
+    Each value is read as little-endian 64-bit words (zero-padded to a multiple of 8
+    bytes) that are mixed in turn with the value's length, a few vector operations for
+    the short ids incident files have; values longer than 64 bytes are hashed byte by
+    byte (polynomial, modulo 2**64).
+    """
     arr = as_text(arr)
     n = len(arr)
     out = np.zeros(n, dtype=np.uint64)
     if n == 0:
         return out
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=n + 1 + arr.offset)[
-        arr.offset :
-    ].astype(np.int64)
-    data_buf = arr.buffers()[2]
-    data = (
-        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    )
+    offsets, data = _offsets_data(arr)
+    lengths = offsets[1:] - offsets[:-1]
+    widest = int(lengths.max())
+    if widest > _WIDEST:
+        return _polynomial_hashes(offsets, data)
+    width = max(8, -(-widest // 8) * 8)
+    padded = np.zeros(data.size + width, dtype=np.uint8)  # every value reads `width` bytes
+    padded[: data.size] = data
+    # the 8 bytes from each byte position as one little-endian word (unaligned reads)
+    words = np.ndarray((data.size + width - 7,), dtype="<u8", buffer=padded, strides=(1,))
     with np.errstate(over="ignore"):
         for a in range(0, n, _HASH_ROWS):  # bounded temporaries
             b = min(a + _HASH_ROWS, n)
+            start, length = offsets[a:b], lengths[a:b]
+            h = length.astype(np.uint64) * _GOLDEN
+            for j in range(width // 8):
+                # word j with the bytes that are not the value's own zeroed
+                keep = _KEEP[np.clip(length - 8 * j, 0, 8)]
+                h = (h ^ (words[start + 8 * j] & keep)) * _MIX[0]
+                h ^= h >> np.uint64(32)
+            out[a:b] = _mix(h)
+    return out
+
+
+_HASH_BASE = np.uint64(0x100000001B3)  # odd: invertible modulo 2**64
+_HASH_INVERSE = np.uint64(pow(int(_HASH_BASE), -1, 2**64))
+_POLY_ROWS = 1 << 18
+
+
+def _polynomial_hashes(offsets: NDArray[np.int64], data: NDArray[np.uint8]) -> NDArray[np.uint64]:
+    """:func:`text_hashes` of long values: a polynomial hash of the bytes from prefix
+    sums, mixed with the length."""
+    n = offsets.size - 1
+    out = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for a in range(0, n, _POLY_ROWS):  # bounded temporaries
+            b = min(a + _POLY_ROWS, n)
             lo, hi = int(offsets[a]), int(offsets[b])
             k = hi - lo
             powers = np.full(k, _HASH_BASE, dtype=np.uint64)
@@ -128,8 +230,24 @@ def text_hashes(arr: pa.Array) -> NDArray[np.uint64]:
             start = offsets[a:b] - lo
             end = offsets[a + 1 : b + 1] - lo
             h = (prefix[end] - prefix[start]) * inverse[start]
-            out[a:b] = h ^ ((end - start).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+            out[a:b] = h ^ ((end - start).astype(np.uint64) * _GOLDEN)
     return out
+
+
+def _all_distinct(hashes: NDArray[np.uint64]) -> bool:
+    """No value twice: sorted in two halves split by the top bit (a value is in one half
+    only), each sorted on its own core; a sort beats a hash table on millions of distinct
+    64-bit values (the table's memory is touched at random)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    top = hashes >= np.uint64(1 << 63)
+
+    def distinct(part: NDArray[np.uint64]) -> bool:
+        part.sort()  # NumPy sorts without the GIL
+        return not (part[1:] == part[:-1]).any()
+
+    with ThreadPoolExecutor(2) as pool:
+        return all(pool.map(distinct, (hashes[top], hashes[~top])))
 
 
 def repeated(
@@ -144,9 +262,8 @@ def repeated(
     dup = np.zeros(n, dtype=bool)
     if n < 2:
         return dup
-    ordered = np.sort(hashes)
-    if not (ordered[1:] == ordered[:-1]).any():
-        return dup  # every hash distinct: no repeats (the common case, one sort)
+    if _all_distinct(hashes):
+        return dup  # the common case
     order = np.argsort(hashes, kind="stable")
     ordered = hashes[order]
     same = ordered[1:] == ordered[:-1]
@@ -231,6 +348,59 @@ def _days_from_civil(y: NDArray, mo: NDArray, d: NDArray) -> NDArray[np.int64]:
     return era * 146097 + doe - 719468
 
 
+_ISO_DATE = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+_ISO_CLOCK = r"[T ]([01]\d|2[0-3]):[0-5]\d"
+_ISO_NAIVE = rf"^{_ISO_DATE}({_ISO_CLOCK}(:[0-5]\d(\.\d{{6}})?)?)?$"
+_ISO_AWARE = rf"^{_ISO_DATE}{_ISO_CLOCK}:[0-5]\d(\.\d{{6}})?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)$"
+"""The forms :func:`iso_times` takes, without and with an offset, as regular expressions
+(the day of the month is checked by Arrow's parser)."""
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def _arrow_iso_times(
+    arr: pa.Array, first_year: int, last_year: int
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
+    """:func:`iso_times` by Arrow's ISO 8601 parser, for the rows whose form it matches.
+
+    The rows of a form are parsed together; when one of them is not a real day (30
+    February) none are taken and the NumPy parser decides row by row. Times with an
+    offset within a day of the year range's ends are left to it too (their own year is
+    not the UTC one).
+    """
+    n = len(arr)
+    ns = np.zeros(n, dtype=np.int64)
+    taken = np.zeros(n, dtype=bool)
+    aware = np.zeros(n, dtype=bool)
+    lo = int(_days_from_civil(np.int64(first_year), np.int64(1), np.int64(1))) * _NS_PER_DAY
+    hi = int(_days_from_civil(np.int64(last_year + 1), np.int64(1), np.int64(1))) * _NS_PER_DAY
+    forms = [(_ISO_NAIVE, None, lo, hi), (_ISO_AWARE, "UTC", lo + _NS_PER_DAY, hi - _NS_PER_DAY)]
+    head = arr.slice(0, 1000)
+    if (pc.sum(pc.match_substring_regex(head, _ISO_AWARE)).as_py() or 0) > len(head) // 2:
+        forms.reverse()  # the file's usual form first, the other only on the rest
+    rest = np.arange(n)
+    for pattern, tz, first, last in forms:
+        if rest.size == 0:
+            break
+        part = arr if rest.size == n else arr.take(pa.array(rest))
+        match = pc.fill_null(pc.match_substring_regex(part, pattern), False)
+        hit = match.to_numpy(zero_copy_only=False)
+        if not hit.any():
+            continue
+        values_arr = part if hit.all() else pc.filter(part, match)
+        try:
+            parsed = values_arr.cast(pa.timestamp("ns", tz=tz)).cast(pa.int64())
+        except pa.ArrowInvalid:
+            continue
+        values = parsed.to_numpy(zero_copy_only=False)
+        rows = rest[hit]
+        ok = (values >= first) & (values < last)
+        ns[rows[ok]] = values[ok]
+        taken[rows[ok]] = True
+        aware[rows[ok]] = tz is not None
+        rest = rest[~hit]
+    return ns, taken, aware
+
+
 def iso_times(
     arr: pa.Array, first_year: int, last_year: int
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
@@ -249,8 +419,26 @@ def iso_times(
     taken : ndarray of bool
     aware : ndarray of bool
         The time had an offset (or ``Z``).
+
+    Notes
+    -----
+    Arrow's parser takes the rows of the common forms (:func:`_arrow_iso_times`); the
+    rest are read byte by byte with NumPy, with the same result (tested on both).
     """
     arr = as_text(arr)
+    ns, taken, aware = _arrow_iso_times(arr, first_year, last_year)
+    rest = np.flatnonzero(~taken)
+    if rest.size:
+        part = arr if rest.size == len(arr) else arr.take(pa.array(rest))
+        ns2, taken2, aware2 = _numpy_iso_times(part, first_year, last_year)
+        ns[rest], taken[rest], aware[rest] = ns2, taken2, aware2
+    return ns, taken, aware
+
+
+def _numpy_iso_times(
+    arr: pa.Array, first_year: int, last_year: int
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
+    """:func:`iso_times` byte by byte with NumPy (every form it takes)."""
     n = len(arr)
     ns = np.zeros(n, dtype=np.int64)
     aware = np.zeros(n, dtype=bool)
@@ -375,7 +563,8 @@ def _check_records(path: Path, sep: str) -> None:
     pandas all read the same fields; every carriage return ends a line (CRLF).
     Checked with NumPy on 16 MiB blocks of whole lines.
     """
-    ends = np.array([ord(sep), 10, 13, 34], dtype=np.uint8)
+    ends = np.zeros(256, dtype=bool)  # a lookup table: is this byte an end of a field?
+    ends[[ord(sep), 10, 13, 34]] = True
     carry = b""
     with path.open("rb") as fh:
         while True:
@@ -389,7 +578,7 @@ def _check_records(path: Path, sep: str) -> None:
                     carry = block
                     continue
             part, carry = block[:cut], block[cut:]
-            if part.count(b"\r") != part.count(b"\r\n"):
+            if b"\r" in part and part.count(b"\r") != part.count(b"\r\n"):
                 raise NotPlain("carriage return inside a line")
             buf = np.frombuffer(part, dtype=np.uint8)
             if buf.size and buf.max() >= 128:
@@ -401,7 +590,7 @@ def _check_records(path: Path, sep: str) -> None:
                 q = np.flatnonzero(buf == 34)
                 before = np.where(q > 0, buf[np.maximum(q - 1, 0)], 10)
                 after = np.where(q + 1 < buf.size, buf[np.minimum(q + 1, buf.size - 1)], 10)
-                inner = ~np.isin(before, ends) & ~np.isin(after, ends)
+                inner = ~ends[before] & ~ends[after]
                 if inner.any():
                     raise NotPlain("a quote inside a field")
                 newlines = np.flatnonzero(buf == 10)
@@ -410,6 +599,30 @@ def _check_records(path: Path, sep: str) -> None:
                     raise NotPlain("a quoted value spanning lines")
             if not chunk:
                 return
+
+
+def _in_background(fn: Callable[..., None], *args: object) -> Callable[[], None]:
+    """Run ``fn(*args)`` in a daemon thread; the returned function waits for it and
+    raises what it raised. A caller that gives up early does not wait for it."""
+    import threading
+
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            fn(*args)
+        except BaseException as exc:  # handed to the caller by join()
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def join() -> None:
+        thread.join()
+        if failed:
+            raise failed[0]
+
+    return join
 
 
 def stream_csv(path: Path, sniff: Callable[[str], str], threads: bool = True) -> CsvStream:
@@ -442,8 +655,13 @@ def stream_csv(path: Path, sniff: Callable[[str], str], threads: bool = True) ->
     if not header.strip():
         raise NotPlain("blank first line")
     sep = sniff(header)
-    _check_records(path, sep)
-    names = [c.strip() for c in next(csv.reader([header.rstrip("\r")], delimiter=sep))]
+    if "\r" in header.rstrip("\r"):
+        raise NotPlain("carriage return inside a line")
+    checked = _in_background(_check_records, path, sep)  # while Arrow parses; joined last
+    try:
+        names = [c.strip() for c in next(csv.reader([header.rstrip("\r")], delimiter=sep))]
+    except csv.Error as exc:
+        raise NotPlain(str(exc)) from None
     if any(not c for c in names) or len(set(names)) != len(names):
         raise NotPlain("header names blank or repeated")
     keys = [f"c{i}" for i in range(len(names))]
@@ -488,17 +706,20 @@ def stream_csv(path: Path, sniff: Callable[[str], str], threads: bool = True) ->
 
     def batches() -> Iterator[pa.RecordBatch]:
         if reader is None:
+            checked()
             return
         while True:
             try:
                 batch = reader.read_next_batch()
             except StopIteration:
-                return
+                break
             except pa.ArrowInvalid as exc:  # text that is not UTF-8, ...
+                checked()  # a file that is not plain says so first
                 if stream.position_unknown:
                     raise PositionUnknown from None
                 raise NotPlain(str(exc)) from None
             yield batch
+        checked()  # the rows read count only if the file is plain
 
     stream.batches = batches()
     return stream

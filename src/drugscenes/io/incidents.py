@@ -81,6 +81,7 @@ from drugscenes.io.columnar import (
     blank,
     iso_times,
     numbers,
+    read_ahead,
     record_rows,
     repeated,
     stream_csv,
@@ -90,6 +91,7 @@ from drugscenes.io.columnar import (
 )
 from drugscenes.io.columns import resolve_columns
 from drugscenes.io.tabular import CsvTable, _separator_hint, read_csv, sniff_separator
+from drugscenes.io.wkb import wkb_xy
 from drugscenes.periods import FIRST_YEAR, LAST_YEAR
 from drugscenes.store.base import INCIDENT_COLUMNS as STORED_COLUMNS
 from drugscenes.store.base import incident_frame
@@ -450,7 +452,7 @@ def _csv_batches(
     )
     a_field, b_field = ("x", "y") if xy else ("lon", "lat")
     n_valid = 0
-    for batch in stream.batches:
+    for batch in read_ahead(stream.batches):
         n = batch.num_rows
         n_valid += n
 
@@ -548,10 +550,13 @@ def _parquet_columnar(
     cleaner = _Cleaner(
         region, mapping, p.name, False, src_crs, "x/y", "type" in fields, "category" in fields
     )
+    # the few-valued text columns straight from the pages' dictionaries: no string per row
+    coded = [c for f, c in fields.items() if f in ("type", "category", "location_name")]
+    pf = pq.ParquetFile(p, read_dictionary=coded)
     n_read = 0
     for batch in _parquet_batches(pf, [*dict.fromkeys(fields.values()), primary]):
         n_read += batch.num_rows
-        x, y = _wkb_points(batch.column(primary))
+        x, y = wkb_xy(batch.column(primary))
         cleaner.add({f: batch.column(c) for f, c in fields.items()}, x, y)
     out, problems = cleaner.finish(lambda i: np.asarray(i, dtype=np.int64) + 1)
     return _Read(out, problems, [], n_read, False)
@@ -565,36 +570,7 @@ def _parquet_batches(pf: Any, columns: list[str]) -> Iterator[pa.RecordBatch | p
     if sizes and max(sizes) > 4 * BATCH_ROWS:
         yield from pf.iter_batches(batch_size=BATCH_ROWS, columns=columns)
         return
-    for i in range(meta.num_row_groups):
-        yield pf.read_row_group(i, columns=columns)
-
-
-def _wkb_points(arr: pa.Array) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """x and y of WKB points (NaN for missing, empty or other geometries), as geopandas
-    reads them: NumPy for 2-D little-endian points, shapely for anything else."""
-    import shapely
-
-    n = len(arr)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.cast(pa.binary()) if pa.types.is_large_binary(arr.type) else arr
-    lengths = pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False)
-    if n and arr.null_count == 0 and (lengths == 21).all() and arr.offset == 0:
-        rec = np.frombuffer(
-            arr.buffers()[2],
-            dtype=[("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")],
-            count=n,
-            offset=int(np.frombuffer(arr.buffers()[1], dtype=np.int32, count=1)[0]),
-        )
-        if (rec["order"] == 1).all() and (rec["type"] == 1).all():
-            return rec["x"].astype(np.float64), rec["y"].astype(np.float64)
-    geoms = shapely.from_wkb(np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object))
-    is_point = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
-    xs = np.full(n, np.nan)
-    ys = np.full(n, np.nan)
-    xs[is_point] = shapely.get_x(geoms[is_point])
-    ys[is_point] = shapely.get_y(geoms[is_point])
-    return xs, ys
+    yield from read_ahead(pf.read_row_group(i, columns=columns) for i in range(len(sizes)))
 
 
 def _with_reader_problems(
@@ -1101,7 +1077,7 @@ class _Cleaner:
         index = kept if all_accepted else kept[accepted]
         del kept
         arrays = {
-            "incident_id": ids if all_accepted and len(index) == len(ids) else ids.take(index),
+            "incident_id": ids if len(index) == len(ids) else _rows_of(ids, index),
             "time": pa.array(column("time", np.int64), pa.int64()).cast(
                 pa.timestamp("ns", tz="UTC")
             ),
@@ -1161,6 +1137,15 @@ class _Cleaner:
                 row[sort].tolist(), order[sort].tolist(), message[sort].tolist(), strict=True
             )
         ]
+
+
+def _rows_of(ids: pa.ChunkedArray, rows: NDArray[np.int64]) -> pa.ChunkedArray:
+    """The values at ``rows`` (increasing) of a chunked string array: a filter, which
+    copies each chunk's kept bytes in one pass, where a take on chunks goes value by
+    value."""
+    mask = np.zeros(len(ids), dtype=bool)
+    mask[rows] = True
+    return ids.filter(pa.array(mask))
 
 
 def _repeats(
