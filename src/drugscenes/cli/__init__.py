@@ -23,6 +23,9 @@ evaluate.register(app)
 
 def main() -> None:
     """Entry point of the ``drugscenes`` command."""
+    from drugscenes.cli.memory import fixed_mmap_threshold
+
+    fixed_mmap_threshold()
     app()
 
 
