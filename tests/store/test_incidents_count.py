@@ -6,6 +6,7 @@ import shutil
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 from shapely import box
 
 from drugscenes.demo.incidents import generate_incidents
@@ -84,3 +85,21 @@ def test_large_year_in_two_files_reads_and_replaces_as_one(tmp_path, monkeypatch
     back = read_incidents(root).set_index("incident_id")
     assert (back.loc[changed["incident_id"], "category"] == "other").all()
     assert count_incidents(root) == 360
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_id_set_membership_is_exact(monkeypatch, collide):
+    # membership by hashes, then by text where hashes match: a hash collision (every
+    # hash equal, below) never makes an id a member
+    import numpy as np
+    import pyarrow as pa
+
+    import drugscenes.store.incidents_parquet as store
+
+    if collide:
+        monkeypatch.setattr(store, "text_hashes", lambda a: np.zeros(len(a), dtype=np.uint64))
+    stored = ["a", "b", "å", "x" * 70, "c1", "c2"]
+    asked = ["a", "B", "å", "x" * 70, "x" * 69, None, "c2", "", "c3"]
+    got = store._IdSet(pa.array(stored)).contains(pa.array(asked, pa.string()))
+    assert got.tolist() == [v in set(stored) for v in asked]
+    assert store._IdSet(pa.array([], pa.string())).contains(pa.array(["a"])).tolist() == [False]

@@ -45,6 +45,7 @@ from numpy.typing import NDArray
 from pyproj import CRS
 
 from drugscenes.errors import DataError, WorkspaceError
+from drugscenes.io.columnar import as_text, text_hashes
 from drugscenes.io.wkb import points_wkb
 from drugscenes.store.base import (
     INCIDENT_COLUMNS,
@@ -324,6 +325,46 @@ def _part_rows(root: Path, path: Path) -> int:
         raise _damaged(root, exc) from None
 
 
+class _IdSet:
+    """Membership of ids in a large set of ids, by 64-bit hashes (sorted, searched with
+    NumPy) and a text comparison of the rows whose hash matches; Arrow's ``is_in``
+    builds a hash table of the strings, several times slower on millions of ids."""
+
+    def __init__(self, ids: pa.Array | pa.ChunkedArray) -> None:
+        self.ids = as_text(ids)
+        hashes = text_hashes(self.ids)
+        self.order = np.argsort(hashes)
+        self.hashes = hashes[self.order]
+
+    def contains(self, values: pa.Array | pa.ChunkedArray) -> NDArray[np.bool_]:
+        """Whether each of ``values`` is in the set (a missing value never is)."""
+        values = as_text(values)
+        out = np.zeros(len(values), dtype=bool)
+        if not len(self.ids) or not len(values):
+            return out
+        h = text_hashes(values)
+        # the queries searched in sorted order: each search starts where the last ended,
+        # in memory already cached (random searches into millions of hashes miss the cache)
+        by_hash = np.argsort(h)
+        pos = np.empty(h.size, dtype=np.int64)
+        pos[by_hash] = np.searchsorted(self.hashes, h[by_hash])
+        del by_hash
+        np.minimum(pos, len(self.hashes) - 1, out=pos)
+        cand = np.flatnonzero((self.hashes[pos] == h) & values.is_valid().to_numpy(False))
+        if not cand.size:
+            return out
+        same = pc.equal(
+            values.take(pa.array(cand)), self.ids.take(pa.array(self.order[pos[cand]]))
+        ).to_numpy(zero_copy_only=False)
+        out[cand[same]] = True
+        unsure = cand[~same]  # a hash shared by other ids too: compare with each of them
+        if unsure.size:
+            shared = self.order[np.isin(self.hashes, h[unsure])]
+            texts = set(self.ids.take(pa.array(shared)).to_pylist())
+            out[unsure] = [v in texts for v in values.take(pa.array(unsure)).to_pylist()]
+        return out
+
+
 def _write(root: Path, new: pa.Table, replace_ids: bool) -> int:
     """Write ``new`` (the stored columns; text may be dictionary-encoded) as a new version.
 
@@ -332,7 +373,7 @@ def _write(root: Path, new: pa.Table, replace_ids: bool) -> int:
     times = new["time"].cast(pa.timestamp("ns", tz="UTC"))
     new_years = pc.year(times).to_numpy()
     del times
-    new_ids = new["incident_id"].cast(pa.string())
+    new_ids: _IdSet | None = None  # built when there are stored ids to compare
     old_dir = _current(root)
     version = root / f"v-{uuid.uuid4().hex}"
     tmp = root / f".tmp-{version.name}"
@@ -343,9 +384,15 @@ def _write(root: Path, new: pa.Table, replace_ids: bool) -> int:
                 old_files.setdefault(int(f.parent.name.split("=")[1]), []).append(f)
         touched = set(np.unique(new_years).tolist())
         only_year = next(iter(touched)) if len(touched) == 1 else None  # no filter then
+        if old_files:
+            new_ids = _IdSet(new["incident_id"])
+        replaced: dict[int, NDArray[np.bool_]] = {}  # stored rows of a year replaced by new
         for year, files in old_files.items():
             ids = _read_parts(root, files, columns=["incident_id"])["incident_id"]
-            if pc.any(pc.is_in(ids, value_set=new_ids)).as_py():
+            assert new_ids is not None
+            replaced[year] = new_ids.contains(ids)
+            del ids
+            if replaced[year].any():
                 if not replace_ids:
                     raise DataError(
                         f"incident ids already stored (year {year}); re-import with replace"
@@ -365,7 +412,7 @@ def _write(root: Path, new: pa.Table, replace_ids: bool) -> int:
             del this
             if year in old_files:
                 old = _read_parts(root, old_files[year], columns=list(COLUMNS), schema=_SCHEMA)
-                old = old.filter(pc.invert(pc.is_in(old["incident_id"], value_set=new_ids)))
+                old = old.filter(pa.array(~replaced.pop(year)))  # same files, same row order
                 parts.insert(0, _from_arrow(old))
                 del old
             table = pa.concat_tables([p.replace_schema_metadata(None) for p in parts])
