@@ -268,3 +268,39 @@ def test_iso_times_arrow_and_numpy_agree() -> None:
     arr = pa.array(["2023-02-28T10:00:00Z", "2023-02-30T10:00:00Z"] * 3)
     for w, g in zip(_numpy_iso_times(arr, 1900, 2199), iso_times(arr, 1900, 2199), strict=True):
         assert g.tolist() == w.tolist()
+
+
+def test_text_hashes_do_not_depend_on_the_batch() -> None:
+    # batches are hashed apart and compared together: a value's hash is its own, whatever
+    # the lengths of the other values in its array
+    ids = ["nr-A", "g1", "", "x" * 8, "x" * 9, "wdq-2020-R-0", "y" * 70, "å" * 40]
+    alone = [int(text_hashes(pa.array([v]))[0]) for v in ids]
+    together = text_hashes(pa.array(ids)).tolist()
+    short = text_hashes(pa.array(["nr-A", "g1", ""])).tolist()
+    assert together == alone and short == alone[:3]
+    assert len(set(alone)) == len(ids)
+
+
+def test_an_id_repeated_in_another_batch_is_rejected(tmp_path: Path) -> None:
+    # two row groups (two batches) whose widest ids differ: "a" of the second repeats
+    # the first's, and is rejected as the row-wise reader rejects it
+    from drugscenes.io.wkb import points_wkb
+
+    f = tmp_path / "two_groups.parquet"
+    ids = ["a", "long-id-" + "x" * 40, "b", "a", "c"]
+    n = len(ids)
+    gpd.GeoDataFrame({"id": ids[:1]}, geometry=[shapely.Point(0, 0)], crs=3006).to_parquet(f)
+    geo = {b"geo": pq.read_schema(f).metadata[b"geo"]}
+    table = pa.table(
+        {
+            "id": ids,
+            "time": ["2023-01-05T10:00:00Z"] * n,
+            "type": ["Rån"] * n,
+            "geometry": points_wkb(np.full(n, 665_000.0), np.full(n, 6_575_000.0)),
+        }
+    ).replace_schema_metadata(geo)
+    pq.write_table(table, f, row_group_size=3)
+    assert pq.ParquetFile(f).metadata.num_row_groups == 2
+    fast, slow = _both(f, "parquet")
+    _same(fast, slow)
+    assert [(p.code, p.row) for p in fast.problems] == [("id-duplicate", 4)]

@@ -146,8 +146,6 @@ def unique_map(arr: pa.Array, fn: Callable[[str | None], object]) -> tuple[list[
 
 # -- ids ------------------------------------------------------------------------------------
 _HASH_ROWS = 1 << 20
-_WIDEST = 64
-"""Values up to this many bytes are hashed in fixed-width words; longer ones byte by byte."""
 _MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _KEEP = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
@@ -166,13 +164,12 @@ def _mix(h: NDArray[np.uint64]) -> NDArray[np.uint64]:
 
 def text_hashes(arr: pa.Array) -> NDArray[np.uint64]:
     """A 64-bit hash of each value's bytes, computed with NumPy: equal texts have equal
-    hashes; unequal ones rarely do, so a caller compares the texts of equal hashes (see
-    :func:`repeated`).
+    hashes, in any array or batch; unequal ones rarely do, so a caller compares the texts
+    of equal hashes (see :func:`repeated`).
 
-    Each value is read as little-endian 64-bit words (zero-padded to a multiple of 8
-    bytes) that are mixed in turn with the value's length, a few vector operations for
-    the short ids incident files have; values longer than 64 bytes are hashed byte by
-    byte (polynomial, modulo 2**64).
+    Each value is read as little-endian 64-bit words (the last one zero-padded), mixed in
+    turn into a start made of its length, then finished with splitmix64: a few vector
+    operations a word for the short ids incident files have.
     """
     arr = as_text(arr)
     n = len(arr)
@@ -181,10 +178,7 @@ def text_hashes(arr: pa.Array) -> NDArray[np.uint64]:
         return out
     offsets, data = _offsets_data(arr)
     lengths = offsets[1:] - offsets[:-1]
-    widest = int(lengths.max())
-    if widest > _WIDEST:
-        return _polynomial_hashes(offsets, data)
-    width = max(8, -(-widest // 8) * 8)
+    width = max(8, -(-int(lengths.max()) // 8) * 8)
     padded = np.zeros(data.size + width, dtype=np.uint8)  # every value reads `width` bytes
     padded[: data.size] = data
     # the 8 bytes from each byte position as one little-endian word (unaligned reads)
@@ -195,43 +189,22 @@ def text_hashes(arr: pa.Array) -> NDArray[np.uint64]:
             start, length = offsets[a:b], lengths[a:b]
             h = length.astype(np.uint64) * _GOLDEN
             for j in range(width // 8):
-                # word j with the bytes that are not the value's own zeroed
-                keep = _KEEP[np.clip(length - 8 * j, 0, 8)]
-                h = (h ^ (words[start + 8 * j] & keep)) * _MIX[0]
-                h ^= h >> np.uint64(32)
+                # only the values that have a word j; its bytes past the value zeroed
+                rows = np.flatnonzero(length > 8 * j)
+                if rows.size == length.size:
+                    h = _step(h, words[start + 8 * j] & _KEEP[np.minimum(length - 8 * j, 8)])
+                elif rows.size:
+                    w = words[start[rows] + 8 * j] & _KEEP[np.minimum(length[rows] - 8 * j, 8)]
+                    h[rows] = _step(h[rows], w)
             out[a:b] = _mix(h)
     return out
 
 
-_HASH_BASE = np.uint64(0x100000001B3)  # odd: invertible modulo 2**64
-_HASH_INVERSE = np.uint64(pow(int(_HASH_BASE), -1, 2**64))
-_POLY_ROWS = 1 << 18
-
-
-def _polynomial_hashes(offsets: NDArray[np.int64], data: NDArray[np.uint8]) -> NDArray[np.uint64]:
-    """:func:`text_hashes` of long values: a polynomial hash of the bytes from prefix
-    sums, mixed with the length."""
-    n = offsets.size - 1
-    out = np.zeros(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for a in range(0, n, _POLY_ROWS):  # bounded temporaries
-            b = min(a + _POLY_ROWS, n)
-            lo, hi = int(offsets[a]), int(offsets[b])
-            k = hi - lo
-            powers = np.full(k, _HASH_BASE, dtype=np.uint64)
-            if k:
-                powers[0] = 1
-                powers = np.cumprod(powers, dtype=np.uint64)
-            inverse = np.full(k + 1, _HASH_INVERSE, dtype=np.uint64)
-            inverse[0] = 1
-            inverse = np.cumprod(inverse, dtype=np.uint64)
-            prefix = np.zeros(k + 1, dtype=np.uint64)
-            np.cumsum(data[lo:hi].astype(np.uint64) * powers, dtype=np.uint64, out=prefix[1:])
-            start = offsets[a:b] - lo
-            end = offsets[a + 1 : b + 1] - lo
-            h = (prefix[end] - prefix[start]) * inverse[start]
-            out[a:b] = h ^ ((end - start).astype(np.uint64) * _GOLDEN)
-    return out
+def _step(h: NDArray[np.uint64], word: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """One word into the running hashes (multiply-xorshift)."""
+    h = (h ^ word) * _MIX[0]
+    h ^= h >> np.uint64(32)
+    return h
 
 
 def _all_distinct(hashes: NDArray[np.uint64]) -> bool:
