@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 
 from drugscenes import config
 from drugscenes.analysis import crime as analysis
@@ -29,6 +30,7 @@ from drugscenes.services.common import (
     read_period,
     resolve_round,
 )
+from drugscenes.stats.preload import preload
 from drugscenes.store import Store
 
 if TYPE_CHECKING:  # imported where used: crime needs neither (nor their SciPy modules)
@@ -48,7 +50,7 @@ class _Inputs:
     latest: bool
     scenes: gpd.GeoDataFrame
     municipalities: gpd.GeoDataFrame
-    incidents: pd.DataFrame
+    incidents: pd.DataFrame | pa.Table
 
 
 def _round_and_period(
@@ -56,9 +58,10 @@ def _round_and_period(
 ) -> _Inputs:
     """The round (None: the latest) and the incidents of the period (a DataError if none).
 
-    ``coded``: the incidents are read as Arrow (:meth:`Store.read_incident_table`) and
-    their ``category`` is a pandas Categorical made from the stored dictionary codes, never
-    a string per row; the analyses count the same either way.
+    ``coded``: the incidents are the Arrow table of :meth:`Store.read_incident_table`
+    (``category`` as the stored dictionary codes, never a string per row), which
+    :func:`drugscenes.analysis.crime.crime_concentration` counts as it is; the analyses
+    count the same either way.
     """
     label, latest = resolve_round(store, round_label)
     scenes = store.round_scenes(label)
@@ -71,13 +74,12 @@ def _round_and_period(
     return _Inputs(label, latest, scenes, municipalities, incidents)
 
 
-def _read_coded(store: Store, period: Period) -> pd.DataFrame:
-    """The incidents of a period with ``category`` as a Categorical (a DataError if none)."""
+def _read_coded(store: Store, period: Period) -> pa.Table:
+    """The incidents of a period as Arrow (a DataError if none)."""
     table = store.read_incident_table(period.start, period.end, ANALYSIS_COLUMNS)
     if table.num_rows == 0:
-        return read_period(store, period, ANALYSIS_COLUMNS)  # raises its DataError
-    # One block per column: no consolidating copy of x and y into a 2-D block.
-    return table.to_pandas(split_blocks=True)
+        read_period(store, period, ANALYSIS_COLUMNS)  # raises its DataError
+    return table
 
 
 def crime(
@@ -110,6 +112,9 @@ def crime(
     rings = check_rings(
         check_numbers(rings_m, "--rings", high=config.RING_MAX_M, most=config.RINGS_MAX_N)
     )
+    # The tests of the rate ratios and share differences load SciPy and statsmodels: on a
+    # thread, while the incidents are read and counted without the GIL.
+    preload("drugscenes.stats.poisson", "statsmodels.stats.proportion")
     at = _round_and_period(store, round_label, period, step, coded=True)
     step(f"counting {len(at.incidents):,} incidents in zones")
     return analysis.crime_concentration(
