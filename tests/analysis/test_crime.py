@@ -3,9 +3,12 @@ statsmodels/SciPy called here."""
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import shapely
 from scipy import stats
@@ -13,6 +16,7 @@ from statsmodels.stats import rates
 
 from drugscenes.analysis.crime import (
     POLICE_ACTIVITY_NOTE,
+    _arrow_countable,
     ceased_by_overlap,
     crime_concentration,
     displacement,
@@ -22,6 +26,7 @@ from drugscenes.analysis.crime import (
     wdq,
 )
 from drugscenes.demo.incidents import generate_incidents
+from drugscenes.errors import UsageError
 from drugscenes.periods import Period
 
 REGION = gpd.GeoDataFrame(
@@ -327,3 +332,84 @@ def test_in_period_on_aware_nanoseconds_is_the_timestamp_comparison(tz):
         slow = in_period(as_text, start, end)["i"].to_numpy()
         assert fast.tolist() == slow.tolist()
         assert (1 in fast and 2 not in fast) or start != "2023-01-01"
+
+
+def _random_incidents(n: int, seed: int) -> pd.DataFrame:
+    """Incidents around the scenes and over the region, some outside the period, with a
+    category that police activity flags only sometimes."""
+    rng = np.random.default_rng(seed)
+    near = rng.uniform(800, 1400, (n // 2, 2))
+    far = rng.uniform(-50, 10_050, (n - n // 2, 2))
+    xy = np.concatenate([near, far])
+    cats = rng.choice(["violence", "shooting", "drug offence", "other", "theft"], n)
+    ns = rng.integers(1_672_531_200, 1_704_067_200, n) * 10**9  # 2023, UTC
+    ns[:50] = pd.Timestamp("2022-12-31 22:30", tz="UTC").value  # before the local year
+    return pd.DataFrame(
+        {
+            "time": pd.to_datetime(ns, utc=True),
+            "category": cats,
+            "x": xy[:, 0],
+            "y": xy[:, 1],
+            "police_activity": (cats == "drug offence") | ((cats == "theft") & (xy[:, 0] < 900)),
+        }
+    )
+
+
+def _arrow(frame: pd.DataFrame, pieces: int) -> pa.Table:
+    """The frame as a store reads it: ``category`` dictionary-encoded, in record batches
+    whose dictionaries differ (each batch encodes its own rows, shuffled differently)."""
+    batches = []
+    for k, rows in enumerate(np.array_split(np.arange(len(frame)), pieces)):
+        part = frame.iloc[rows]
+        values = sorted(set(part["category"]), reverse=bool(k % 2))
+        codes = pd.Categorical(part["category"], categories=values).codes.astype(np.int32)
+        category = pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(values))
+        batches.append(
+            pa.RecordBatch.from_arrays(
+                [
+                    pa.array(part["time"]),
+                    category,
+                    pa.array(part["x"].to_numpy()),
+                    pa.array(part["y"].to_numpy()),
+                    pa.array(part["police_activity"].to_numpy()),
+                ],
+                names=["time", "category", "x", "y", "police_activity"],
+            )
+        )
+    return pa.Table.from_batches(batches)
+
+
+@pytest.mark.parametrize("per_municipality", [False, True])
+def test_arrow_table_counts_as_the_frame(per_municipality: bool) -> None:
+    """A store's Arrow table (coded categories, one dictionary per batch) is counted chunk by
+    chunk to the same result as the frame; tables the chunked count does not take (plain
+    text categories, a missing coordinate, a missing time) go through pandas, as before."""
+    frame = _random_incidents(20_000, 5)
+    period = Period.parse("2023-01-01", "2023-12-31")
+
+    def result(incidents: pd.DataFrame | pa.Table) -> dict:
+        r = crime_concentration(
+            incidents, SCENES, REGION, period.start, period.end, "2023",
+            rings_m=(100, 200), per_municipality=per_municipality, period_days=period,
+        )  # fmt: skip
+        return json.loads(json.dumps(r.to_dict()))  # NaN == NaN as text
+
+    expected = result(frame)
+    kept = (frame["time"] >= period.start) & (frame["time"] < period.end)
+    assert expected["n_incidents"] == kept.sum() <= 20_000 - 50
+    table = _arrow(frame, 7)
+    assert _arrow_countable(table)  # counted chunk by chunk, not through pandas
+    assert len({b.column("category").dictionary.to_pylist()[0] for b in table.to_batches()}) > 1
+    assert result(table) == expected
+    assert result(
+        _arrow(frame, 1).cast(table.schema.set(1, pa.field("category", pa.string())))
+    ) == (expected)
+    with_null = frame.assign(x=frame["x"].astype(object))
+    with_null.loc[7, "x"] = None
+    assert result(pa.Table.from_pandas(with_null, preserve_index=False)) == result(with_null)
+
+
+def test_arrow_table_without_a_needed_column_is_refused() -> None:
+    table = _arrow(_random_incidents(100, 1), 1).drop_columns(["y"])
+    with pytest.raises(UsageError, match="lack columns"):
+        crime_concentration(table, SCENES, REGION, "2023-01-01", "2024-01-01", "2023")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -182,3 +184,73 @@ def test_validation() -> None:
     with pytest.raises(UsageError, match="3006"):
         assign_zones([0], [0], sc.set_crs(4326, allow_override=True))
     assert zone_names((200.0, 62.5)) == ["scene", "near_200", "near_62.5", "rest"]
+
+
+def test_settled_cells_give_the_point_tests_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cells settled whole (inside one scene, in one ring of one scene, beyond all rings)
+    give every point the zone and scene the point-by-point tests give: random scenes with
+    holes, parts and overlaps, points on vertices, on edges and at ring distances."""
+    import drugscenes.analysis.zones as z
+
+    rng = np.random.default_rng(23)
+    polys = []
+    for cx, cy in rng.uniform(0, 2500, (30, 2)):
+        k = int(rng.integers(5, 12))
+        ang = np.sort(rng.uniform(0, 2 * np.pi, k))
+        r = rng.uniform(20, 90, k)
+        poly = shapely.Polygon(np.c_[cx + r * np.cos(ang), cy + r * np.sin(ang)])
+        if poly.is_valid:
+            polys.append(poly)
+    polys.append(shapely.box(3000, 0, 3200, 200).difference(shapely.box(3050, 50, 3150, 150)))
+    polys.append(
+        shapely.MultiPolygon([shapely.box(3400, 0, 3450, 50), shapely.box(3500, 0, 3550, 50)])
+    )
+    sc = _scenes(*polys)
+    n = 300_000
+    x = rng.uniform(-300, 3900, n)
+    y = rng.uniform(-300, 2900, n)
+    verts = shapely.get_coordinates(np.array(polys))
+    edge = verts[:-1] + 0.5 * (verts[1:] - verts[:-1])
+    ring = verts + np.array([200.0, 0.0])  # exactly 200 m east of a vertex, often
+    x = np.concatenate([x, verts[:, 0], edge[:, 0], ring[:, 0]])
+    y = np.concatenate([y, verts[:, 1], edge[:, 1], ring[:, 1]])
+    index = ZoneIndex(sc, (100, 200), cell_m=50)
+    monkeypatch.setattr(z, "_SETTLE_MIN", 1 << 62)
+    exact = index.assign(x, y, workers=2)
+    monkeypatch.setattr(z, "_SETTLE_MIN", 0)
+    monkeypatch.setattr(ZoneIndex, "_settling_pays", lambda self, n: True)
+    settled = index.assign(x, y, workers=2)
+    assert (index._settled().zone >= 0).mean() > 0.5  # most small cells are settled
+    assert np.array_equal(settled.zone, exact.zone)
+    assert np.array_equal(settled.scene_index, exact.scene_index)
+    # and the point tests agree with GEOS distances (as test_random_points_match_exact_oracle)
+    pts = shapely.points(x, y)
+    dist = np.stack([shapely.distance(g, pts) for g in polys])
+    dmin = dist.min(axis=0)
+    assert np.array_equal(
+        exact.zone, np.select([dmin == 0, dmin <= 100, dmin <= 200], [0, 1, 2], 3)
+    )
+
+
+def test_assign_chunks_and_assign_near_are_assign(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pieces end to end (e.g. an Arrow column's chunks) give what their concatenation
+    gives; assign_near lists exactly the points that are not in the rest."""
+    import drugscenes.analysis.zones as z
+
+    monkeypatch.setattr(z, "_CHUNK", 1000)
+    sc = _scenes(shapely.box(0, 0, 100, 100), shapely.box(300, 0, 400, 100))
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(-500, 900, 7000), rng.uniform(-500, 600, 7000)
+    index = ZoneIndex(sc, (50, 200))
+    whole = index.assign(x, y)
+    cuts = [0, 1, 2500, 2500, 6999, 7000]
+    parts = index.assign_chunks(
+        [x[a:b] for a, b in itertools.pairwise(cuts)], [y[a:b] for a, b in itertools.pairwise(cuts)]
+    )
+    assert np.array_equal(parts.zone, whole.zone)
+    assert np.array_equal(parts.scene_index, whole.scene_index)
+    near = index.assign_near([x], [y])
+    assert near.n == x.size
+    assert np.array_equal(near.index, np.flatnonzero(whole.zone < 3))
+    assert np.array_equal(near.zone, whole.zone[near.index])
+    assert np.array_equal(near.scene_index, whole.scene_index[near.index])

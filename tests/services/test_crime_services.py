@@ -10,6 +10,8 @@ not (the rest, the control).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +116,19 @@ def test_crime_exact_ring_and_cli_json(ws: Path, capsys: pytest.CaptureFixture[s
         "2023-12-31",
     )  # fmt: skip
     assert d["period_days"]["to"] == "2023-12-31" and d["n_scenes"] == 3
+
+
+def test_crime_command_process_prints_what_the_job_gives(ws: Path) -> None:
+    """The ``drugscenes`` process (which ends without the interpreter's teardown once its
+    output is flushed) prints exactly the in-process JSON, whole, and exits 0."""
+    args = ["crime", str(ws), "--round", "2023", "--from", "2023-01-01", "--to", "2023-12-31"]
+    code, stdout, stderr = run(*args, "--json")
+    assert code == 0, stderr
+    script = Path(sys.executable).with_name("drugscenes")
+    done = subprocess.run([script, *args, "--json"], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (0, stdout), done.stderr
+    text = subprocess.run([script, *args], capture_output=True, text=True, check=False)
+    assert text.returncode == 0 and text.stdout.rstrip().endswith(".")
 
 
 def test_crime_by_municipality_and_rings(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:

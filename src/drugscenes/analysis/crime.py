@@ -24,11 +24,14 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from drugscenes import config
 from drugscenes.analysis.zones import (
+    NearAssignment,
+    PolygonGrid,
     ZoneIndex,
     assign_polygons,
     check_rings,
@@ -51,6 +54,9 @@ Instant = str | pd.Timestamp
 
 PLACE_LEVEL_SAMPLE = 200_000
 """Rows looked at to tell place-level coordinates from point data."""
+
+_BLOCK = 1 << 20
+"""Rows counted at once: temporaries stay a few MB however many incidents there are."""
 
 
 def check_incidents(incidents: pd.DataFrame) -> None:
@@ -289,7 +295,7 @@ def _none(v: float) -> float | None:
 
 
 def crime_concentration(
-    incidents: pd.DataFrame,
+    incidents: pd.DataFrame | pa.Table,
     scenes: gpd.GeoDataFrame,
     municipalities: gpd.GeoDataFrame,
     start: Instant,
@@ -305,8 +311,12 @@ def crime_concentration(
 
     Parameters
     ----------
-    incidents : DataFrame
-        ``time``, ``category``, ``x``, ``y`` and ``police_activity`` (EPSG:3006).
+    incidents : DataFrame or pyarrow.Table
+        ``time``, ``category``, ``x``, ``y`` and ``police_activity`` (EPSG:3006). A
+        table as the stores read it (:meth:`drugscenes.store.base.Store.read_incident_table`:
+        ``category`` dictionary-encoded) is counted chunk by chunk on NumPy views of its
+        columns, never converted to pandas; any other table goes through pandas. Both
+        give the same result.
     scenes : GeoDataFrame
         The round's scenes (``scene_id``, polygons, EPSG:3006).
     municipalities : GeoDataFrame
@@ -338,33 +348,27 @@ def crime_concentration(
     :func:`drugscenes.stats.poisson.rate_ratio`. Zone membership follows
     :mod:`drugscenes.analysis.zones` (edges inside, ring distances inclusive).
     """
-    check_incidents(incidents)
     rings = check_rings(rings_m)
-    inc = in_period(incidents, start, end)
+    inc = _incident_columns(incidents, start, end)
     names = zone_names(rings)
     n_zones = len(names)
     region = shapely.union_all(np.asarray(municipalities.geometry.values))
     areas = _no_slivers(zone_areas(scenes, rings, region))
 
-    za = ZoneIndex(scenes, rings).assign(inc["x"].to_numpy(float), inc["y"].to_numpy(float))
-    coded = _Coded(inc)
+    near = ZoneIndex(scenes, rings).assign_near(inc.x, inc.y)
+    coded = inc.coded
     std = ["violence", "shooting", "explosion", "drug offence", "other"]
     cats = categories or [*std, *sorted(c for c in coded.present() if c not in std)]
     pa_flags = coded.police_activity_flags(cats)
-    cat_codes = coded.codes(cats)
-    ok = cat_codes >= 0
-    flat = za.zone.astype(np.int64)  # zone * len(cats) + category, in place
-    flat *= len(cats)
-    flat += cat_codes
-    table = np.bincount(flat if ok.all() else flat[ok], minlength=n_zones * len(cats)).reshape(
-        n_zones, len(cats)
-    )
-    del flat
+    near_codes = coded.codes_at(cats, near.index)
+    table = _zone_table(near, near_codes, coded.totals(cats), n_zones)
 
     zone_rows = _zone_rows(names, areas, table, cats)
     if per_municipality:
+        rest = np.ones(near.n, dtype=bool)
+        rest[near.index] = False
         zone_rows = zone_rows[:-1] + _rest_by_municipality(
-            inc, za.zone, n_zones - 1, cat_codes, cats, municipalities, scenes, rings
+            inc, rest, coded.codes(cats), cats, municipalities, scenes, rings
         )
 
     region_area = float(areas.sum())
@@ -410,7 +414,7 @@ def crime_concentration(
                     alpha,
                 )
             )
-    scene_rows = _scene_rows(za.zone, za.scene_index, cat_codes, cats, scenes, pa_flags)
+    scene_rows = _scene_rows(near.zone, near.scene_index, near_codes, cats, scenes, pa_flags)
     share_shooting = (
         float(np.mean([s.any_shooting for s in scene_rows])) if scene_rows else math.nan
     )
@@ -419,7 +423,7 @@ def crime_concentration(
         notes.append(POLICE_ACTIVITY_NOTE)
     if "shooting" not in cats:
         notes.append("no 'shooting' category: share of scenes with a shooting is 0 by definition")
-    warnings = [w for w in [place_level_warning(inc, len(municipalities))] if w]
+    warnings = [w for w in [place_level_warning(inc.head, len(municipalities))] if w]
     return CrimeResult(
         round=str(round_label),
         period={"from": to_utc(start).isoformat(), "to": to_utc(end).isoformat()},
@@ -434,9 +438,98 @@ def crime_concentration(
         notes=notes + warnings,
         period_days=None if period_days is None else period_days.to_dict(),
         n_scenes=len(scenes),
-        n_incidents=len(inc),
+        n_incidents=inc.n,
         warnings=warnings,
     )
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The incidents of the period as the counts read them.
+
+    ``x`` and ``y`` are pieces end to end (one array for a frame, one NumPy view per
+    record batch for an Arrow table), ``coded`` their categories (:class:`_Coded` or
+    :class:`_ArrowCoded`), ``head`` a frame of the first :data:`PLACE_LEVEL_SAMPLE`
+    rows' ``x`` and ``y`` (for :func:`place_level_warning`).
+    """
+
+    n: int
+    x: list[NDArray[np.float64]]
+    y: list[NDArray[np.float64]]
+    coded: _Coded | _ArrowCoded
+    head: pd.DataFrame
+
+
+def _incident_columns(incidents: pd.DataFrame | pa.Table, start: Instant, end: Instant) -> _Columns:
+    """The incidents of ``[start, end)``; an Arrow table that :func:`_arrow_countable` refuses
+    goes through pandas, as any frame does."""
+    if isinstance(incidents, pa.Table):
+        missing = {"time", "category", "x", "y"} - set(incidents.column_names)
+        if missing:
+            raise UsageError(f"incidents lack columns {sorted(missing)}")
+        if _arrow_countable(incidents):
+            table = _arrow_in_period(incidents, start, end)
+            if table is not None:
+                return _arrow_columns(table)
+        incidents = incidents.to_pandas(split_blocks=True)
+    check_incidents(incidents)
+    inc = in_period(incidents, start, end)
+    return _Columns(
+        len(inc),
+        [inc["x"].to_numpy(float)],
+        [inc["y"].to_numpy(float)],
+        _Coded(inc),
+        inc.iloc[:PLACE_LEVEL_SAMPLE][["x", "y"]],
+    )
+
+
+def _arrow_countable(table: pa.Table) -> bool:
+    """Whether the chunk-by-chunk count reads ``table`` as pandas would: nanosecond
+    timezone-aware times, float64 coordinates, dictionary-encoded text categories,
+    boolean ``police_activity`` (if any), and no missing value in them."""
+    types = {f.name: f.type for f in table.schema}
+    t, c = types["time"], types["category"]
+    if not (pa.types.is_timestamp(t) and t.unit == "ns" and t.tz is not None):
+        return False
+    if not (pa.types.is_dictionary(c) and pa.types.is_string(c.value_type)):
+        return False
+    if types["x"] != pa.float64() or types["y"] != pa.float64():
+        return False
+    cols = ["time", "category", "x", "y"]
+    if "police_activity" in types:
+        if types["police_activity"] != pa.bool_():
+            return False
+        cols.append("police_activity")
+    if any(table[k].null_count for k in cols):
+        return False
+    return not any(ch.dictionary.null_count for ch in table["category"].chunks)
+
+
+def _arrow_in_period(table: pa.Table, start: Instant, end: Instant) -> pa.Table | None:
+    """The rows with ``start <= time < end`` (as :func:`in_period`); None when the bounds
+    do not fit in int64 nanoseconds (pandas then decides)."""
+    s, e = to_utc(start), to_utc(end)
+    if e <= s:
+        raise UsageError(f"period end ({e.date()}) must be after its start ({s.date()})")
+    bounds = _ns_bounds(s, e)
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    chunks = [ch.to_numpy().view(np.int64) for ch in table["time"].chunks]
+    if all(ns.size == 0 or (ns.min() >= lo and ns.max() < hi) for ns in chunks):
+        return table  # a store's read of the period: nothing to drop, no copy
+    keep = np.concatenate([(ns >= lo) & (ns < hi) for ns in chunks]) if chunks else []
+    return table.filter(pa.array(keep, pa.bool_()))
+
+
+def _arrow_columns(table: pa.Table) -> _Columns:
+    """The columns of an Arrow table as NumPy views, one per record batch."""
+    batches = [b for b in table.to_batches() if b.num_rows]
+    x = [b.column("x").to_numpy() for b in batches]
+    y = [b.column("y").to_numpy() for b in batches]
+    head = table.slice(0, PLACE_LEVEL_SAMPLE)
+    head_frame = pd.DataFrame({"x": head["x"].to_numpy(), "y": head["y"].to_numpy()}, copy=False)
+    return _Columns(table.num_rows, x, y, _ArrowCoded(batches), head_frame)
 
 
 def _no_slivers(areas: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -503,6 +596,7 @@ class _Coded:
         if self.categorical:
             self.names = [str(c) for c in col.cat.categories]
             self.used = np.bincount(self.raw, minlength=len(self.names)) > 0
+        self._codes: tuple[list[str], NDArray[np.int64]] | None = None
 
     def present(self) -> list[str]:
         """The categories of the incidents (in no particular order)."""
@@ -512,13 +606,26 @@ class _Coded:
 
     def codes(self, cats: list[str]) -> NDArray[np.int64]:
         """Each incident's index in ``cats`` (-1 for a category not in it)."""
+        if self._codes is not None and self._codes[0] == cats:
+            return self._codes[1]
         if self.categorical:
             where = {c: k for k, c in enumerate(cats)}
             lut = np.array([where.get(c, -1) for c in self.names], dtype=np.int64)
-            return lut[self.raw] if lut.size else np.full(self.raw.size, -1, dtype=np.int64)
-        return np.asarray(
-            pd.Categorical(self.inc["category"].astype(str), categories=cats).codes, np.int64
-        )
+            codes = lut[self.raw] if lut.size else np.full(self.raw.size, -1, dtype=np.int64)
+        else:
+            codes = np.asarray(
+                pd.Categorical(self.inc["category"].astype(str), categories=cats).codes, np.int64
+            )
+        self._codes = (list(cats), codes)
+        return codes
+
+    def codes_at(self, cats: list[str], index: NDArray[np.int64]) -> NDArray[np.int64]:
+        """:meth:`codes` of the incidents at positions ``index``."""
+        return self.codes(cats)[index]
+
+    def totals(self, cats: list[str]) -> NDArray[np.int64]:
+        """Incidents of each category of ``cats``."""
+        return _code_counts(self.codes(cats), len(cats))
 
     def police_activity_flags(self, cats: list[str]) -> dict[str, bool]:
         """Per category of ``cats``: police activity (see :func:`_police_activity_flags`)."""
@@ -532,6 +639,118 @@ class _Coded:
                 if self.used[k] and c in flags:
                     flags[c] = bool(any_police[k]) or flags[c]
         return flags
+
+
+class _ArrowCoded:
+    """:class:`_Coded` for the record batches of an Arrow table whose ``category`` is
+    dictionary-encoded without missing values (:func:`_arrow_countable`).
+
+    Each batch has its own dictionary; its entries are mapped to one list of names, in the
+    order they are first met, and the indices are counted with NumPy, no string per row.
+    """
+
+    def __init__(self, batches: list[pa.RecordBatch]) -> None:
+        where: dict[str, int] = {}
+        self.indices: list[NDArray[np.integer]] = []
+        self.maps: list[NDArray[np.int64]] = []
+        # the dictionary indices of the rows with police_activity (Arrow's filter reads the
+        # bits as they are: no bool per row)
+        self.police: list[NDArray[np.integer]] | None = (
+            [] if batches and "police_activity" in batches[0].schema.names else None
+        )
+        for b in batches:
+            col = b.column("category")
+            self.maps.append(
+                np.array(
+                    [where.setdefault(v, len(where)) for v in col.dictionary.to_pylist()],
+                    dtype=np.int64,
+                )
+            )
+            self.indices.append(col.indices.to_numpy())
+            if self.police is not None:
+                self.police.append(col.indices.filter(b.column("police_activity")).to_numpy())
+        self.names = list(where)
+        self.counts = np.zeros(len(self.names), dtype=np.int64)  # incidents per name
+        for idx, m in zip(self.indices, self.maps, strict=True):
+            np.add.at(self.counts, m, np.bincount(idx, minlength=m.size))
+        self.used = self.counts > 0
+
+    def present(self) -> list[str]:
+        """The categories of the incidents (in no particular order)."""
+        return [c for c, u in zip(self.names, self.used, strict=True) if u]
+
+    def codes(self, cats: list[str]) -> NDArray[np.integer]:
+        """Each incident's index in ``cats`` (-1 for a category not in it), all batches
+        end to end, in the smallest integer type that holds them."""
+        lut = self._lut(cats)
+        out = np.empty(sum(i.size for i in self.indices), dtype=lut.dtype)
+        at = 0
+        for idx, m in zip(self.indices, self.maps, strict=True):
+            np.take(lut[m], idx, out=out[at : at + idx.size])
+            at += idx.size
+        return out
+
+    def codes_at(self, cats: list[str], index: NDArray[np.int64]) -> NDArray[np.integer]:
+        """:meth:`codes` of the incidents at positions ``index`` (increasing), without the
+        codes of the others."""
+        lut = self._lut(cats)
+        out = np.empty(index.size, dtype=lut.dtype)
+        starts = np.cumsum([0, *(i.size for i in self.indices)])
+        cut = np.searchsorted(index, starts)
+        for k, (idx, m) in enumerate(zip(self.indices, self.maps, strict=True)):
+            if cut[k] < cut[k + 1]:
+                at = index[cut[k] : cut[k + 1]] - starts[k]
+                out[cut[k] : cut[k + 1]] = lut[m][idx[at]]
+        return out
+
+    def _lut(self, cats: list[str]) -> NDArray[np.integer]:
+        """Each name's index in ``cats`` (-1 if absent), in the smallest type that holds it."""
+        where = {c: k for k, c in enumerate(cats)}
+        dtype = np.int8 if len(cats) < 127 else np.int32
+        return np.array([where.get(c, -1) for c in self.names], dtype=dtype)
+
+    def totals(self, cats: list[str]) -> NDArray[np.int64]:
+        """Incidents of each category of ``cats`` (from the dictionaries' counts)."""
+        where = {c: k for k, c in enumerate(self.names)}
+        return np.array([self.counts[where[c]] if c in where else 0 for c in cats], np.int64)
+
+    def police_activity_flags(self, cats: list[str]) -> dict[str, bool]:
+        """Per category of ``cats``: police activity (see :func:`_police_activity_flags`)."""
+        flags = {c: c == "drug offence" for c in cats}
+        if self.police is None or not self.indices:
+            return flags
+        any_police = np.zeros(len(self.names), dtype=bool)
+        for m, police in zip(self.maps, self.police, strict=True):
+            any_police[m[np.bincount(police, minlength=m.size) > 0]] = True
+        for k, c in enumerate(self.names):
+            if self.used[k] and c in flags:
+                flags[c] = bool(any_police[k]) or flags[c]
+        return flags
+
+
+def _zone_table(
+    near: NearAssignment,
+    near_codes: NDArray[np.integer],
+    totals: NDArray[np.int64],
+    n_zones: int,
+) -> NDArray[np.int64]:
+    """Incidents by zone (rows) and category (columns): the zones of the near points and,
+    in the last row, the rest (each category's total less its near points); codes -1 are
+    not counted."""
+    n_cats = totals.size
+    ok = near_codes >= 0
+    flat = near.zone[ok].astype(np.intp) * n_cats + near_codes[ok]
+    near_counts = np.bincount(flat, minlength=(n_zones - 1) * n_cats).reshape(-1, n_cats)
+    return np.vstack([near_counts, totals - near_counts.sum(axis=0)])
+
+
+def _code_counts(codes: NDArray[np.integer], n_cats: int) -> NDArray[np.int64]:
+    """Occurrences of each code 0..n_cats-1 (-1 not counted), a block at a time."""
+    counts = np.zeros(n_cats, dtype=np.int64)
+    for start in range(0, codes.size, _BLOCK):
+        block = codes[start : start + _BLOCK]
+        counts += np.bincount(block[block >= 0], minlength=n_cats)
+    return counts
 
 
 def _police_activity_flags(inc: pd.DataFrame, cats: list[str]) -> dict[str, bool]:
@@ -570,9 +789,8 @@ def _zone_rows(
 
 
 def _rest_by_municipality(
-    inc: pd.DataFrame,
-    zone: np.ndarray,
-    rest_code: int,
+    inc: _Columns,
+    rest: NDArray[np.bool_],
     cat_codes: np.ndarray,
     cats: list[str],
     municipalities: gpd.GeoDataFrame,
@@ -586,14 +804,18 @@ def _rest_by_municipality(
         if "name" in municipalities.columns
         else np.full(len(codes), None, dtype=object)
     )
-    muni = assign_polygons(inc["x"].to_numpy(float), inc["y"].to_numpy(float), geoms)
+    grid = PolygonGrid(geoms)  # as assign_polygons, piece by piece
+    muni = np.concatenate([grid.assign(x, y) for x, y in zip(inc.x, inc.y, strict=True)])
+    m = rest & (muni >= 0) & (cat_codes >= 0)
+    by_muni = np.bincount(
+        muni[m].astype(np.int64) * len(cats) + cat_codes[m], minlength=len(codes) * len(cats)
+    ).reshape(len(codes), len(cats))
     near = shapely.buffer(
         shapely.union_all(np.asarray(scenes.geometry.values)), rings[-1], quad_segs=16
     )
     rows = []
     for k, code in enumerate(codes):  # loop over municipalities
-        m = (zone == rest_code) & (muni == k) & (cat_codes >= 0)
-        counts = np.bincount(cat_codes[m], minlength=len(cats))
+        counts = by_muni[k]
         area = float(shapely.area(shapely.difference(geoms[k], near)))
         area = area if area > 1e-9 * float(shapely.area(geoms[k])) else 0.0
         rows.extend(
@@ -665,7 +887,9 @@ def _scene_rows(
     pa_flags: dict[str, bool],
 ) -> list[SceneCrime]:
     n_sc = len(scenes)
-    ok = (cat_codes >= 0) & (scene_index >= 0)
+    near = np.flatnonzero(scene_index >= 0)  # a few per cent of the points
+    zone, scene_index, cat_codes = zone[near], scene_index[near], cat_codes[near]
+    ok = cat_codes >= 0
     at = ok & (zone <= 1)
     inside = ok & (zone == 0)
     size = n_sc * len(cats)

@@ -21,15 +21,20 @@ Rules (exact, tested)
 How it is fast
 --------------
 A grid (default 100 m cells) over the scenes' largest rings marks the few cells that
-touch a ring; every point outside them is "rest" after integer arithmetic. Points in
-marked cells are tested with prepared polygons (``shapely.intersects_xy``) against the
-scene, and against an inner and an outer polygon of each ring (the ring buffered by
+touch a ring; every point outside them is "rest" after integer arithmetic, piece by
+piece (the chunks of an Arrow column need no joining) in reused buffers. With many such
+points, each marked cell is split down to 6.25 m and every small cell that lies wholly
+inside one scene, in one ring of one scene or beyond every ring (exact distances from
+its centre, with its half-diagonal to spare) gives its points their zone by a look-up.
+The other points are tested with prepared polygons (``shapely.intersects_xy``) against
+the scene, and against an inner and an outer polygon of each ring (the ring buffered by
 ``r - delta`` and ``r + delta``, with ``delta`` larger than the chord error of the
 buffer's arcs), which settle all but a thin band of points around each ring edge.
 Only those, and points within rings of two scenes, get an exact GEOS distance.
-Chunks of points are processed on threads (NumPy and Shapely release the GIL). GEOS
-builds the indexes of prepared geometries lazily and not thread-safely, so each worker
-thread works on its own copy of the polygons; none is shared between threads.
+Pieces and blocks of points are processed on threads (NumPy and Shapely release the
+GIL). GEOS builds the indexes of prepared geometries lazily and not thread-safely, so
+each worker thread works on its own copy of the polygons; none is shared between
+threads.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import itertools
 import math
 import os
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -63,6 +69,20 @@ _MAX_GRID = 16_000_000
 grid: the cell grows beyond ``cell_m`` for wide rings or a round spread over a large
 region (the result is the same, only more points get an exact test)."""
 _MAX_RINGS = 10_000
+_SETTLE_DEPTH = 4
+"""Cells near scenes are split down to ``cell / 2**_SETTLE_DEPTH`` (6.25 m for 100 m cells)
+to settle whole cells at once (see :class:`_Settled`)."""
+_SETTLE_MIN = 1 << 16
+"""Candidate points from which settling cells may pay for its set-up (see
+:meth:`ZoneIndex._settling_pays`); fewer are all tested point by point."""
+_SETTLE_MAX_CELLS = 1 << 14
+"""Most grid cells settled (their small cells take 5 bytes each: 21 MB at most)."""
+_SETTLE_MARGIN = 0.01
+"""Metres a settled cell is widened by on each side: a point computed into the cell lies
+within it up to rounding (about 1e-9 m)."""
+_SETTLE_EPS = 1e-6
+"""Metres a settled cell keeps from every edge and ring distance (GEOS distances are exact
+to about 1e-9 m)."""
 
 
 def zone_names(rings_m: tuple[float, ...]) -> list[str]:
@@ -126,6 +146,32 @@ class ZoneAssignment:
         return ids[self.scene_index]  # -1 picks the appended None
 
 
+@dataclass(frozen=True)
+class NearAssignment:
+    """The points inside a scene or in a ring, of :meth:`ZoneIndex.assign_near`.
+
+    Every other point is in the rest (zone ``len(rings_m) + 1``, no scene).
+
+    Attributes
+    ----------
+    n : int
+        Points assigned, near or not.
+    index : ndarray of int64
+        Positions of the near points, increasing.
+    zone : ndarray of int8 (int16 beyond 125 rings)
+        Their zones: 0 inside a scene, k in ring k.
+    scene_index : ndarray of int32
+        Their scenes' row positions.
+    rings_m : tuple of float
+    """
+
+    n: int
+    index: NDArray[np.int64]
+    zone: NDArray[np.int8]
+    scene_index: NDArray[np.int32]
+    rings_m: tuple[float, ...]
+
+
 def _copy(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
     """New GEOS objects equal to ``geoms`` (WKB keeps every coordinate bit)."""
     return shapely.from_wkb(shapely.to_wkb(geoms, output_dimension=2))
@@ -142,6 +188,173 @@ def _prepare(geoms: NDArray[np.object_], *rings: list[NDArray[np.object_]]) -> N
             shapely.intersects_xy(g, np.array([c[0], c[0] + 1e9]), np.array([c[1], c[1]]))
     far = shapely.points(np.full(len(geoms), 1e9), np.full(len(geoms), 1e9))
     shapely.distance(geoms, far)
+
+
+def _edges(geom: shapely.Geometry) -> NDArray[np.float64]:
+    """The boundary segments of a polygon (shells and holes) as rows ``x0, y0, x1, y1``."""
+    rings = shapely.get_rings(shapely.get_parts(geom))
+    return np.concatenate(
+        [np.c_[c[:-1], c[1:]] for c in (shapely.get_coordinates(r) for r in rings)]
+    )
+
+
+def _edge_distance(
+    edges: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Distance from each point to the nearest of ``edges`` (:func:`_edges`), in blocks.
+
+    Computed from the first vertex (small numbers), exact to well below a micrometre: it
+    only settles cells with :data:`_SETTLE_EPS` to spare.
+    """
+    ox, oy = edges[0, 0], edges[0, 1]
+    ax, ay = edges[:, 0] - ox, edges[:, 1] - oy
+    dx, dy = edges[:, 2] - ox - ax, edges[:, 3] - oy - ay
+    length2 = dx * dx + dy * dy
+    inv = np.divide(1.0, length2, out=np.zeros_like(length2), where=length2 > 0)
+    out = np.empty(x.size)
+    step = max(1, (1 << 20) // edges.shape[0])
+    for start in range(0, x.size, step):
+        px = x[start : start + step, None] - ox - ax
+        py = y[start : start + step, None] - oy - ay
+        t = np.clip((px * dx + py * dy) * inv, 0.0, 1.0)
+        px -= t * dx
+        py -= t * dy
+        out[start : start + step] = np.sqrt((px * px + py * py).min(axis=1))
+    return out
+
+
+class _Settled:
+    """Small cells near the scenes whose points all get one zone and scene, found once.
+
+    Every candidate cell of the grid is split in ``S x S`` small cells (``S =
+    2**_SETTLE_DEPTH``), coarse-to-fine: a cell is settled when, for the scenes listed for
+    its grid cell, the exact distance from its centre to each scene's boundary, give or
+    take the cell's half-diagonal (widened by :data:`_SETTLE_MARGIN`, less
+    :data:`_SETTLE_EPS`), puts the whole cell inside one scene, in one ring of one scene
+    or beyond the last ring of all, with every other listed scene beyond the last ring.
+    Distance to the boundary changes by at most the distance moved, so the rules of the
+    module hold for each of its points exactly as the point tests give them; a cell that
+    is none of these is split, down to the smallest size, where its points are tested
+    one by one.
+    """
+
+    def __init__(self, index: ZoneIndex) -> None:
+        side = 2**_SETTLE_DEPTH
+        n_rings = index.n_rings
+        rings = np.asarray(index.rings_m)
+        cells = np.flatnonzero(index.is_candidate)
+        self.side = side
+        self.index = index
+        self.cells = cells  # increasing: a grid cell's slot is its position here
+        self.zone = np.full(cells.size * side * side, -1, dtype=index.dtype)
+        self.scene = np.full(cells.size * side * side, -1, dtype=np.int32)
+        edges = [_edges(g) for g in index.geoms]
+        ci, cj = cells % index.nx, cells // index.nx
+        slot = np.arange(cells.size)
+        i = np.zeros(cells.size, dtype=np.int64)  # position within the grid cell, at level
+        j = np.zeros(cells.size, dtype=np.int64)
+        for level in range(_SETTLE_DEPTH + 1):
+            size = index.cell / 2**level
+            cx = index.x0 + ci[slot] * index.cell + (i + 0.5) * size
+            cy = index.y0 + cj[slot] * index.cell + (j + 0.5) * size
+            h = (size / 2 + _SETTLE_MARGIN) * math.sqrt(2.0) + _SETTLE_EPS
+            # (small cell, scene) pairs: the scenes listed for the grid cell
+            count = index.cell_count[cells[slot]].astype(np.int64)
+            pair = np.repeat(np.arange(slot.size), count)
+            first = np.repeat(index.cell_ptr[cells[slot]], count)
+            run_start = np.repeat(np.cumsum(count) - count, count)
+            sc = index.cell_scenes[first + np.arange(pair.size) - run_start]
+            d = np.empty(pair.size)
+            inside = np.empty(pair.size, dtype=bool)
+            order = np.argsort(sc, kind="stable")
+            bounds = np.searchsorted(sc[order], np.arange(len(index.geoms) + 1))
+            for s in range(len(index.geoms)):
+                o = order[bounds[s] : bounds[s + 1]]
+                if o.size:
+                    px, py = cx[pair[o]], cy[pair[o]]
+                    d[o] = _edge_distance(edges[s], px, py)
+                    inside[o] = shapely.intersects_xy(index.geoms[s], px, py)
+            # level of each pair: 0 inside, k ring k, n_rings + 1 beyond, -1 unsettled
+            lo, hi = d - h, d + h
+            clear = lo > 0
+            k = np.searchsorted(rings, hi, side="left")  # first ring reaching hi
+            lower = np.where(k > 0, rings[np.clip(k - 1, 0, n_rings - 1)], 0.0)
+            lvl = np.full(pair.size, -1, dtype=np.int64)
+            ring = clear & ~inside & (k < n_rings) & (lo > lower)
+            lvl[ring] = k[ring] + 1
+            lvl[clear & ~inside & (lo > rings[-1])] = n_rings + 1
+            lvl[clear & inside] = 0
+            unsettled = np.bincount(pair, weights=lvl < 0, minlength=slot.size) > 0
+            near = (lvl >= 0) & (lvl <= n_rings)
+            n_near = np.bincount(pair, weights=near, minlength=slot.size)
+            settled = ~unsettled & (n_near <= 1)
+            z = np.full(slot.size, n_rings + 1, dtype=np.int64)
+            owner = np.full(slot.size, -1, dtype=np.int64)
+            z[pair[near]] = lvl[near]
+            owner[pair[near]] = sc[near]
+            self._fill(level, slot[settled], i[settled], j[settled], z[settled], owner[settled])
+            if level == _SETTLE_DEPTH:
+                break
+            split = ~settled
+            slot = np.repeat(slot[split], 4)
+            i = (2 * i[split, None] + np.array([0, 1, 0, 1])).reshape(-1)
+            j = (2 * j[split, None] + np.array([0, 0, 1, 1])).reshape(-1)
+
+    def _fill(
+        self,
+        level: int,
+        slot: NDArray[np.int64],
+        i: NDArray[np.int64],
+        j: NDArray[np.int64],
+        zone: NDArray[np.int64],
+        scene: NDArray[np.int64],
+    ) -> None:
+        """Write settled cells of ``level`` into the smallest cells they cover."""
+        b = 2 ** (_SETTLE_DEPTH - level)
+        di, dj = np.meshgrid(np.arange(b), np.arange(b))
+        at = (slot[:, None] * self.side + (j[:, None] * b + dj.ravel())) * self.side + (
+            i[:, None] * b + di.ravel()
+        )
+        self.zone[at] = zone[:, None]
+        self.scene[at] = scene[:, None]
+
+    def look_up(
+        self, x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> tuple[NDArray[np.signedinteger], NDArray[np.int32]]:
+        """Zone and scene of candidate points (in candidate grid cells); zone -1 where the
+        small cell is not settled."""
+        index = self.index
+        inv = 1.0 / index.cell
+        f = x * inv  # as ZoneIndex._candidates: the same grid cell
+        f -= index.x0 * inv
+        ix = f.astype(np.int64)
+        f *= self.side  # exact: a power of two
+        fi = f.astype(np.int64)
+        fi -= ix * self.side
+        f = y * inv
+        f -= index.y0 * inv
+        iy = f.astype(np.int64)
+        f *= self.side
+        fj = f.astype(np.int64)
+        fj -= iy * self.side
+        iy *= index.nx
+        iy += ix
+        at = np.searchsorted(self.cells, iy)  # candidate points: their cell is listed
+        at *= self.side
+        at += fj
+        at *= self.side
+        at += fi
+        return self.zone[at], self.scene[at]
+
+
+class _Work:
+    """Buffers for :meth:`ZoneIndex._candidates` of up to ``n`` points."""
+
+    def __init__(self, n: int) -> None:
+        self.f = np.empty(n)
+        self.ix = np.empty(n, dtype=np.int64)
+        self.flat = np.empty(n, dtype=np.int64)
+        self.hit = np.empty(n, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -253,10 +466,17 @@ class ZoneIndex:
             scene_list.append(np.full(int(hit.sum()), s, dtype=np.int32))
         cells = np.concatenate(cells_list)
         scene_of = np.concatenate(scene_list)
+        # The padding cells on the grid's border hold no candidate: a point there lies
+        # outside every outer ring's bounds, and :meth:`_candidates` clamps out-of-grid
+        # points into them.
+        ci, cj = cells % self.nx, cells // self.nx
+        inner = (ci > 0) & (ci < self.nx - 1) & (cj > 0) & (cj < self.ny - 1)
+        cells, scene_of = cells[inner], scene_of[inner]
         order = np.lexsort((scene_of, cells))
         cells, scene_of = cells[order], scene_of[order]
         counts = np.bincount(cells, minlength=self.nx * self.ny)
         self.cell_count = counts.astype(np.int32)
+        self.is_candidate = counts > 0
         self.cell_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.cell_scenes = scene_of
         self.n_cand_cells = int((counts > 0).sum())
@@ -276,51 +496,174 @@ class ZoneIndex:
         -------
         ZoneAssignment
         """
-        xa = np.ascontiguousarray(x, dtype=np.float64)
-        ya = np.ascontiguousarray(y, dtype=np.float64)
-        if xa.shape != ya.shape or xa.ndim != 1:
-            raise UsageError(
-                f"x and y must be 1-d arrays of one length, got {xa.shape}, {ya.shape}"
-            )
-        n = xa.size
-        zone = np.empty(n, dtype=self.dtype)
-        scene = np.empty(n, dtype=np.int32)
-        starts = range(0, n, self.chunk)
-        workers = workers or min(8, os.cpu_count() or 1)
+        return self.assign_chunks([x], [y], workers=workers)
 
-        # Threads pay off for large inputs only; small chunks (wide rings) alone stay serial.
-        threaded = workers > 1 and n > _CHUNK
-        local = threading.local()
+    def assign_chunks(
+        self,
+        xs: Sequence[ArrayLike],
+        ys: Sequence[ArrayLike],
+        workers: int | None = None,
+    ) -> ZoneAssignment:
+        """:meth:`assign` of the points of several arrays end to end, without joining them.
 
-        def run(start: int) -> None:
-            sl = slice(start, min(start + self.chunk, n))
-            if not threaded:
-                polys = _Polygons(self.geoms, self.inner, self.outer)
-            elif (polys := getattr(local, "polys", None)) is None:
-                polys = local.polys = _Polygons.private_copy(self.geoms, self.inner, self.outer)
-            zone[sl], scene[sl] = self._assign_chunk(polys, xa[sl], ya[sl])
+        The arrays are, e.g., the chunks of an Arrow column (zero-copy NumPy views): the
+        result is that of :meth:`assign` on their concatenation.
 
-        if threaded:
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(run, starts))
-        else:
-            for s in starts:
-                run(s)
+        Parameters
+        ----------
+        xs, ys : sequences of array_like of float
+            Coordinates, piece by piece (``xs[i]`` and ``ys[i]`` of one length).
+        workers : int, optional
+            Threads; default the number of CPUs (at most 8).
+
+        Returns
+        -------
+        ZoneAssignment
+        """
+        near = self.assign_near(xs, ys, workers=workers)
+        zone = np.full(near.n, self.n_rings + 1, dtype=self.dtype)
+        scene = np.full(near.n, -1, dtype=np.int32)
+        zone[near.index] = near.zone
+        scene[near.index] = near.scene_index
         return ZoneAssignment(zone, scene, self.rings_m, self.scene_ids)
 
-    def _candidates(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int64]:
-        """Flat cell of each point (cell 0 is padding, never a candidate) or 0 when outside."""
+    def assign_near(
+        self,
+        xs: Sequence[ArrayLike],
+        ys: Sequence[ArrayLike],
+        workers: int | None = None,
+    ) -> NearAssignment:
+        """:meth:`assign_chunks`, giving only the points inside a scene or in a ring.
+
+        Counting millions of points, most of them in the rest, needs no array of a zone
+        per point.
+
+        Parameters
+        ----------
+        xs, ys : sequences of array_like of float
+            Coordinates, piece by piece.
+        workers : int, optional
+            Threads; default the number of CPUs (at most 8).
+
+        Returns
+        -------
+        NearAssignment
+        """
+        if len(xs) != len(ys):
+            raise UsageError(f"xs and ys must have as many pieces, got {len(xs)} and {len(ys)}")
+        pieces = []
+        offset = 0
+        for x, y in zip(xs, ys, strict=True):
+            xa = np.ascontiguousarray(x, dtype=np.float64)
+            ya = np.ascontiguousarray(y, dtype=np.float64)
+            if xa.shape != ya.shape or xa.ndim != 1:
+                raise UsageError(
+                    f"x and y must be 1-d arrays of one length, got {xa.shape}, {ya.shape}"
+                )
+            for start in range(0, xa.size, _CHUNK):  # bounded temporaries per piece
+                sl = slice(start, start + _CHUNK)
+                pieces.append((offset + start, xa[sl], ya[sl]))
+            offset += xa.size
+        n = offset
+        workers = workers or min(8, os.cpu_count() or 1)
+        # Threads pay off for large inputs only; small chunks (wide rings) alone stay serial.
+        threaded = workers > 1 and n > _CHUNK
+        pool = ThreadPoolExecutor(workers) if threaded else None
+        try:
+            # 1. The points in cells near a scene (a few per cent): integer arithmetic on
+            # every point, no geometry.
+            # Each thread computes in its own buffers: fresh temporaries per piece would
+            # be mapped and unmapped by malloc every time (a page fault per 4 KiB).
+            size = max((p[1].size for p in pieces), default=0)
+            buffers = threading.local()
+
+            def near(piece: tuple[int, NDArray[np.float64], NDArray[np.float64]]) -> tuple:
+                at, xp, yp = piece
+                if (work := getattr(buffers, "work", None)) is None:
+                    work = buffers.work = _Work(size)
+                hit = work.hit[: xp.size]
+                np.take(self.is_candidate, self._candidates(xp, yp, work), out=hit)
+                pos = np.flatnonzero(hit)
+                return pos + at, xp[pos], yp[pos]
+
+            found = list(pool.map(near, pieces) if pool else map(near, pieces))
+            idx = np.concatenate([f[0] for f in found]) if found else np.empty(0, np.int64)
+            cx = np.concatenate([f[1] for f in found]) if found else np.empty(0)
+            cy = np.concatenate([f[2] for f in found]) if found else np.empty(0)
+            del found
+            # 2. Most of them lie in a small cell that is all inside one scene, all in one
+            # ring of one scene or all in the rest (looked up); the others are tested
+            # against the polygons.
+            if self._settling_pays(idx.size):
+                zone, scene = self._settled().look_up(cx, cy)
+                hard = np.flatnonzero(zone < 0)
+                hx, hy = cx[hard], cy[hard]
+            else:
+                zone = np.empty(idx.size, dtype=self.dtype)
+                scene = np.empty(idx.size, dtype=np.int32)
+                hard, hx, hy = None, cx, cy
+            # In a few large blocks: one pass over the scenes per block, each thread with
+            # its own prepared copies; threads only for many points.
+            pool_2 = pool if hx.size > _CHUNK // 8 else None
+            step = max(1, min(self.chunk, -(-hx.size // workers) if pool_2 else hx.size))
+            hz = np.empty(hx.size, dtype=self.dtype) if hard is not None else zone
+            hs = np.empty(hx.size, dtype=np.int32) if hard is not None else scene
+            local = threading.local()
+
+            def run(start: int) -> None:
+                sl = slice(start, start + step)
+                if pool_2 is None:
+                    polys = _Polygons(self.geoms, self.inner, self.outer)
+                elif (polys := getattr(local, "polys", None)) is None:
+                    polys = local.polys = _Polygons.private_copy(self.geoms, self.inner, self.outer)
+                hz[sl], hs[sl] = self._assign_chunk(polys, hx[sl], hy[sl])
+
+            starts = range(0, hx.size, step)
+            list(pool_2.map(run, starts) if pool_2 else map(run, starts))
+            if hard is not None:
+                zone[hard], scene[hard] = hz, hs
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        keep = zone <= self.n_rings
+        return NearAssignment(n, idx[keep], zone[keep], scene[keep], self.rings_m)
+
+    def _settling_pays(self, n_candidates: int) -> bool:
+        """Whether settling small cells (:class:`_Settled`) is cheaper than testing
+        ``n_candidates`` points one by one: measured, a grid cell costs about as much to
+        settle as 64 points plus 8 per edge of a scene take to test (wide rings, many
+        cells, detailed polygons: the points are tested)."""
+        if n_candidates < _SETTLE_MIN or self.n_cand_cells > _SETTLE_MAX_CELLS:
+            return False
+        edges = float(shapely.get_num_coordinates(self.geoms).mean())
+        return n_candidates >= (64 + 8 * edges) * self.n_cand_cells
+
+    def _settled(self) -> _Settled:
+        """The settled small cells (built on first use, then kept)."""
+        if (settled := getattr(self, "_settled_cells", None)) is None:
+            settled = self._settled_cells = _Settled(self)
+        return settled
+
+    def _candidates(
+        self, x: NDArray[np.float64], y: NDArray[np.float64], work: _Work | None = None
+    ) -> NDArray[np.int64]:
+        """Flat cell of each point; a point outside the grid (or NaN) gets a padding cell
+        on the grid's border, never a candidate. ``work``: buffers to compute in (the
+        result is a view of one of them)."""
+        n = x.size
+        work = work or _Work(n)
+        f, ix, flat = work.f[:n], work.ix[:n], work.flat[:n]
         inv = 1.0 / self.cell
-        fx = x * inv
-        fx -= self.x0 * inv
-        ix = fx.astype(np.int64)  # NaN/out of range -> garbage, clamped below
-        fy = y * inv
-        fy -= self.y0 * inv
-        iy = fy.astype(np.int64)
-        # Values below 0 or beyond the grid go to padding cell 0 (never a candidate).
-        bad = (ix <= 0) | (ix >= self.nx - 1) | (iy <= 0) | (iy >= self.ny - 1)
-        flat = iy * self.nx + ix
-        flat[bad] = 0
+        np.multiply(x, inv, out=f)
+        f -= self.x0 * inv
+        np.copyto(ix, f, casting="unsafe")  # as astype: NaN/out of range -> clamped below
+        np.clip(ix, 0, self.nx - 1, out=ix)
+        np.multiply(y, inv, out=f)
+        f -= self.y0 * inv
+        np.copyto(flat, f, casting="unsafe")
+        np.clip(flat, 0, self.ny - 1, out=flat)
+        flat *= self.nx
+        flat += ix
         return flat
 
     def pairs(
