@@ -12,3 +12,11 @@ def test_fixed_mmap_threshold_is_set_on_glibc() -> None:
     expected = platform.libc_ver()[0] == "glibc"
     assert fixed_mmap_threshold() is expected
     assert fixed_mmap_threshold(256 * 1024) is expected
+
+
+def test_one_read_policy_sets_both_thresholds() -> None:
+    from drugscenes.cli.memory import for_batches, for_one_read
+
+    expected = platform.libc_ver()[0] == "glibc"
+    assert for_one_read() is expected
+    assert for_batches() is expected  # back to the default policy

@@ -23,9 +23,9 @@ evaluate.register(app)
 
 def main() -> None:
     """Entry point of the ``drugscenes`` command."""
-    from drugscenes.cli.memory import fixed_mmap_threshold
+    from drugscenes.cli.memory import for_batches
 
-    fixed_mmap_threshold()
+    for_batches()
     app()
 
 
