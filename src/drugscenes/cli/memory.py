@@ -41,25 +41,30 @@ def fixed_mmap_threshold(size: int = 128 * 1024) -> bool:
     return _mallopt(_M_MMAP_THRESHOLD, size)
 
 
+def _arrow_on_malloc() -> None:
+    """Arrow allocates with malloc (``ARROW_DEFAULT_MEMORY_POOL=system``, unless chosen
+    already): its default pool, mimalloc, keeps freed buffers mapped and, with transparent
+    huge pages, spends seconds of kernel time mapping them on a busy machine (10 M-row
+    import: 7.9 -> 5.1 s of system time, peak 1.38 -> 1.28 GiB; crime: peak 0.95-1.0 ->
+    0.74 GiB). Arrow reads the setting when it is first loaded, so a process that has
+    loaded it already (a test, the web app) keeps its pool."""
+    if "pyarrow" not in sys.modules:
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
+
 def for_batches() -> bool:
-    """Every command's default: large blocks mapped and unmapped on their own (see the
-    module docstring)."""
+    """Every command's default: Arrow on malloc, and large blocks mapped and unmapped on
+    their own (see the module docstring)."""
+    _arrow_on_malloc()
     return fixed_mmap_threshold()
 
 
 def for_one_read(mmap_threshold: int = 4 << 20, keep_freed: int = 256 << 20) -> bool:
-    """Allocators for reading hundreds of MB once and counting them.
-
-    Arrow allocates with malloc (``ARROW_DEFAULT_MEMORY_POOL=system``, unless chosen
-    already): its default pool, mimalloc, kept the read's buffers mapped (peak 0.95-1.0
-    GiB against 0.74, 10 M incidents) and, with transparent huge pages, took 1-5 s of
-    kernel time to map them on a busy machine. Arrow reads the setting when it is first
-    loaded, so a process that has loaded it (a test, the web app) keeps its pool.
-
-    malloc keeps blocks below ``mmap_threshold`` on its heap and up to ``keep_freed``
-    freed bytes there, so the many temporaries of a few MB reuse memory instead of mapping
-    fresh pages each time: 10 M incidents, 360 000 page faults -> 257 000, same peak.
+    """Allocators for reading hundreds of MB once and counting them: Arrow on malloc
+    (as :func:`for_batches`), and malloc keeps blocks below ``mmap_threshold`` on its
+    heap and up to ``keep_freed`` freed bytes there, so the many temporaries of a few MB
+    reuse memory instead of mapping fresh pages each time (``crime``, 10 M incidents:
+    360 000 page faults -> 257 000, same peak).
     """
-    if "pyarrow" not in sys.modules:
-        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    _arrow_on_malloc()
     return fixed_mmap_threshold(mmap_threshold) and _mallopt(_M_TRIM_THRESHOLD, keep_freed)
