@@ -204,3 +204,57 @@ def test_planted_places_in_a_dense_city_and_the_countryside_are_found(county, se
     cells = res.cells()
     assert {"gi_z", "gi_bin", "expected", "rate_ratio", "pattern"} <= set(cells.columns)
     assert set(res.emerging.pattern_counts()) >= set(HOT_PATTERNS)
+
+
+def test_blocks_of_periods_are_the_rows_of_one_call(square, monkeypatch) -> None:
+    """Periods a few at a time (bounded memory) give exactly the arrays of all at once, and
+    the emerging analysis keeps exactly the spots of the one call (issue 14)."""
+    from drugscenes.analysis.hotspots import emerging, local
+
+    rng = np.random.default_rng(5)
+    x = rng.poisson(0.05, (7, square.n_cells))
+    x[3] = 0  # an empty period
+    x[5, square.locate([3050.0], [3050.0])] = 15
+    whole = local_poisson(square, x, 300.0)
+    monkeypatch.setattr(local, "_BLOCK_ELEMENTS", 1)  # one period per block
+    blocks = list(local.local_poisson_blocks(square, x, 300.0))
+    assert [sl.start for sl, _ in blocks] == list(range(7))
+    for name in ("observed", "expected", "p_hot", "p_cold", "z", "p", "q", "bin", "tested_hot"):
+        got = np.concatenate([getattr(r, name) for _, r in blocks])
+        np.testing.assert_array_equal(got, getattr(whole, name), err_msg=name)
+    assert local_poisson(square, x, 300.0).constant_slices == whole.constant_slices == (3,)
+    spots = emerging._local_periods(square, x, 300.0, 2000.0, 1.5, 0.05, True)
+    sig = whole.significant(0.05)
+    np.testing.assert_array_equal(spots.hot, sig & (whole.z > 0))
+    np.testing.assert_array_equal(spots.cold, sig & (whole.z < 0))
+    np.testing.assert_array_equal(spots.observed, whole.observed)
+    assert spots.constant_slices == (3,)
+    # Integer and float counts are the same test.
+    one = local_poisson(square, x[5].astype(float), 300.0)
+    np.testing.assert_array_equal(one.q, whole.q[5])
+    with pytest.raises(UsageError, match="non-negative"):
+        local_poisson(square, -x, 300.0)
+
+
+def test_period_totals_equal_the_sum_of_the_categories(square) -> None:
+    import pandas as pd
+
+    from drugscenes.analysis.hotspots import grid_counts
+
+    rng = np.random.default_rng(2)
+    n = 500
+    inc = pd.DataFrame(
+        {
+            "time": pd.Timestamp("2023-01-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 365 * 24, n), unit="h"),
+            "category": rng.choice(["violence", "shooting", "other"], n),
+            "x": rng.uniform(-100, 6100, n),
+            "y": rng.uniform(0, 6000, n),
+        }
+    )
+    cats = ["violence", "shooting"]
+    by = grid_counts(square, inc, "2023-01-01", "2024-01-01", cats, "month")
+    tot = grid_counts(square, inc, "2023-01-01", "2024-01-01", cats, "month", total=True)
+    np.testing.assert_array_equal(tot.counts[0], by.total())
+    assert tot.n_incidents.tolist() == [by.n_incidents.sum()]
+    assert tot.n_outside.tolist() == [by.n_outside.sum()]

@@ -309,7 +309,9 @@ def analyse_hotspots(
             f"{MIN_TREND_PERIODS} periods"
         )
     else:
-        per = grid_counts(grid, incidents, start, end, categories=used, period=period).total()
+        per = grid_counts(
+            grid, incidents, start, end, categories=used, period=period, total=True
+        ).counts[0]
         emerging = emerging_hotspots(
             grid,
             per,

@@ -150,6 +150,7 @@ def grid_counts(
     end: str | pd.Timestamp,
     categories: Sequence[str] | None = None,
     period: Literal["month", "quarter"] | None = None,
+    total: bool = False,
 ) -> GridCounts:
     """Count incidents per in-region cell, category and period.
 
@@ -166,6 +167,10 @@ def grid_counts(
         A name that no incident carries raises UsageError listing those that exist.
     period : {"month", "quarter"}, optional
         Split into calendar periods (see :func:`make_periods`); default one period.
+    total : bool, default False
+        Count the categories together: one category named by the categories joined with
+        ``+`` (``counts[0]`` equals ``GridCounts.total()`` of the counts by category, in a
+        category's share of the memory).
 
     Returns
     -------
@@ -208,6 +213,13 @@ def grid_counts(
     n_inc = np.bincount(ck, minlength=n_cat).astype(np.int64)
     inside = cell >= 0
     n_out = np.bincount(ck[~inside], minlength=n_cat).astype(np.int64)
-    flat = (ck[inside] * n_per + per[inside]) * n + cell[inside]
-    counts = np.bincount(flat, minlength=n_cat * n_per * n).reshape(n_cat, n_per, n)
-    return GridCounts(grid, cats, tuple(periods), counts.astype(np.int64), n_inc, n_out)
+    if total:  # the categories summed: one (periods, cells) array, not one per category
+        flat = per[inside] * n + cell[inside]
+        counts = np.bincount(flat, minlength=n_per * n).reshape(1, n_per, n)
+        cats = ("+".join(cats),)
+        n_inc, n_out = n_inc.sum(keepdims=True), n_out.sum(keepdims=True)
+    else:
+        flat = (ck[inside] * n_per + per[inside]) * n + cell[inside]
+        counts = np.bincount(flat, minlength=n_cat * n_per * n).reshape(n_cat, n_per, n)
+    counts = counts.astype(np.int64, copy=False)  # bincount's intp: int64 here, no copy
+    return GridCounts(grid, cats, tuple(periods), counts, n_inc, n_out)

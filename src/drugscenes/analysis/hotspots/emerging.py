@@ -10,6 +10,7 @@ significant at 0.05 and trend classes are refused instead of silently never assi
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 from drugscenes.analysis.grid import Grid
 from drugscenes.analysis.hotspots.counts import Period
 from drugscenes.analysis.hotspots.gistar import GiStar, gi_star
-from drugscenes.analysis.hotspots.local import LocalPoisson, local_poisson
+from drugscenes.analysis.hotspots.local import LocalPoisson, local_poisson_blocks
 from drugscenes.errors import UsageError
 from drugscenes.stats.trend import MannKendall, PoissonTrend, mann_kendall, poisson_trend
 
@@ -30,6 +31,7 @@ __all__ = [
     "MIN_TREND_PERIODS",
     "NO_PATTERN",
     "EmergingHotSpots",
+    "PeriodSpots",
     "classify_patterns",
     "emerging_hotspots",
 ]
@@ -163,8 +165,9 @@ class EmergingHotSpots:
     ----------
     periods : tuple of Period
     counts : ndarray of int, shape (T, n_cells)
-    gi : GiStar or LocalPoisson
-        Per period: arrays of shape (T, n_cells).
+    gi : GiStar or PeriodSpots
+        Per period: arrays of shape (T, n_cells) (``method="local-poisson"``: the hot and
+        cold spots of :func:`~drugscenes.analysis.hotspots.local.local_poisson`).
     alpha : float
         Significance of a hot/cold spot in a period (FDR-adjusted if ``gi.fdr``).
     trend : MannKendall or PoissonTrend
@@ -177,7 +180,7 @@ class EmergingHotSpots:
 
     periods: tuple[Period, ...]
     counts: NDArray[np.int64]
-    gi: GiStar | LocalPoisson
+    gi: GiStar | PeriodSpots
     alpha: float
     trend: MannKendall | PoissonTrend
     trend_alpha: float
@@ -190,8 +193,9 @@ class EmergingHotSpots:
 
     def pattern_counts(self) -> dict[str, int]:
         """Cells per pattern, in the order hot patterns, cold patterns, no pattern."""
-        vals, cnt = np.unique(self.pattern.astype(str), return_counts=True)
-        found = dict(zip(vals.tolist(), cnt.tolist(), strict=True))
+        # A Counter over the names, not np.unique of a fixed-width string copy (≈100 bytes a
+        # cell, sorted: the report's peak on a county grid).
+        found = Counter(str(p) for p in self.pattern.tolist())
         return {p: found.get(p, 0) for p in (*HOT_PATTERNS, *COLD_PATTERNS, NO_PATTERN)}
 
     def to_dict(self) -> dict[str, Any]:
@@ -205,6 +209,83 @@ class EmergingHotSpots:
             "empty_periods": self.empty_periods,
             "pattern_counts": self.pattern_counts(),
         }
+
+
+@dataclass(frozen=True, eq=False)
+class PeriodSpots:
+    """Hot and cold spots of each period by the local Poisson test, as the emerging analysis
+    keeps them: what the patterns and trends use of
+    :class:`~drugscenes.analysis.hotspots.local.LocalPoisson`, without its float arrays of
+    every period (p, q, z, expected, ...: ten (T, n_cells) arrays, gigabytes on a national
+    grid of months).
+
+    Attributes
+    ----------
+    band_m, baseline_m, min_ratio : float
+    fdr : bool
+    alpha : float
+        Significance the spots were taken at (BH-adjusted within the period when ``fdr``).
+    hot, cold : ndarray of bool, shape (T, n_cells)
+        Significant at ``alpha`` with a local rate above (below) that around.
+    observed : ndarray of int64, shape (T, n_cells)
+        Incidents within the band.
+    constant_slices : tuple of int
+        Periods without any incident.
+    """
+
+    band_m: float
+    baseline_m: float
+    min_ratio: float
+    fdr: bool
+    alpha: float
+    hot: NDArray[np.bool_]
+    cold: NDArray[np.bool_]
+    observed: NDArray[np.int64]
+    constant_slices: tuple[int, ...] = ()
+
+    method = "local-poisson"
+
+    @property
+    def z(self) -> NDArray[np.int8]:
+        """Sign of the significant spots (+1 hot, −1 cold, 0 neither): the sign the patterns
+        read from Gi*'s z."""
+        return self.hot.astype(np.int8) - self.cold.astype(np.int8)
+
+    def significant(self, alpha: float | None = None) -> NDArray[np.bool_]:
+        """Hot or cold spots (only at the ``alpha`` they were computed at)."""
+        if alpha is not None and alpha != self.alpha:
+            raise UsageError(f"the spots were taken at alpha = {self.alpha}, not {alpha}")
+        return self.hot | self.cold
+
+
+def _local_periods(
+    grid: Grid,
+    x: NDArray[np.integer],
+    band_m: float,
+    baseline_m: float,
+    min_ratio: float,
+    alpha: float,
+    fdr: bool,
+) -> PeriodSpots:
+    """:func:`local_poisson` period by period (each is its own test and FDR family, so the
+    spots are those of one call on all periods), keeping the spots and counts only."""
+    t, n = x.shape
+    hot = np.zeros((t, n), bool)
+    cold = np.zeros((t, n), bool)
+    observed = np.zeros((t, n), np.int64)
+    constant: list[int] = []
+    r: LocalPoisson | None = None
+    for sl, r in local_poisson_blocks(
+        grid, x, band_m, baseline_m=baseline_m, min_ratio=min_ratio, alpha=alpha, fdr=fdr
+    ):
+        sig = r.significant(alpha)
+        hot[sl], cold[sl] = sig & (r.z > 0), sig & (r.z < 0)
+        observed[sl] = r.observed
+        constant += [sl.start + i for i in r.constant_slices]
+    assert r is not None
+    return PeriodSpots(
+        r.band_m, r.baseline_m, r.min_ratio, fdr, alpha, hot, cold, observed, tuple(constant)
+    )
 
 
 def emerging_hotspots(
@@ -271,15 +352,13 @@ def emerging_hotspots(
     for a, name in ((alpha, "alpha"), (trend_alpha, "trend_alpha")):
         if not 0 < a < 1:
             raise UsageError(f"{name} must be in (0, 1), got {a}")
-    gi: GiStar | LocalPoisson
+    gi: GiStar | PeriodSpots
     trend: MannKendall | PoissonTrend
     if method == "gistar":
         gi = gi_star(grid, x, band_m, fdr=fdr)
         trend = mann_kendall(gi.z.T)
     elif method == "local-poisson":
-        gi = local_poisson(
-            grid, x, band_m, baseline_m=baseline_m, min_ratio=min_ratio, alpha=alpha, fdr=fdr
-        )
+        gi = _local_periods(grid, x, band_m, baseline_m, min_ratio, alpha, fdr)
         totals = x.sum(axis=1)
         if (totals > 0).any():
             trend = poisson_trend(gi.observed.T, totals)
@@ -292,5 +371,5 @@ def emerging_hotspots(
     cold = (sig & (gi.z < 0)).T
     pattern = classify_patterns(hot, cold, trend.p, trend.s, trend_alpha)
     return EmergingHotSpots(
-        tuple(periods), x.astype(np.int64), gi, alpha, trend, trend_alpha, pattern
+        tuple(periods), np.asarray(x, dtype=np.int64), gi, alpha, trend, trend_alpha, pattern
     )

@@ -33,7 +33,8 @@ and Benjamini-Hochberg (1995) runs over the tested cells, per slice and per side
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,7 @@ from drugscenes.analysis.hotspots.gistar import band_kernel, confidence_bin
 from drugscenes.errors import UsageError
 from drugscenes.stats.multiple import fdr_bh
 
-__all__ = ["LocalPoisson", "local_poisson"]
+__all__ = ["LocalPoisson", "local_poisson", "local_poisson_blocks"]
 
 _Z_CAP = 37.5  # z-equivalent of p = 1e-308
 
@@ -157,24 +158,99 @@ def _ring_kernels(
 
 
 def _sums(
-    grid: Grid, raster: NDArray[np.float64], kernels: list[NDArray[np.float64]]
+    grid: Grid,
+    raster: NDArray[np.float64],
+    kernels: list[NDArray[np.float64]],
+    spectra: dict[tuple[int, int], list[NDArray[np.complex128]]] | None = None,
 ) -> list[NDArray[np.float64]]:
     """Sums over each kernel (odd squares, centred) at every in-region cell, rounded
-    (integer inputs): one forward FFT of the raster (last two axes) shared by the kernels."""
+    (integer inputs): one forward FFT of the raster (last two axes) shared by the kernels.
+
+    ``spectra``, a dict kept by the caller, holds the kernels' transforms for the next call
+    on a raster of the same shape (every block of periods)."""
     r = max(k.shape[0] for k in kernels) // 2
     ny, nx = raster.shape[-2:]
     shape = (sp_fft.next_fast_len(ny + 2 * r, real=True), sp_fft.next_fast_len(nx + 2 * r, True))
     spec = sp_fft.rfft2(raster, s=shape, workers=-1)
+    cached = None if spectra is None else spectra.get(shape)
+    if cached is None:
+        cached = []
+        for k in kernels:
+            big = np.zeros(shape)
+            h = k.shape[0] // 2
+            # The kernel centred on (0, 0) with wrap-around: a circular convolution of the
+            # zero-padded raster equals the linear one inside the raster.
+            big[np.ix_(np.arange(-h, h + 1) % shape[0], np.arange(-h, h + 1) % shape[1])] = k
+            cached.append(sp_fft.rfft2(big, workers=-1))
+        if spectra is not None:
+            spectra[shape] = cached
     out = []
-    for k in kernels:
-        big = np.zeros(shape)
-        h = k.shape[0] // 2
-        # The kernel centred on (0, 0) with wrap-around: a circular convolution of the
-        # zero-padded raster equals the linear one inside the raster.
-        big[np.ix_(np.arange(-h, h + 1) % shape[0], np.arange(-h, h + 1) % shape[1])] = k
-        conv = sp_fft.irfft2(spec * sp_fft.rfft2(big, workers=-1), s=shape, workers=-1)
+    for kspec in cached:
+        conv = sp_fft.irfft2(spec * kspec, s=shape, workers=-1)
         out.append(np.rint(grid.compact(conv[..., :ny, :nx])))
     return out
+
+
+_BLOCK_ELEMENTS = 1_000_000
+"""Raster cells (slices x padded grid) whose sums are computed at once: bounds the FFT's
+memory (a few arrays of this many complex numbers) whatever the number of periods."""
+
+
+def _null_q(
+    a_n: NDArray[np.float64], a_k: NDArray[np.float64], r: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Null proportions (hot, cold) of a neighbourhood of area ``a_n`` against a half of
+    area ``a_k`` (elementwise: the same values for all cells or any subset of them)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q_hot = np.where(a_k > 0, r * a_n / (r * a_n + a_k), 1.0)
+        q_cold = np.where(a_k > 0, a_n / (a_n + r * a_k), 1.0)
+    return q_hot, q_cold
+
+
+def _block(
+    disk_n: list[NDArray[np.float64]],
+    ring_n: NDArray[np.float64],
+    counts: list[NDArray[np.float64]],
+    disk_a: list[NDArray[np.float64]],
+    areas: list[NDArray[np.float64]],
+    logs: list[tuple[NDArray[np.float64], NDArray[np.float64]]],
+    r: float,
+    level: float,
+    out: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]],
+) -> None:
+    """The Tarone filter and the exact p-values (Bonferroni over the radii) of a block of
+    slices, written into ``out`` = (p_hot, p_cold, tested_hot, tested_cold).
+
+    ``logs`` holds per radius the filter's ``log max_k q_hot`` and ``log(1 - min_k
+    q_cold)`` of each cell; the null proportions themselves are computed for the tested
+    cells only (:func:`_null_q`), not kept for all cells, halves and radii."""
+    p_hot, p_cold, tested_hot, tested_cold = out
+    m = len(disk_n)
+    log_level = math.log(level)
+    for n_obs, (log_h, log_c) in zip(disk_n, logs, strict=True):  # pass 1: filter
+        # Smallest attainable p-value given the window's total W (every incident of the
+        # window in the neighbourhood for hot, none there for cold) is max_k q_k^W, so a
+        # cell can reach alpha / m when W·log(max_k q_k) ≤ log(alpha / m).
+        window = n_obs + ring_n  # the filter's statistic: independent of the split
+        tested_hot |= (window * log_h <= log_level) & (log_h < 0)
+        tested_cold |= (window * log_c <= log_level) & (log_c < 0)
+    for n_obs, a_n in zip(disk_n, disk_a, strict=True):  # pass 2: exact p-values
+        ih = np.nonzero(tested_hot & (n_obs > 0))  # no incident: P(X ≥ 0) = 1
+        ic = np.nonzero(tested_cold)
+        ph = np.zeros(ih[0].size)
+        pc = np.zeros(ic[0].size)
+        cell_h, cell_c = ih[-1], ic[-1]  # the cell axis: q depends on the cell only
+        nh, nc = n_obs[ih].astype(np.int64), n_obs[ic].astype(np.int64)
+        for s_k, a_k in zip(counts, areas, strict=True):
+            q_hot = _null_q(a_n[cell_h], a_k[cell_h], r)[0]
+            q_cold = _null_q(a_n[cell_c], a_k[cell_c], r)[1]
+            th, tc = nh + s_k[ih].astype(np.int64), nc + s_k[ic].astype(np.int64)
+            ph = np.maximum(ph, special.bdtrc(nh - 1, th, q_hot))  # P(X ≥ N)
+            pc = np.maximum(pc, special.bdtr(nc, tc, q_cold))  # P(X ≤ N)
+        p_hot[ih] = np.minimum(p_hot[ih], ph)
+        p_cold[ic] = np.minimum(p_cold[ic], pc)
+    np.minimum(1.0, m * p_hot, out=p_hot)
+    np.minimum(1.0, m * p_cold, out=p_cold)
 
 
 def local_poisson(
@@ -226,6 +302,55 @@ def local_poisson(
     >>> int(r.bin[g.locate([3050.0], [3050.0])][0]), int((r.bin >= 2).sum()) > 1
     (3, True)
     """
+    return _assemble(
+        local_poisson_blocks(
+            grid,
+            values,
+            band_m,
+            baseline_m=baseline_m,
+            radii_m=radii_m,
+            min_ratio=min_ratio,
+            alpha=alpha,
+            fdr=fdr,
+        ),
+        np.ndim(values) == 1,
+    )
+
+
+def _assemble(blocks: Iterator[tuple[slice, LocalPoisson]], single: bool) -> LocalPoisson:
+    """One result from the blocks of :func:`local_poisson_blocks`."""
+    parts = list(blocks)
+    first = parts[0][1]
+    names = [
+        "observed", "expected", "rate_ratio", "p_hot", "p_cold", "z", "p", "q", "bin",
+        "tested_hot", "tested_cold",
+    ]  # fmt: skip
+    arrays = {k: np.concatenate([getattr(b, k) for _, b in parts]) for k in names}
+    constant = tuple(sl.start + i for sl, b in parts for i in b.constant_slices)
+    if single:
+        arrays = {k: a[0] for k, a in arrays.items()}
+    return replace(first, constant_slices=constant, **arrays)
+
+
+def local_poisson_blocks(
+    grid: Grid,
+    values: ArrayLike,
+    band_m: float,
+    baseline_m: float = 2000.0,
+    radii_m: tuple[float, ...] | None = None,
+    min_ratio: float = 1.5,
+    alpha: float = 0.05,
+    fdr: bool = True,
+) -> Iterator[tuple[slice, LocalPoisson]]:
+    """:func:`local_poisson` a block of slices at a time: ``(slices, result)`` pairs whose
+    arrays have shape (block, n_cells) (``constant_slices`` within the block).
+
+    Slices are independent (the FFT and the FDR work per slice), so the blocks are exactly
+    the rows of one call; the padded rasters, spectra and p-values of all periods are never
+    held at once, and a caller that keeps only the spots of each period
+    (:func:`~drugscenes.analysis.hotspots.emerging.emerging_hotspots`) holds no (periods,
+    cells) float array. Parameters as :func:`local_poisson`; ``values`` 1-D is one slice.
+    """
     for v, name in ((band_m, "band"), (baseline_m, "baseline")):
         if not (math.isfinite(v) and v > 0):
             raise UsageError(f"the {name} must be a positive number of metres, got {v}")
@@ -244,111 +369,112 @@ def local_poisson(
     radii = tuple(dict.fromkeys((grid.cell_m, band_m) if radii_m is None else radii_m))
     if not radii or any(not (grid.cell_m <= r <= band_m) for r in radii):
         raise UsageError(f"radii must lie between one cell and the band, got {radii}")
-    v = np.asarray(values, dtype=np.float64)
-    single = v.ndim == 1
-    v2 = v[None, :] if single else v
+    v = np.asarray(values)
+    if not (np.issubdtype(v.dtype, np.integer) or np.issubdtype(v.dtype, np.bool_)):
+        v = v.astype(np.float64)  # integer counts go to floats a block at a time
+    v2 = v[None, :] if v.ndim == 1 else v
     if v2.ndim != 2 or v2.shape[1] != grid.n_cells:
         raise UsageError(
             f"values must have shape (n_cells,) or (n_slices, n_cells) with n_cells = "
             f"{grid.n_cells}, got {v.shape}"
         )
-    if not (np.isfinite(v2).all() and (v2 >= 0).all() and np.array_equal(v2, np.rint(v2))):
+    if v2.dtype == np.float64:
+        if not (np.isfinite(v2).all() and (v2 >= 0).all() and np.array_equal(v2, np.rint(v2))):
+            raise UsageError("values must be counts: non-negative integers")
+    elif v2.size and v2.min() < 0:
         raise UsageError("values must be counts: non-negative integers")
-    mask = grid.inside.astype(np.float64)
-    raster = grid.raster(v2, fill=0.0)
     ring_k, east_k, north_k = _ring_kernels(band_m, baseline_m, grid.cell_m)
     disks = [band_kernel(rad, grid.cell_m) for rad in radii]
-    ring_a, east_a, north_a, *disk_a = _sums(grid, mask, [ring_k, east_k, north_k, *disks])
-    ring_n, east_n, north_n, *disk_n = _sums(grid, raster, [ring_k, east_k, north_k, *disks])
-    halves = [  # (count, area) of the east, west, north, south halves
-        (east_n, east_a),
-        (ring_n - east_n, ring_a - east_a),
-        (north_n, north_a),
-        (ring_n - north_n, ring_a - north_a),
-    ]
-    shape = v2.shape
-    observed = expected = n_nb = None
+    kernels = [ring_k, east_k, north_k, *disks]
+    mask = grid.inside.astype(np.float64)
+    ring_a, east_a, north_a, *disk_a = _sums(grid, mask, kernels)
+    del mask
+    areas = [east_a, ring_a - east_a, north_a, ring_a - north_a]  # east, west, north, south
     r = float(min_ratio)
     m = len(radii)
-    log_level = math.log(alpha / m)
-    tested_hot = np.zeros(shape, bool)
-    tested_cold = np.zeros(shape, bool)
-    per_radius = []
-    for rad, a_n, n_obs in zip(radii, disk_a, disk_n, strict=True):  # pass 1: filter
-        qs = []
-        for _, a_k in halves:  # null proportions depend on the areas only: (n_cells,)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                q_hot = np.where(a_k > 0, r * a_n / (r * a_n + a_k), 1.0)
-                q_cold = np.where(a_k > 0, a_n / (a_n + r * a_k), 1.0)
-            qs.append((q_hot, q_cold))
-        # Smallest attainable p-value given the window's total W (every incident of the
-        # window in the neighbourhood for hot, none there for cold) is max_k q_k^W, so a
-        # cell can reach alpha / m when W·log(max_k q_k) ≤ log(alpha / m).
-        window = n_obs + ring_n  # the filter's statistic: independent of the split
+    logs = []  # per radius: the filter's log max_k q_hot and log(1 - min_k q_cold)
+    for a_n in disk_a:
+        qs = [_null_q(a_n, a_k, r) for a_k in areas]
         with np.errstate(divide="ignore"):
             log_h = np.log(np.max([q for q, _ in qs], axis=0))
             log_c = np.log(1 - np.min([q for _, q in qs], axis=0))
-        tested_hot |= (window * log_h <= log_level) & (log_h < 0)
-        tested_cold |= (window * log_c <= log_level) & (log_c < 0)
-        per_radius.append((n_obs, qs))
-        if rad == band_m:
-            observed, n_nb = n_obs, a_n
-            with np.errstate(divide="ignore", invalid="ignore"):
-                expected = np.where(ring_a > 0, ring_n * a_n / ring_a, np.nan)
-    assert observed is not None and expected is not None and n_nb is not None
-    p_hot = np.ones(shape)
-    p_cold = np.ones(shape)
-    for n_obs, qs in per_radius:  # pass 2: exact p-values where they can matter
-        ih = np.nonzero(tested_hot & (n_obs > 0))  # no incident: P(X ≥ 0) = 1
-        ic = np.nonzero(tested_cold)
-        ph = np.zeros(ih[0].size)
-        pc = np.zeros(ic[0].size)
-        cell_h, cell_c = ih[-1], ic[-1]  # the cell axis: q depends on the cell only
-        nh, nc = n_obs[ih].astype(np.int64), n_obs[ic].astype(np.int64)
-        for (s_k, _), (q_hot, q_cold) in zip(halves, qs, strict=True):
-            th, tc = nh + s_k[ih].astype(np.int64), nc + s_k[ic].astype(np.int64)
-            ph = np.maximum(ph, special.bdtrc(nh - 1, th, q_hot[cell_h]))  # P(X ≥ N)
-            pc = np.maximum(pc, special.bdtr(nc, tc, q_cold[cell_c]))  # P(X ≤ N)
-        p_hot[ih] = np.minimum(p_hot[ih], ph)
-        p_cold[ic] = np.minimum(p_cold[ic], pc)
-    p_hot = np.minimum(1.0, m * p_hot)
-    p_cold = np.minimum(1.0, m * p_cold)
-    p_hot[~tested_hot] = np.nan
-    p_cold[~tested_cold] = np.nan
-    q_hot, q_cold = fdr_bh(p_hot), fdr_bh(p_cold)
-    hot_side = np.nan_to_num(p_hot, nan=1.0) <= np.nan_to_num(p_cold, nan=1.0)
-    p = np.where(hot_side, p_hot, p_cold)
-    q = np.where(hot_side, q_hot, q_cold)
-    tested = ~np.isnan(p)
-    zabs = np.zeros(shape)
-    zabs[tested] = np.clip(stats.norm.isf(np.maximum(p[tested], 1e-308)), 0.0, _Z_CAP)
-    z = np.where(hot_side, zabs, -zabs)
-    b = confidence_bin(z, q if fdr else p)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(expected > 0, observed / expected, np.where(observed > 0, np.inf, np.nan))
-    constant = tuple(int(i) for i in np.flatnonzero(v2.sum(axis=1) == 0))
-    out = [observed, expected, ratio, p_hot, p_cold, z, p, q, b, tested_hot, tested_cold]
-    if single:
-        out = [a[0] for a in out]
-    obs, exp_, rr, ph_, pc_, z_, p_, q_, b_, th, tc = out
-    return LocalPoisson(
-        band_m=float(band_m),
-        baseline_m=float(baseline_m),
-        radii_m=tuple(float(x) for x in radii),
-        min_ratio=r,
-        fdr=fdr,
-        n=grid.n_cells,
-        n_neighbours=np.asarray(n_nb).astype(np.int64),
-        observed=np.asarray(obs).astype(np.int64),
-        expected=exp_,
-        rate_ratio=rr,
-        p_hot=ph_,
-        p_cold=pc_,
-        z=z_,
-        p=p_,
-        q=q_,
-        bin=b_,
-        tested_hot=th,
-        tested_cold=tc,
-        constant_slices=constant,
-    )
+        logs.append((log_h, log_c))
+        del qs
+    band_at = radii.index(band_m) if band_m in radii else None
+    assert band_at is not None  # as before: the band is among the radii
+    n_nb = disk_a[band_at].astype(np.int64)
+    n_sl, n = v2.shape
+    ny, nx = grid.shape
+    rk = max(k.shape[0] for k in kernels) // 2
+    step = max(1, _BLOCK_ELEMENTS // max(n, (ny + 2 * rk) * (nx + 2 * rk)))
+    spectra: dict[tuple[int, int], list[NDArray[np.complex128]]] = {}
+    for lo in range(0, n_sl, step):
+        sl = slice(lo, min(lo + step, n_sl))
+        vb = v2[sl].astype(np.float64)
+        raster = grid.raster(vb, fill=0.0)
+        ring_n, east_n, north_n, *disk_n = _sums(grid, raster, kernels, spectra)
+        del raster
+        counts = [east_n, ring_n - east_n, north_n, ring_n - north_n]
+        shape = vb.shape
+        p_hot = np.ones(shape)
+        p_cold = np.ones(shape)
+        tested_hot = np.zeros(shape, bool)
+        tested_cold = np.zeros(shape, bool)
+        _block(
+            disk_n,
+            ring_n,
+            counts,
+            disk_a,
+            areas,
+            logs,
+            r,
+            alpha / m,
+            (p_hot, p_cold, tested_hot, tested_cold),
+        )
+        del counts, east_n, north_n
+        observed = disk_n[band_at]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            expected = np.where(ring_a > 0, ring_n * disk_a[band_at] / ring_a, np.nan)
+        del ring_n, disk_n
+        p_hot[~tested_hot] = np.nan
+        p_cold[~tested_cold] = np.nan
+        q_hot, q_cold = fdr_bh(p_hot), fdr_bh(p_cold)
+        hot_side = np.nan_to_num(p_hot, nan=1.0) <= np.nan_to_num(p_cold, nan=1.0)
+        p = np.where(hot_side, p_hot, p_cold)
+        q = np.where(hot_side, q_hot, q_cold)
+        del q_hot, q_cold
+        tested = ~np.isnan(p)
+        zabs = np.zeros(shape)
+        zabs[tested] = np.clip(stats.norm.isf(np.maximum(p[tested], 1e-308)), 0.0, _Z_CAP)
+        z = np.where(hot_side, zabs, -zabs)
+        del zabs, tested, hot_side
+        b = confidence_bin(z, q if fdr else p)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(
+                expected > 0, observed / expected, np.where(observed > 0, np.inf, np.nan)
+            )
+        constant = tuple(int(i) for i in np.flatnonzero(vb.sum(axis=1) == 0))
+        yield (
+            sl,
+            LocalPoisson(
+                band_m=float(band_m),
+                baseline_m=float(baseline_m),
+                radii_m=tuple(float(x) for x in radii),
+                min_ratio=r,
+                fdr=fdr,
+                n=grid.n_cells,
+                n_neighbours=n_nb,
+                observed=observed.astype(np.int64),
+                expected=expected,
+                rate_ratio=ratio,
+                p_hot=p_hot,
+                p_cold=p_cold,
+                z=z,
+                p=p,
+                q=q,
+                bin=b,
+                tested_hot=tested_hot,
+                tested_cold=tested_cold,
+                constant_slices=constant,
+            ),
+        )
