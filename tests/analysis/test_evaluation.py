@@ -28,6 +28,7 @@ from drugscenes.demo.planted import (
     planted_incidents,
     replicate,
 )
+from drugscenes.errors import UsageError
 from drugscenes.stats.regression import poisson_fe
 
 DATA = Path(__file__).resolve().parents[1] / "stats" / "data" / "evaluation_reference.csv"
@@ -256,3 +257,27 @@ def test_no_incidents_at_worked_away_scenes_after_is_rate_ratio_zero(county) -> 
     r = evaluate_crime(inc, scenes, status, munis, DATE_A, DATE_B, extras=False)
     assert r.main.rate_ratio == 0.0 and not r.main.estimable
     assert "rate ratio 0" in (r.main.reason or "")
+
+
+@pytest.mark.parametrize("event_study", [False, True])
+def test_ppml_with_unit_effects_concentrated_out_equals_the_dummy_fit(event_study: bool) -> None:
+    """A national panel (2,000 scenes x 120 months) is fitted with the unit effects
+    concentrated out (no dense dummy design); same estimates and clustered SEs (issue 14)."""
+    df = _panel(3)
+    unit, month = df["unit"].to_numpy(), df["month"].to_numpy()
+    if event_study:
+        treated = df.groupby("unit")["after"].transform("max").to_numpy() > 0
+        months = np.unique(month)[1:]
+        x = (month[:, None] == months[None, :]) * treated[:, None]
+        names = [f"m{m}" for m in months]
+    else:
+        x, names = df[["after", "between"]].to_numpy(), ["after", "between"]
+    y = df["y"].to_numpy()
+    dense = poisson_fe(y, unit, month, x, names)
+    concentrated = poisson_fe(y, unit, month, x, names, dense_limit=0)
+    assert concentrated.converged and concentrated.n_obs == dense.n_obs
+    assert concentrated.dropped_units == dense.dropped_units
+    np.testing.assert_allclose(concentrated.coef, dense.coef, atol=1e-8, rtol=0)
+    np.testing.assert_allclose(concentrated.cov, dense.cov, atol=1e-10, rtol=1e-7)
+    with pytest.raises(UsageError, match="collinear"):
+        poisson_fe(y, unit, month, np.c_[x[:, :1], x[:, :1]], ["a", "b"], dense_limit=0)

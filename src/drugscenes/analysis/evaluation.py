@@ -93,7 +93,7 @@ import pandas as pd
 from scipy import stats
 
 from drugscenes import config
-from drugscenes.analysis.survey import municipality_of, nearest_scene_distance
+from drugscenes.analysis.survey import municipality_index, nearest_scene_distance
 from drugscenes.analysis.zones import ZoneIndex
 from drugscenes.errors import DataError, UsageError
 from drugscenes.stats.regression import poisson_fe, wald_test
@@ -129,8 +129,13 @@ def local_months(times: pd.Series) -> np.ndarray:
     >>> [month_label(m) for m in local_months(t)]  # 00:30 on 1 January in Stockholm
     ['2024-01', '2024-01']
     """
-    local = pd.to_datetime(times, utc=True).dt.tz_convert(config.TIMEZONE)
-    return (local.dt.year.to_numpy() * 12 + local.dt.month.to_numpy() - 1).astype(np.int64)
+    out = np.empty(len(times), dtype=np.int64)
+    step = 1_000_000  # a million at a time: the conversion's temporaries stay small
+    for lo in range(0, len(times), step):
+        chunk = times.iloc[lo : lo + step]
+        local = pd.to_datetime(chunk, utc=True).dt.tz_convert(config.TIMEZONE)
+        out[lo : lo + step] = local.dt.year.to_numpy() * 12 + local.dt.month.to_numpy() - 1
+    return out
 
 
 def month_label(ordinal: int) -> str:
@@ -631,9 +636,10 @@ def _rest_of_municipality(
             reason=f"{len(with_ceased)} municipality(ies) with worked-away scenes and "
             f"{len(with_persisting)} with persisting scenes only; 2 of each are needed",
         )
-    code_of = municipality_of(x[rest], y[rest], municipalities)
-    index = {c: k for k, c in enumerate(units)}
-    unit = np.array([index.get(str(c), -1) if not pd.isna(c) else -1 for c in code_of])
+    # The unit of each municipality row (-1: not a unit), then of each incident's row.
+    row_unit = pd.Index(units).get_indexer(municipalities["code"].astype(str))
+    row = municipality_index(x[rest], y[rest], municipalities)
+    unit = np.where(row >= 0, row_unit[row], -1)
     counts = _count_matrix(unit, month_idx[rest], len(units), n_months)
     treated = np.array([c in with_ceased for c in units])
     return _did(counts, treated, phase, name, level)[0]

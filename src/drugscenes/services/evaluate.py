@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from drugscenes import config
 from drugscenes.analysis.evaluation import (
@@ -260,11 +261,13 @@ def evaluate(
         )
     scenes = compared.before
     step("reading the incident history")
-    incidents = store.read_incidents(None, None, ["time", "category", "x", "y", "police_activity"])
     notes = list(DESIGN_NOTES)
     if category is None:
-        incidents = incidents[~incidents["police_activity"].astype(bool)]
+        incidents = _history(store)
     else:
+        incidents = store.read_incidents(
+            None, None, ["time", "category", "x", "y", "police_activity"]
+        )
         known = sorted(set(incidents["category"].astype(str)))
         if known and category not in known:
             raise UsageError(
@@ -273,7 +276,7 @@ def evaluate(
         sel = incidents["category"].astype(str) == category
         if incidents.loc[sel, "police_activity"].astype(bool).any():
             notes.append(POLICE_ACTIVITY_NOTE)
-        incidents = incidents[sel]
+        incidents = incidents.loc[sel.to_numpy(), ["time", "x", "y"]]
     step(f"fitting the crime model on {len(incidents):,} incidents")
     crime = evaluate_crime(
         incidents.reset_index(drop=True),
@@ -301,6 +304,23 @@ def evaluate(
         survey_protected=not full_precision,
         notes=tuple(notes),
     )
+
+
+def _history(store: Store) -> pd.DataFrame:
+    """``time``, ``x``, ``y`` of every incident not measuring police activity.
+
+    Read as an Arrow table (categories stay codes) and filtered column by column: the
+    whole history of a country is tens of millions of rows, and a frame with every column
+    and its filtered copy took about 250 bytes an incident."""
+    table = store.read_incident_table(None, None, ["time", "x", "y", "police_activity"])
+    police = table["police_activity"].to_pandas().astype(bool).to_numpy()  # as the frame's
+    keep = np.flatnonzero(~police)
+    del police
+    time = table["time"].to_pandas().iloc[keep].reset_index(drop=True)
+    x = table["x"].to_numpy()[keep]
+    y = table["y"].to_numpy()[keep]
+    del table
+    return pd.DataFrame({"time": time, "x": x, "y": y})
 
 
 def _survey_part(

@@ -36,7 +36,12 @@ from scipy import stats
 
 from drugscenes.errors import UsageError
 
-__all__ = ["PoissonFEFit", "poisson_fe", "wald_test"]
+__all__ = ["DENSE_LIMIT", "PoissonFEFit", "poisson_fe", "wald_test"]
+
+DENSE_LIMIT = 5_000_000
+"""Largest dummy design (rows x columns, 40 MB of float64; GLM holds several copies) that
+:func:`poisson_fe` fits with statsmodels' GLM; beyond it (a national panel: 2,000 scenes x
+120 months x 2,100 columns is 4 GB) the unit effects are concentrated out."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,6 +99,7 @@ def poisson_fe(
     cluster: np.ndarray | None = None,
     tol: float = 1e-13,
     max_iter: int = 200,
+    dense_limit: int = DENSE_LIMIT,
 ) -> PoissonFEFit:
     """Poisson regression of ``y`` on ``x`` with unit and time fixed effects (PPML).
 
@@ -111,6 +117,10 @@ def poisson_fe(
         Cluster of each row; default ``unit``.
     tol, max_iter : float, int
         IRLS convergence (relative change of the deviance) and its limit.
+    dense_limit : int, default :data:`DENSE_LIMIT`
+        Largest dummy design (rows x columns) fitted by statsmodels' GLM; a larger problem
+        clustered by unit (``cluster`` None) is fitted with the unit effects concentrated
+        out (:func:`_poisson_fe_concentrated`), in memory that grows with the rows only.
 
     Returns
     -------
@@ -155,6 +165,20 @@ def poisson_fe(
     if n_g < 2:
         raise UsageError("fewer than two clusters with counts: no cluster-robust variance")
     k = xx.shape[1]
+    if cluster is None and yy.shape[0] * (k + n_u + n_t) > dense_limit:
+        coef, cov, converged = _poisson_fe_concentrated(yy, u_code, t_code, xx, tol, max_iter)
+        return PoissonFEFit(
+            names=tuple(names),
+            coef=coef,
+            cov=cov * n_g / (n_g - 1.0),
+            n_obs=int(yy.shape[0]),
+            n_units=n_u,
+            n_times=n_t,
+            n_clusters=n_g,
+            dropped_units=int((~keep_u).sum()),
+            dropped_times=int((~keep_t).sum()),
+            converged=converged,
+        )
     design = np.zeros((yy.shape[0], k + 1 + (n_u - 1) + (n_t - 1)))
     design[:, :k] = xx
     design[:, k] = 1.0
@@ -189,6 +213,97 @@ def poisson_fe(
         dropped_times=int((~keep_t).sum()),
         converged=bool(res.converged),
     )
+
+
+def _poisson_fe_concentrated(
+    y: np.ndarray,
+    u_code: np.ndarray,
+    t_code: np.ndarray,
+    x: np.ndarray,
+    tol: float,
+    max_iter: int,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """PPML with the unit effects concentrated out: coefficients of ``x`` and their
+    cluster-robust (by unit, no small-sample factor) covariance, and convergence.
+
+    Given the other parameters, each unit's effect has the closed form
+    ``exp(a_i) = sum_t y_it / sum_t exp(eta_it)``, and the profile log-likelihood of the time
+    effects and ``beta`` is the multinomial one, ``sum_it y_it log pi_it`` with
+    ``pi_it = exp(eta_it) / sum_s exp(eta_is)`` (Hausman, Hall & Griliches 1984,
+    *Econometrica* 52, 909-938): the same estimates as the dummy-variable fit. It is concave
+    and maximised by Newton's method. Its inverse Hessian is the (time, beta) block of the
+    full model's; each unit's score for its own effect is zero at the optimum, so the
+    cluster-robust sandwich of the full model restricted to ``beta`` is the profile one.
+    The regressors are a sparse matrix, so memory grows with the rows only.
+    """
+    from scipy import sparse
+
+    n_t = int(t_code.max()) + 1
+    k = x.shape[1]
+    p = n_t - 1 + k  # time effects (the first month is the reference) and beta
+    order = np.argsort(u_code, kind="stable")
+    u, t, yy = u_code[order], t_code[order], y[order]
+    n = yy.size
+    seg = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])  # first row of each unit
+    counts = np.diff(np.r_[seg, n])
+    total = np.add.reduceat(yy, seg)  # Y_i
+    # The regressors as one sparse matrix: a time dummy per row and x (an event study's
+    # treated x month dummies are sparse too), so that no (rows x columns) dense design is
+    # built; products with it cost its non-zeros.
+    rows = np.flatnonzero(t > 0)
+    time_part = sparse.csr_matrix((np.ones(rows.size), (rows, t[rows] - 1)), shape=(n, n_t - 1))
+    z = sparse.hstack([time_part, sparse.csr_matrix(x[order])], format="csr")
+    # Sums over each unit's rows (units x rows).
+    per_unit = sparse.csr_matrix(
+        (np.ones(n), (np.repeat(np.arange(seg.size), counts), np.arange(n))),
+        shape=(seg.size, n),
+    )
+
+    def evaluate(theta: np.ndarray, second: bool) -> tuple[float, np.ndarray, np.ndarray]:
+        """Profile log-likelihood, gradient, and Hessian (or the cluster meat)."""
+        eta = z @ theta
+        top = np.maximum.reduceat(eta, seg)
+        e = np.exp(eta - np.repeat(top, counts))
+        denom = np.add.reduceat(e, seg)
+        pi = e / np.repeat(denom, counts)
+        ll = float(yy @ (eta - np.repeat(top + np.log(denom), counts)))
+        fitted = np.repeat(total, counts) * pi  # mu_it at the profiled unit effects
+        resid = yy - fitted
+        grad = z.T @ resid
+        if second:  # Hessian of the profile log-likelihood (negative definite)
+            mean = (per_unit @ sparse.diags(pi) @ z).toarray()  # sum_t pi_it z_it per unit
+            hess = -(z.T @ sparse.diags(fitted) @ z).toarray() + (mean * total[:, None]).T @ mean
+            return ll, grad, hess
+        score = (per_unit @ sparse.diags(resid) @ z).toarray()  # each unit's score
+        return ll, grad, score.T @ score
+
+    theta = np.zeros(p)
+    ll, grad, hess = evaluate(theta, True)
+    # At zero the Hessian is minus the (Y-weighted) within-unit covariance of the
+    # regressors: singular exactly when the dummy design is rank deficient.
+    if np.linalg.matrix_rank(hess, hermitian=True) < p:
+        raise UsageError(
+            "a regressor is constant or collinear with the fixed effects in this sample"
+        )
+    converged = False
+    for _ in range(max_iter):
+        step = np.linalg.solve(hess, -grad)
+        shrink = 1.0
+        while True:  # Newton step, halved while the likelihood falls (it is concave)
+            cand = theta + shrink * step
+            ll_new, grad_new, hess_new = evaluate(cand, True)
+            if ll_new >= ll - 1e-12 * abs(ll) or shrink < 1e-8:
+                break
+            shrink /= 2
+        change = abs(ll_new - ll) / max(abs(ll_new), 1.0)
+        theta, ll, grad, hess = cand, ll_new, grad_new, hess_new
+        if change < tol and np.abs(step).max() * shrink < 1e-8:
+            converged = True
+            break
+    bread = np.linalg.inv(-hess)
+    meat = evaluate(theta, False)[2]
+    cov = bread @ meat @ bread
+    return theta[n_t - 1 :].copy(), cov[n_t - 1 :, n_t - 1 :].copy(), converged
 
 
 def wald_test(
