@@ -517,13 +517,36 @@ def municipality_of(x: np.ndarray, y: np.ndarray, municipalities: gpd.GeoDataFra
     >>> municipality_of(np.array([1.0, 20.0]), np.array([1.0, 1.0]), mun).tolist()
     ['0180', None]
     """
+    index = municipality_index(x, y, municipalities)
     out = np.full(len(x), None, dtype=object)
+    codes = np.asarray(municipalities["code"], dtype=object)
+    inside = index >= 0
+    out[inside] = codes[index[inside]]
+    return out
+
+
+def municipality_index(
+    x: np.ndarray, y: np.ndarray, municipalities: gpd.GeoDataFrame
+) -> np.ndarray:
+    """Row of the municipality containing each point (-1 outside all), as
+    :func:`municipality_of` (a point on a shared border goes to the first in frame order):
+    for millions of points, where an array of codes would be hundreds of MB.
+
+    Examples
+    --------
+    >>> mun = gpd.GeoDataFrame({"code": ["0180"]}, geometry=[shapely.box(0, 0, 9, 9)], crs=3006)
+    >>> municipality_index(np.array([1.0, 20.0]), np.array([1.0, 1.0]), mun).tolist()
+    [0, -1]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    out = np.full(len(x), -1, dtype=np.int32)
     free = np.ones(len(x), dtype=bool)
-    for code, geom in zip(municipalities["code"], municipalities.geometry, strict=True):
+    for k, geom in enumerate(municipalities.geometry):
         x0, y0, x1, y1 = shapely.bounds(geom)
         cand = np.flatnonzero(free & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
-        hit = cand[shapely.intersects_xy(geom, x[cand], y[cand])]  # border: first code wins
-        out[hit] = code
+        hit = cand[shapely.intersects_xy(geom, x[cand], y[cand])]  # border: first wins
+        out[hit] = k
         free[hit] = False
     return out
 
@@ -539,6 +562,7 @@ def survey_estimates(
     min_n: int = SURVEY_MIN_N,
     method: IntervalMethod = DEFAULT_METHOD,
     level: float = 0.95,
+    distance: np.ndarray | None = None,
 ) -> SurveyResult:
     """Weighted share feeling unsafe by distance band, for the region and per municipality.
 
@@ -565,6 +589,9 @@ def survey_estimates(
         Interval for shares (default Korn-Graubard).
     level : float
         Confidence level (default 0.95).
+    distance : ndarray, optional
+        :func:`nearest_scene_distance` of the respondents to ``scenes``, when the caller has
+        it already (a million respondents: minutes); computed otherwise.
 
     Returns
     -------
@@ -602,7 +629,8 @@ def survey_estimates(
         _optional_labels(respondents, "stratum"),
         _optional_labels(respondents, "psu"),
     )
-    distance = nearest_scene_distance(x, y, scenes)  # for the trend
+    if distance is None or len(distance) != len(x):
+        distance = nearest_scene_distance(x, y, scenes)  # for the trend
     band = distance_band(x, y, scenes, edges) if edges is not None else None
 
     def estimate(

@@ -106,13 +106,15 @@ def survey(
     step(f"estimating from {len(respondents):,} respondents")
     edges = [float(e) for e in band_edges_m]
     disclosure: dict[str, object] = {"protected": not full_precision, "requested_edges_m": edges}
+    distance = None
     if not full_precision:
         grid = to_grid(edges, config.SURVEY_BAND_GRID_M)
         x = respondents["x"].to_numpy(float)
         y = respondents["y"].to_numpy(float)
         answered = pd.to_numeric(respondents["unsafe"], errors="coerce").notna().to_numpy()
+        distance = nearest_scene_distance(x, y, scenes)  # once: the estimates reuse it
         atoms = atom_edges(
-            nearest_scene_distance(x, y, scenes),
+            distance,
             answered,
             grid_m=config.SURVEY_BAND_GRID_M,
             min_n=config.SURVEY_MIN_N,
@@ -133,6 +135,7 @@ def survey(
         band_edges_m=edges,
         min_n=min_n,
         method=method,
+        distance=distance,
     )
     if full_precision:
         note = "Full precision, no disclosure control: for the holder of the microdata only."
