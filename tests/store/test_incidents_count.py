@@ -103,3 +103,17 @@ def test_id_set_membership_is_exact(monkeypatch, collide):
     got = store._IdSet(pa.array(stored)).contains(pa.array(asked, pa.string()))
     assert got.tolist() == [v in set(stored) for v in asked]
     assert store._IdSet(pa.array([], pa.string())).contains(pa.array(["a"])).tolist() == [False]
+
+
+def test_first_by_time_is_a_stable_sort_split():
+    # the rows of the first file are those a stable sort by time puts first, ties included
+    import numpy as np
+
+    from drugscenes.store.incidents_parquet import _first_by_time
+
+    rng = np.random.default_rng(5)
+    for times in (rng.integers(0, 7, 101), rng.integers(0, 10**9, 101), np.zeros(50, int)):
+        for k in (1, 17, len(times) // 2, len(times) - 1):
+            want = np.zeros(len(times), dtype=bool)
+            want[np.argsort(times, kind="stable")[:k]] = True
+            assert (_first_by_time(times, k) == want).all()

@@ -190,8 +190,6 @@ def _write_year(box: list[pa.Table], folder: Path) -> None:
     table = box.pop().combine_chunks().unify_dictionaries().combine_chunks()
     n = table.num_rows
     times = table["time"].chunk(0).cast(pa.int64()).to_numpy(zero_copy_only=False)
-    order = np.argsort(times, kind="stable")
-    del times
     x = table["x"].chunk(0).to_numpy(zero_copy_only=False)
     y = table["y"].chunk(0).to_numpy(zero_copy_only=False)
     schema = _STORED_SCHEMA.with_metadata({b"geo": _geo_metadata(x, y)})
@@ -224,14 +222,33 @@ def _write_year(box: list[pa.Table], folder: Path) -> None:
             for a in range(0, rows.size, _ROW_GROUP):
                 writer.write_table(group(rows[a : a + _ROW_GROUP]), row_group_size=_ROW_GROUP)
 
+    def sort_and_write(k: int, rows: NDArray[np.int64]) -> None:
+        write(k, rows[np.argsort(times[rows], kind="stable")])
+
     folder.mkdir(parents=True, exist_ok=True)
     if n <= 2 * _ROW_GROUP:
-        write(0, order)
+        sort_and_write(0, np.arange(n))
         return
     half = -(-n // (2 * _ROW_GROUP)) * _ROW_GROUP  # whole row groups in the first file
-    with ThreadPoolExecutor(2) as pool:
-        for done in [pool.submit(write, 0, order[:half]), pool.submit(write, 1, order[half:])]:
+    first = _first_by_time(times, half)
+    with ThreadPoolExecutor(2) as pool:  # each half sorted and written on its own core
+        jobs = [
+            pool.submit(sort_and_write, 0, np.flatnonzero(first)),
+            pool.submit(sort_and_write, 1, np.flatnonzero(~first)),
+        ]
+        for done in jobs:
             done.result()
+
+
+def _first_by_time(times: NDArray[np.int64], k: int) -> NDArray[np.bool_]:
+    """The rows that a stable sort by time puts first ``k`` (``0 < k < len(times)``),
+    found without sorting: those before the k-th time, then the earliest rows of that
+    time (a stable sort keeps equal times in row order)."""
+    pivot = np.partition(times, k - 1)[k - 1]
+    first = times < pivot
+    ties = np.flatnonzero(times == pivot)
+    first[ties[: k - int(first.sum())]] = True
+    return first
 
 
 _FORMAT = ds.ParquetFileFormat(
