@@ -56,6 +56,7 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
@@ -916,7 +917,8 @@ class _Cleaner:
         self.source_types: dict[str, int] = {}
         self.n = 0
         self.ids: list[pa.Array] = []
-        self.hashes: list[NDArray[np.uint64]] = []
+        self.hashes: list[Future[NDArray[np.uint64]]] = []
+        self._hasher = ThreadPoolExecutor(1)  # NumPy hashes on the other core
         self.no_id: list[NDArray[np.bool_]] = []
         self.unreadable: list[NDArray[np.bool_]] = []
         self.found: list[tuple[NDArray[np.int64], int, Any]] = []
@@ -945,7 +947,7 @@ class _Cleaner:
         ids = stripped(fields["id"]) if fields.get("id") is not None else pa.nulls(n, pa.string())
         no_id = blank(ids)
         self.ids.append(ids)
-        self.hashes.append(text_hashes(ids))
+        self.hashes.append(self._hasher.submit(text_hashes, ids))  # beside the checks below
         self.no_id.append(no_id)
         self.unreadable.append(bad)
         ok = ~bad
@@ -1051,7 +1053,8 @@ class _Cleaner:
         no_id = np.concatenate(self.no_id) if self.no_id else np.zeros(0, bool)
         unreadable = np.concatenate(self.unreadable) if self.unreadable else np.zeros(0, bool)
         self.ids = []
-        hashes = np.concatenate(self.hashes) if self.hashes else None
+        hashes = np.concatenate([h.result() for h in self.hashes]) if self.hashes else None
+        self._hasher.shutdown()
         self.hashes = []  # the batches' parts freed before the sort
         dup = _repeats(ids, hashes, no_id)
         del hashes
