@@ -23,9 +23,9 @@ evaluate.register(app)
 
 def main() -> None:
     """Entry point of the ``drugscenes`` command."""
-    from drugscenes.cli.memory import for_batches
+    from drugscenes.cli.memory import set_policy
 
-    for_batches()
+    set_policy()
     app()
 
 

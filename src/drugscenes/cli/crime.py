@@ -342,9 +342,6 @@ def crime(
 ) -> None:
     """Crime at and around the scenes of a round: counts, shares and density per zone, rate
     ratios against the rest of the region, scenes ranked, shootings."""
-    from drugscenes.cli.memory import for_one_read
-
-    for_one_read()
     from drugscenes.periods import Period
     from drugscenes.services import crime as services
 

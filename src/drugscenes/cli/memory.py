@@ -1,12 +1,21 @@
-"""The command's memory policy: how the allocators of one process are set for its job.
+"""The command's memory policy: how the allocators of a ``drugscenes`` process are set.
 
-glibc's malloc raises its mmap threshold each time a large block is freed, so that after
-the first batches of an import the large NumPy temporaries come from the heap, where
-freed space is kept and fragmented: the process's peak then grows with the number of
-batches, not with one batch. :func:`for_batches` fixes the threshold (glibc's default
-128 KiB): every large block is an mmap of its own, unmapped when freed (10 M-row import:
-peak 1.86 -> 1.42 GiB, same time). :func:`for_one_read` is the policy of a command that
-reads hundreds of MB once and counts them (``crime``).
+Measured on 10 M incidents (``benchmarks/e2e.py``), against the defaults:
+
+- Arrow allocates with malloc (``ARROW_DEFAULT_MEMORY_POOL=system``, unless chosen
+  already). Its default pool, mimalloc, keeps freed buffers mapped and, with transparent
+  huge pages, spends seconds of kernel time mapping them (import: system time 7.9 -> 5.1 s,
+  peak 1.38 -> 1.28 GiB; crime: peak 0.95-1.0 -> 0.74 GiB).
+- glibc's malloc gets a fixed mmap threshold of 4 MiB and keeps up to 256 MiB freed on its
+  heap. By default it raises the threshold each time a large block is freed, so the
+  temporaries of an import's batches pile up in a fragmented heap (peak 1.86 GiB); a
+  threshold of 128 KiB fixes that but maps and zeroes fresh pages for every temporary
+  (7 s of system time). 4 MiB: the batches' temporaries of a few MB reuse heap memory,
+  larger blocks come and go as their own mappings (import 11.5 -> 8.8 s, peak 1.40 GiB;
+  crime: page faults 360 000 -> 257 000).
+
+Arrow reads its setting when it is first loaded, so a process that has loaded it already
+(a test, the web app) keeps its pool.
 """
 
 from __future__ import annotations
@@ -15,6 +24,8 @@ import ctypes
 import os
 import sys
 
+MMAP_THRESHOLD = 4 << 20
+KEEP_FREED = 256 << 20
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 """glibc's mallopt parameter numbers (malloc.h)."""
@@ -30,41 +41,21 @@ def _mallopt(param: int, value: int) -> bool:
     return bool(mallopt(param, value))
 
 
-def fixed_mmap_threshold(size: int = 128 * 1024) -> bool:
-    """Fix glibc's mmap threshold at ``size`` bytes (the dynamic adjustment off).
+def set_policy(mmap_threshold: int = MMAP_THRESHOLD, keep_freed: int = KEEP_FREED) -> bool:
+    """Set this process's allocators (see the module docstring).
+
+    Parameters
+    ----------
+    mmap_threshold : int
+        Bytes from which malloc maps a block of its own (fixed: no dynamic adjustment).
+    keep_freed : int
+        Freed bytes malloc keeps at the top of its heap before giving them back.
 
     Returns
     -------
     bool
-        True if set; False where the C library is not glibc.
+        True if malloc took both settings; False where the C library is not glibc.
     """
-    return _mallopt(_M_MMAP_THRESHOLD, size)
-
-
-def _arrow_on_malloc() -> None:
-    """Arrow allocates with malloc (``ARROW_DEFAULT_MEMORY_POOL=system``, unless chosen
-    already): its default pool, mimalloc, keeps freed buffers mapped and, with transparent
-    huge pages, spends seconds of kernel time mapping them on a busy machine (10 M-row
-    import: 7.9 -> 5.1 s of system time, peak 1.38 -> 1.28 GiB; crime: peak 0.95-1.0 ->
-    0.74 GiB). Arrow reads the setting when it is first loaded, so a process that has
-    loaded it already (a test, the web app) keeps its pool."""
     if "pyarrow" not in sys.modules:
         os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-
-
-def for_batches() -> bool:
-    """Every command's default: Arrow on malloc, and large blocks mapped and unmapped on
-    their own (see the module docstring)."""
-    _arrow_on_malloc()
-    return fixed_mmap_threshold()
-
-
-def for_one_read(mmap_threshold: int = 4 << 20, keep_freed: int = 256 << 20) -> bool:
-    """Allocators for reading hundreds of MB once and counting them: Arrow on malloc
-    (as :func:`for_batches`), and malloc keeps blocks below ``mmap_threshold`` on its
-    heap and up to ``keep_freed`` freed bytes there, so the many temporaries of a few MB
-    reuse memory instead of mapping fresh pages each time (``crime``, 10 M incidents:
-    360 000 page faults -> 257 000, same peak).
-    """
-    _arrow_on_malloc()
-    return fixed_mmap_threshold(mmap_threshold) and _mallopt(_M_TRIM_THRESHOLD, keep_freed)
+    return _mallopt(_M_MMAP_THRESHOLD, mmap_threshold) and _mallopt(_M_TRIM_THRESHOLD, keep_freed)
