@@ -38,6 +38,7 @@ import shapely
 from drugscenes import CRS_EPSG
 from drugscenes.demo.incidents import generate_incidents, scenes_at_points
 from drugscenes.demo.survey import generate_survey
+from drugscenes.io.wkb import points_wkb
 
 SWEDEN_OUTLINE = (
     (387_000, 6_135_000),
@@ -224,14 +225,6 @@ def _source_table(frame: pd.DataFrame) -> pa.Table:
     )
 
 
-def _point_wkb(x: np.ndarray, y: np.ndarray) -> pa.Array:
-    """ISO WKB points (little-endian), built with NumPy: 21 bytes a point."""
-    rec = np.empty(len(x), dtype=[("o", "u1"), ("t", "<u4"), ("x", "<f8"), ("y", "<f8")])
-    rec["o"], rec["t"], rec["x"], rec["y"] = 1, 1, x, y
-    offsets = pa.py_buffer((np.arange(len(x) + 1, dtype=np.int32) * 21).tobytes())
-    return pa.Array.from_buffers(pa.binary(), len(x), [None, offsets, pa.py_buffer(rec.tobytes())])
-
-
 def write_incidents_geoparquet(frames: Iterable[pd.DataFrame], path: str | Path) -> int:
     """Write incidents as a GeoParquet 1.0 file (``id``, ``time``, ``type``, ``x``, ``y`` and
     point ``geometry`` in EPSG:3006), a frame at a time; returns the number of rows."""
@@ -254,7 +247,7 @@ def write_incidents_geoparquet(frames: Iterable[pd.DataFrame], path: str | Path)
         for frame in frames:
             t = _source_table(frame)
             t = t.append_column(
-                "geometry", _point_wkb(frame["x"].to_numpy(), frame["y"].to_numpy())
+                "geometry", points_wkb(frame["x"].to_numpy(), frame["y"].to_numpy())
             )
             if writer is None:
                 schema = t.schema.with_metadata({b"geo": json.dumps(geo).encode()})
