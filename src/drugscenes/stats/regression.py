@@ -142,8 +142,6 @@ def poisson_fe(
     >>> bool(abs(np.exp(fit.coef[0]) - 0.5) < 0.15), fit.n_clusters
     (True, 40)
     """
-    import statsmodels.api as sm
-
     yy = np.asarray(y, dtype=float)
     n = yy.shape[0]
     xx = np.asarray(x, dtype=float).reshape(n, -1)
@@ -167,18 +165,40 @@ def poisson_fe(
     k = xx.shape[1]
     if cluster is None and yy.shape[0] * (k + n_u + n_t) > dense_limit:
         coef, cov, converged = _poisson_fe_concentrated(yy, u_code, t_code, xx, tol, max_iter)
-        return PoissonFEFit(
-            names=tuple(names),
-            coef=coef,
-            cov=cov * n_g / (n_g - 1.0),
-            n_obs=int(yy.shape[0]),
-            n_units=n_u,
-            n_times=n_t,
-            n_clusters=n_g,
-            dropped_units=int((~keep_u).sum()),
-            dropped_times=int((~keep_t).sum()),
-            converged=converged,
+    else:
+        coef, cov, converged = _poisson_fe_dense(
+            yy, u_code, t_code, xx, g_code, n_u, n_t, tol, max_iter
         )
+    return PoissonFEFit(
+        names=tuple(names),
+        coef=coef,
+        cov=cov * n_g / (n_g - 1.0),
+        n_obs=int(yy.shape[0]),
+        n_units=n_u,
+        n_times=n_t,
+        n_clusters=n_g,
+        dropped_units=int((~keep_u).sum()),
+        dropped_times=int((~keep_t).sum()),
+        converged=converged,
+    )
+
+
+def _poisson_fe_dense(
+    yy: np.ndarray,
+    u_code: np.ndarray,
+    t_code: np.ndarray,
+    xx: np.ndarray,
+    g_code: np.ndarray,
+    n_u: int,
+    n_t: int,
+    tol: float,
+    max_iter: int,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """PPML with a dummy per unit and time, by statsmodels' GLM: coefficients of ``xx``,
+    their cluster-robust covariance (by ``g_code``, no small-sample factor), convergence."""
+    import statsmodels.api as sm
+
+    k = xx.shape[1]
     design = np.zeros((yy.shape[0], k + 1 + (n_u - 1) + (n_t - 1)))
     design[:, :k] = xx
     design[:, k] = 1.0
@@ -200,19 +220,8 @@ def poisson_fe(
             cov_type="cluster",
             cov_kwds={"groups": g_code, "use_correction": False},
         )
-    cov = np.asarray(res.cov_params())[:k, :k] * n_g / (n_g - 1.0)
-    return PoissonFEFit(
-        names=tuple(names),
-        coef=np.asarray(res.params)[:k].copy(),
-        cov=cov,
-        n_obs=int(yy.shape[0]),
-        n_units=n_u,
-        n_times=n_t,
-        n_clusters=n_g,
-        dropped_units=int((~keep_u).sum()),
-        dropped_times=int((~keep_t).sum()),
-        converged=bool(res.converged),
-    )
+    cov = np.asarray(res.cov_params())[:k, :k]
+    return np.asarray(res.params)[:k].copy(), cov, bool(res.converged)
 
 
 def _poisson_fe_concentrated(
