@@ -19,20 +19,22 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from drugscenes.analysis.history import scene_history
 from drugscenes.errors import DataError, Problem, UsageError
 from drugscenes.io.incidents import CategoryMapping, IncidentImport, read_incidents
-from drugscenes.io.survey import AnswerMapping, SurveyColumns, SurveyReadResult, read_survey
 from drugscenes.io.vector import read_vector
 from drugscenes.periods import parse_day
 from drugscenes.registry.prepare import ValidationOptions, prepare_round
 from drugscenes.store import RoundRecord, Store, SurveyRecord
+
+if TYPE_CHECKING:  # the survey reader loads SciPy: imported by the survey import alone
+    from drugscenes.io.survey import AnswerMapping, SurveyColumns, SurveyReadResult
 
 _LABEL_RE = re.compile(r"^[\w][\w .:-]{0,63}$")
 _SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -217,6 +219,8 @@ def import_scenes(
             [Problem("no-features", "the file has no features", file=path.name)],
         )
     record = RoundRecord(label, iso_date, note, path.name, digest)
+    from drugscenes.analysis.history import scene_history
+
     store.write_round(record, prepared.scenes, replace=replace, history=scene_history)
     return ImportResult(
         "replaced" if existing is not None else "imported",
@@ -405,6 +409,8 @@ def import_survey(
         Any bad row (nothing is written), or the year exists with another file and
         ``replace`` is false.
     """
+    from drugscenes.io.survey import read_survey
+
     path = Path(file)
     read = read_survey(
         path, crs=crs, columns=columns, answers=answers, region=store.municipalities()
