@@ -43,3 +43,23 @@ def test_wkb_xy_other_geometries_are_missing() -> None:
     big = pa.array(raw, pa.large_binary())
     bx, _ = wkb_xy(big)
     assert np.array_equal(bx, x, equal_nan=True)
+
+
+def test_geoparquet_metadata_is_read_by_geopandas(tmp_path) -> None:
+    import json
+
+    import geopandas as gpd
+    import pyarrow.parquet as pq
+
+    from drugscenes.io.wkb import geoparquet_metadata
+
+    x, y = np.array([600000.0, 610000.5]), np.array([6500000.0, 6490000.0])
+    meta = json.loads(geoparquet_metadata(x, y))
+    assert meta["columns"]["geometry"]["bbox"] == [600000.0, 6490000.0, 610000.5, 6500000.0]
+    assert "bbox" not in json.loads(geoparquet_metadata())["columns"]["geometry"]
+    table = pa.table({"geometry": points_wkb(x, y)})
+    pq.write_table(
+        table.replace_schema_metadata({b"geo": geoparquet_metadata(x, y)}), tmp_path / "p.parquet"
+    )
+    frame = gpd.read_parquet(tmp_path / "p.parquet")
+    assert frame.crs.to_epsg() == 3006 and frame.geometry.x.tolist() == x.tolist()

@@ -21,7 +21,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,7 @@ import shapely
 from drugscenes import CRS_EPSG
 from drugscenes.demo.incidents import generate_incidents, scenes_at_points
 from drugscenes.demo.survey import generate_survey
-from drugscenes.io.wkb import points_wkb
+from drugscenes.io.wkb import geoparquet_metadata, points_wkb
 
 SWEDEN_OUTLINE = (
     (387_000, 6_135_000),
@@ -228,19 +227,6 @@ def _source_table(frame: pd.DataFrame) -> pa.Table:
 def write_incidents_geoparquet(frames: Iterable[pd.DataFrame], path: str | Path) -> int:
     """Write incidents as a GeoParquet 1.0 file (``id``, ``time``, ``type``, ``x``, ``y`` and
     point ``geometry`` in EPSG:3006), a frame at a time; returns the number of rows."""
-    from pyproj import CRS
-
-    geo = {
-        "version": "1.0.0",
-        "primary_column": "geometry",
-        "columns": {
-            "geometry": {
-                "encoding": "WKB",
-                "geometry_types": ["Point"],
-                "crs": CRS.from_epsg(CRS_EPSG).to_json_dict(),
-            }
-        },
-    }
     writer = None
     n = 0
     try:
@@ -250,7 +236,7 @@ def write_incidents_geoparquet(frames: Iterable[pd.DataFrame], path: str | Path)
                 "geometry", points_wkb(frame["x"].to_numpy(), frame["y"].to_numpy())
             )
             if writer is None:
-                schema = t.schema.with_metadata({b"geo": json.dumps(geo).encode()})
+                schema = t.schema.with_metadata({b"geo": geoparquet_metadata()})
                 writer = pq.ParquetWriter(str(path), schema)
             writer.write_table(t.cast(writer.schema), row_group_size=1 << 20)
             n += t.num_rows

@@ -81,4 +81,30 @@ def wkb_xy(arr: pa.Array | pa.ChunkedArray) -> tuple[NDArray[np.float64], NDArra
     return xs, ys
 
 
-__all__ = ["points_wkb", "wkb_xy"]
+def geoparquet_metadata(
+    x: NDArray[np.float64] | None = None, y: NDArray[np.float64] | None = None
+) -> bytes:
+    """The ``geo`` metadata (GeoParquet 1.0) of a table whose ``geometry`` column holds WKB
+    points in EPSG:3006, with their bounding box when ``x`` and ``y`` are given.
+
+    Returns
+    -------
+    bytes
+        JSON, the value of the schema's ``b"geo"`` key.
+    """
+    import json
+
+    from pyproj import CRS
+
+    column: dict[str, object] = {
+        "encoding": "WKB",
+        "geometry_types": ["Point"],
+        "crs": CRS.from_epsg(3006).to_json_dict(),
+    }
+    if x is not None and y is not None and x.size:
+        column["bbox"] = [float(x.min()), float(y.min()), float(x.max()), float(y.max())]
+    meta = {"version": "1.0.0", "primary_column": "geometry", "columns": {"geometry": column}}
+    return json.dumps(meta).encode()
+
+
+__all__ = ["geoparquet_metadata", "points_wkb", "wkb_xy"]

@@ -25,7 +25,6 @@ read one year.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -42,11 +41,10 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
-from pyproj import CRS
 
 from drugscenes.errors import DataError, WorkspaceError
 from drugscenes.io.columnar import as_text, text_hashes
-from drugscenes.io.wkb import points_wkb
+from drugscenes.io.wkb import geoparquet_metadata, points_wkb
 from drugscenes.store.base import (
     INCIDENT_COLUMNS,
     INCIDENT_DTYPES,
@@ -89,24 +87,6 @@ _PARTS = "year=*/part-*.parquet"
 """The stored files of a version (a year has one file, or two when large)."""
 _FIXED = ("time", "x", "y")
 """Columns taken in sort order with NumPy (fixed width)."""
-_TEXT = ("incident_id", "source_type", "category", "municipality_code")
-
-
-def _geo_metadata(x: np.ndarray, y: np.ndarray) -> bytes:
-    bbox = [float(x.min()), float(y.min()), float(x.max()), float(y.max())] if x.size else []
-    meta = {
-        "version": "1.0.0",
-        "primary_column": "geometry",
-        "columns": {
-            "geometry": {
-                "encoding": "WKB",
-                "geometry_types": ["Point"],
-                "crs": CRS.from_epsg(3006).to_json_dict(),
-                **({"bbox": bbox} if bbox else {}),
-            }
-        },
-    }
-    return json.dumps(meta).encode()
 
 
 def _strings(col: pd.Series) -> pa.Array:
@@ -192,7 +172,7 @@ def _write_year(box: list[pa.Table], folder: Path) -> None:
     times = table["time"].chunk(0).cast(pa.int64()).to_numpy(zero_copy_only=False)
     x = table["x"].chunk(0).to_numpy(zero_copy_only=False)
     y = table["y"].chunk(0).to_numpy(zero_copy_only=False)
-    schema = _STORED_SCHEMA.with_metadata({b"geo": _geo_metadata(x, y)})
+    schema = _STORED_SCHEMA.with_metadata({b"geo": geoparquet_metadata(x, y)})
     columns = {c: table[c].chunk(0) for c in table.column_names}
     fixed = {c: a.to_numpy(zero_copy_only=False) for c, a in columns.items() if c in _FIXED}
 
