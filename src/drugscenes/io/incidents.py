@@ -553,6 +553,7 @@ def _parquet_columnar(
     )
     # the few-valued text columns straight from the pages' dictionaries: no string per row
     coded = [c for f, c in fields.items() if f in ("type", "category", "location_name")]
+    pf.close()  # opened for the schema; read again with the dictionaries
     pf = pq.ParquetFile(p, read_dictionary=coded)
     n_read = 0
     for batch in _parquet_batches(pf, [*dict.fromkeys(fields.values()), primary]):
