@@ -211,10 +211,11 @@ class RateRatioRow(_CategoryInZone):
 class ShareDifference(_CategoryInZone):
     """Category share of a zone's incidents minus that of the rest.
 
-    ``p_value``: pooled two-proportion z-test (statsmodels ``proportions_ztest``,
+    ``p_value``: pooled two-proportion z-test (as statsmodels ``proportions_ztest``,
     equal to Pearson's chi-squared test of the 2x2 table without continuity
-    correction); ``ci_low``/``ci_high``: Newcombe's hybrid score interval
-    (statsmodels ``confint_proportions_2indep(method="newcomb")``), valid at 0 %.
+    correction); ``ci_low``/``ci_high``: Newcombe's hybrid score interval (as statsmodels
+    ``confint_proportions_2indep(method="newcomb")``), valid at 0 %
+    (:mod:`drugscenes.stats.proportions`).
     """
 
     share: float | None
@@ -845,10 +846,7 @@ def share_difference(
     >>> round(d.difference, 2), d.p_value < 0.001
     (0.25, True)
     """
-    from statsmodels.stats.proportion import (  # imported when first needed
-        confint_proportions_2indep,
-        proportions_ztest,
-    )
+    from drugscenes.stats.proportions import newcombe_interval, pooled_z_test
 
     share = count / nobs if nobs else None
     share_ref = count_ref / nobs_ref if nobs_ref else None
@@ -857,14 +855,8 @@ def share_difference(
             category, zone, share, share_ref, None, None, None, None, police_activity
         )
     diff = share - share_ref
-    pooled = (count + count_ref) / (nobs + nobs_ref)
-    if pooled in (0.0, 1.0):
-        p = None  # no variation: the z statistic is 0/0
-    else:
-        _, p = proportions_ztest([count, count_ref], [nobs, nobs_ref])
-    lo, hi = confint_proportions_2indep(
-        count, nobs, count_ref, nobs_ref, method="newcomb", alpha=alpha
-    )
+    p = pooled_z_test(count, nobs, count_ref, nobs_ref)  # None without variation
+    lo, hi = newcombe_interval(count, nobs, count_ref, nobs_ref, alpha=alpha)
     return ShareDifference(
         category,
         zone,

@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # imported where used: crime needs neither (nor their SciPy m
 
 __all__ = ["ANALYSIS_COLUMNS", "crime", "displacement", "nearrepeat"]
 
-ANALYSIS_COLUMNS = ["time", "category", "x", "y", "police_activity"]
+ANALYSIS_COLUMNS = list(config.CRIME_COLUMNS)
 """The incident columns the crime analyses read."""
 
 
@@ -112,9 +112,9 @@ def crime(
     rings = check_rings(
         check_numbers(rings_m, "--rings", high=config.RING_MAX_M, most=config.RINGS_MAX_N)
     )
-    # The tests of the rate ratios and share differences load SciPy and statsmodels: on a
-    # thread, while the incidents are read and counted without the GIL.
-    preload("drugscenes.stats.poisson", "statsmodels.stats.proportion")
+    # The tests of the rate ratios and share differences load scipy.special: on a thread,
+    # while the incidents are read and counted without the GIL.
+    preload("drugscenes.stats.poisson", "drugscenes.stats.proportions")
     at = _round_and_period(store, round_label, period, step, coded=True)
     step(f"counting {len(at.incidents):,} incidents in zones")
     return analysis.crime_concentration(
