@@ -10,6 +10,10 @@ from __future__ import annotations
 TIMEZONE = "Europe/Stockholm"
 """The calendar of the days people give (``--from``/``--to``) and of monthly periods."""
 
+CRIME_COLUMNS = ("time", "category", "x", "y", "police_activity")
+"""The incident columns the crime analyses read (the ``crime`` command starts reading them
+before its job is loaded: :func:`drugscenes.store.incident_files.start_read`)."""
+
 RING_M = 200.0
 """Ring around a scene counted as "right next to it" (crime zones, WDQ buffer, near repeats)."""
 

@@ -26,7 +26,6 @@ read one year.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Sequence
@@ -38,18 +37,27 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from drugscenes.errors import DataError, WorkspaceError
 from drugscenes.io.columnar import as_text, text_hashes
 from drugscenes.io.wkb import geoparquet_metadata, points_wkb
+from drugscenes.store import incident_files
 from drugscenes.store.base import (
     INCIDENT_COLUMNS,
     INCIDENT_DTYPES,
     empty_incident_table,
     typed,
+)
+from drugscenes.store.incident_files import (
+    CODED,
+    DAMAGE,
+    PARTS,
+    SCHEMA,
+    VERSION_NAME,
+    current_version,
+    damaged,
 )
 from drugscenes.times import to_utc
 
@@ -57,34 +65,17 @@ COLUMNS = INCIDENT_COLUMNS
 """Stored columns besides ``geometry``, in order (the contract's)."""
 
 _ROW_GROUP = 1 << 20
-_SCHEMA = pa.schema(
-    [
-        ("incident_id", pa.string()),
-        ("time", pa.timestamp("ns", tz="UTC")),
-        ("source_type", pa.string()),
-        ("category", pa.string()),
-        ("x", pa.float64()),
-        ("y", pa.float64()),
-        ("police_activity", pa.bool_()),
-        ("municipality_code", pa.string()),
-        ("geometry", pa.binary()),
-    ]
-)
 IDS_UNIQUE = b"drugscenes:ids_unique"
 """Schema metadata key of an incident table whose ids are known to be unique (value ``1``)."""
-_COLUMNS_SCHEMA = pa.schema([f for f in _SCHEMA if f.name != "geometry"])
-_CODED = ("source_type", "category", "municipality_code")
-"""Text columns of few distinct values: written from and read as dictionaries."""
+_COLUMNS_SCHEMA = pa.schema([f for f in SCHEMA if f.name != "geometry"])
 _WRITE_SCHEMA = pa.schema(
     [
-        pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if f.name in _CODED else f
+        pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if f.name in CODED else f
         for f in _COLUMNS_SCHEMA
     ]
 )
 """The stored columns as written (coded text dictionary-encoded, as Parquet stores it)."""
-_STORED_SCHEMA = _WRITE_SCHEMA.append(_SCHEMA.field("geometry"))
-_PARTS = "year=*/part-*.parquet"
-"""The stored files of a version (a year has one file, or two when large)."""
+_STORED_SCHEMA = _WRITE_SCHEMA.append(SCHEMA.field("geometry"))
 _FIXED = ("time", "x", "y")
 """Columns taken in sort order with NumPy (fixed width)."""
 
@@ -130,34 +121,6 @@ def _from_arrow(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=_WRITE_SCHEMA)
 
 
-_VERSION_RE = re.compile(r"^v-[0-9a-f]{32}$")
-
-
-def _current(root: Path) -> Path | None:
-    """The live version folder named in ``CURRENT``, or None before the first write.
-
-    The pointer is checked, never trusted as a path: it must name a version folder of the
-    form ``v-<32 hex digits>`` directly inside ``root``, so that a damaged or hostile
-    ``CURRENT`` can neither redirect reads nor make a write remove anything outside.
-    """
-    cur = root / "CURRENT"
-    if not cur.exists() and not cur.is_symlink():
-        return None
-    if cur.is_symlink() or not cur.is_file():
-        raise WorkspaceError(f"the incident store {root} is damaged: CURRENT is not a file")
-    try:
-        name = cur.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WorkspaceError(f"the incident store {root} is damaged: {exc}") from None
-    version = root / name
-    if not _VERSION_RE.match(name) or version.is_symlink() or not version.is_dir():
-        raise WorkspaceError(
-            f"the incident store {root} is damaged: CURRENT names {name[:80]!r}, which is not "
-            "a version folder of the store; restore the folder from a backup or re-import"
-        )
-    return version
-
-
 def _write_year(box: list[pa.Table], folder: Path) -> None:
     """Write one year's rows (the one table in ``box``, taken out so that it is freed as
     soon as written) into ``folder``, sorted by time (stable), with their WKB points.
@@ -195,7 +158,7 @@ def _write_year(box: list[pa.Table], folder: Path) -> None:
             # dictionaries only where values repeat (not ids, times, coordinates,
             # points), and statistics where a read filters (the time; x/y for spatial
             # readers)
-            use_dictionary=list(_CODED),
+            use_dictionary=list(CODED),
             write_statistics=["time", "x", "y"],
             write_page_checksum=True,  # a damaged page is then found on reading, not used
         ) as writer:
@@ -229,22 +192,6 @@ def _first_by_time(times: NDArray[np.int64], k: int) -> NDArray[np.bool_]:
     ties = np.flatnonzero(times == pivot)
     first[ties[: k - int(first.sum())]] = True
     return first
-
-
-_FORMAT = ds.ParquetFileFormat(
-    default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True)
-)
-"""Parquet read with the pages' checksums verified (files written here carry them)."""
-
-_DAMAGE = (pa.ArrowException, OSError)
-"""What reading a damaged Parquet file raises (ArrowInvalid, ArrowIOError, ...)."""
-
-
-def _damaged(root: Path, exc: BaseException) -> WorkspaceError:
-    return WorkspaceError(
-        f"the incident store {root} is damaged ({exc}); restore the folder from a backup or "
-        "delete it and import the incidents again"
-    )
 
 
 def write_incidents(root: str | Path, df: pd.DataFrame, replace_ids: bool = True) -> int:
@@ -306,8 +253,8 @@ def _read_part(root: Path, path: Path, **options: Any) -> pa.Table:
     """A stored year file (``pq.read_table`` options); a damaged one is a WorkspaceError."""
     try:
         return pq.read_table(path, page_checksum_verification=True, **options)
-    except _DAMAGE as exc:
-        raise _damaged(root, exc) from None
+    except DAMAGE as exc:
+        raise damaged(root, exc) from None
 
 
 def _read_parts(root: Path, paths: list[Path], **options: Any) -> pa.Table:
@@ -318,8 +265,8 @@ def _read_parts(root: Path, paths: list[Path], **options: Any) -> pa.Table:
 def _part_rows(root: Path, path: Path) -> int:
     try:
         return int(pq.read_metadata(path).num_rows)
-    except _DAMAGE as exc:
-        raise _damaged(root, exc) from None
+    except DAMAGE as exc:
+        raise damaged(root, exc) from None
 
 
 class _IdSet:
@@ -371,13 +318,13 @@ def _write(root: Path, new: pa.Table, replace_ids: bool) -> int:
     new_years = pc.year(times).to_numpy()
     del times
     new_ids: _IdSet | None = None  # built when there are stored ids to compare
-    old_dir = _current(root)
+    old_dir = current_version(root)
     version = root / f"v-{uuid.uuid4().hex}"
     tmp = root / f".tmp-{version.name}"
     try:
         old_files: dict[int, list[Path]] = {}
         if old_dir is not None and old_dir.exists():
-            for f in sorted(old_dir.glob(_PARTS)):
+            for f in sorted(old_dir.glob(PARTS)):
                 old_files.setdefault(int(f.parent.name.split("=")[1]), []).append(f)
         touched = set(np.unique(new_years).tolist())
         only_year = next(iter(touched)) if len(touched) == 1 else None  # no filter then
@@ -408,7 +355,7 @@ def _write(root: Path, new: pa.Table, replace_ids: bool) -> int:
             parts = [_from_arrow(this)]
             del this
             if year in old_files:
-                old = _read_parts(root, old_files[year], columns=list(COLUMNS), schema=_SCHEMA)
+                old = _read_parts(root, old_files[year], columns=list(COLUMNS), schema=SCHEMA)
                 old = old.filter(pa.array(~replaced.pop(year)))  # same files, same row order
                 parts.insert(0, _from_arrow(old))
                 del old
@@ -449,12 +396,12 @@ def read_incidents(
     table = read_table(root, start, end, cols, dictionary=False)
     if table is None:
         return pd.DataFrame(
-            {c: pd.Series(dtype=_SCHEMA.field(c).type.to_pandas_dtype()) for c in cols}
+            {c: pd.Series(dtype=SCHEMA.field(c).type.to_pandas_dtype()) for c in cols}
         )
     try:
         return table.to_pandas()
-    except _DAMAGE as exc:
-        raise _damaged(Path(root), exc) from None
+    except DAMAGE as exc:
+        raise damaged(Path(root), exc) from None
 
 
 def read_table(
@@ -470,40 +417,13 @@ def read_table(
     ``municipality_code`` come dictionary-encoded, straight from the Parquet pages'
     dictionaries: no string is made per row.
     """
-    cols = list(columns or COLUMNS)
-    cur = _current(Path(root))
-    if cur is None or not any(cur.glob("year=*")):
-        return None
-    schema = _SCHEMA.append(pa.field("year", pa.int32()))
-    fmt = _FORMAT
-    if dictionary:
-        coded = [c for c in _CODED if c in cols]
-        for c in coded:
-            schema = schema.set(
-                schema.get_field_index(c), pa.field(c, pa.dictionary(pa.int32(), pa.string()))
-            )
-        fmt = ds.ParquetFileFormat(
-            read_options=ds.ParquetReadOptions(dictionary_columns=set(coded)),
-            default_fragment_scan_options=_FORMAT.default_fragment_scan_options,
-        )
-    try:
-        dataset = ds.dataset(cur, format=fmt, partitioning="hive", schema=schema)
-    except _DAMAGE as exc:
-        raise _damaged(Path(root), exc) from None
-    flt = None
-    t = ds.field("time")
-    y = ds.field("year")
-    if start is not None:
-        s = to_utc(start)
-        flt = (t >= pa.scalar(s, pa.timestamp("ns", tz="UTC"))) & (y >= s.year)
-    if end is not None:
-        e = to_utc(end)
-        f2 = (t < pa.scalar(e, pa.timestamp("ns", tz="UTC"))) & (y <= e.year)
-        flt = f2 if flt is None else flt & f2
-    try:
-        return dataset.to_table(columns=cols, filter=flt)
-    except _DAMAGE as exc:
-        raise _damaged(Path(root), exc) from None
+    return incident_files.read_table(
+        Path(root),
+        None if start is None else to_utc(start),
+        None if end is None else to_utc(end),
+        list(columns or COLUMNS),
+        dictionary,
+    )
 
 
 def count_incidents(root: str | Path) -> int:
@@ -523,10 +443,10 @@ def count_incidents(root: str | Path) -> int:
     int
         Stored rows; 0 if nothing was ever written.
     """
-    cur = _current(Path(root))
+    cur = current_version(Path(root))
     if cur is None:
         return 0
-    return sum(_part_rows(Path(root), f) for f in cur.glob(_PARTS))
+    return sum(_part_rows(Path(root), f) for f in cur.glob(PARTS))
 
 
 class IncidentDataset:
@@ -588,7 +508,7 @@ class IncidentDataset:
         for child in self.root.iterdir():
             if child.name == "CURRENT" or child.name.startswith(".CURRENT-"):
                 child.unlink()
-            elif _VERSION_RE.match(child.name.removeprefix(".tmp-")) and not child.is_symlink():
+            elif VERSION_NAME.match(child.name.removeprefix(".tmp-")) and not child.is_symlink():
                 shutil.rmtree(child)
         if not any(self.root.iterdir()):
             self.root.rmdir()
