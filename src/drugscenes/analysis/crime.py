@@ -35,6 +35,7 @@ from drugscenes.analysis.zones import (
     ZoneIndex,
     assign_polygons,
     check_rings,
+    within_distance,
     zone_areas,
     zone_names,
 )
@@ -811,9 +812,7 @@ def _rest_by_municipality(
     by_muni = np.bincount(
         muni[m].astype(np.int64) * len(cats) + cat_codes[m], minlength=len(codes) * len(cats)
     ).reshape(len(codes), len(cats))
-    near = shapely.buffer(
-        shapely.union_all(np.asarray(scenes.geometry.values)), rings[-1], quad_segs=16
-    )
+    near = within_distance(scenes.geometry.values, rings[-1])
     rows = []
     for k, code in enumerate(codes):  # loop over municipalities
         counts = by_muni[k]

@@ -242,7 +242,7 @@ class _Settled:
         side = 2**_SETTLE_DEPTH
         n_rings = index.n_rings
         rings = np.asarray(index.rings_m)
-        cells = np.flatnonzero(index.is_candidate)
+        cells = index.cand_cells
         self.side = side
         self.index = index
         self.cells = cells  # increasing: a grid cell's slot is its position here
@@ -424,7 +424,7 @@ class ZoneIndex:
         self.dtype: type[np.signedinteger] = np.int8 if n_rings < 126 else np.int16
         self._build_grid(self._cell_size(float(cell_m)))
         # Fewer points at once where many scenes share a cell (wide rings).
-        widest = int(self.cell_count.max()) if self.cell_count.size else 1
+        widest = int(self.cell_count[self.cand_cells].max()) if self.n_cand_cells else 1
         self.chunk = int(min(_CHUNK, max(4096, _MAX_PAIRS // max(widest, 1))))
 
     def _cell_size(self, cell: float) -> float:
@@ -474,12 +474,20 @@ class ZoneIndex:
         cells, scene_of = cells[inner], scene_of[inner]
         order = np.lexsort((scene_of, cells))
         cells, scene_of = cells[order], scene_of[order]
-        counts = np.bincount(cells, minlength=self.nx * self.ny)
-        self.cell_count = counts.astype(np.int32)
-        self.is_candidate = counts > 0
-        self.cell_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]]) if cells.size else cells
+        self.cand_cells = cells[starts]  # the candidate cells, increasing
+        # Dense per-cell arrays for lookups by cell number, from calloc'ed zeros: a
+        # country-wide grid has millions of cells, of which only the candidates' pages are
+        # ever written (a bincount and cumsum over all of them took seconds).
+        size = self.nx * self.ny
+        self.cell_count = np.zeros(size, dtype=np.int32)
+        self.cell_count[self.cand_cells] = np.diff(np.r_[starts, cells.size])
+        self.is_candidate = np.zeros(size, dtype=bool)
+        self.is_candidate[self.cand_cells] = True
+        self.cell_ptr = np.zeros(size, dtype=np.int64)  # where a cell's scenes start
+        self.cell_ptr[self.cand_cells] = starts
         self.cell_scenes = scene_of
-        self.n_cand_cells = int((counts > 0).sum())
+        self.n_cand_cells = int(self.cand_cells.size)
 
     # -- assignment -------------------------------------------------------------
     def assign(self, x: ArrayLike, y: ArrayLike, workers: int | None = None) -> ZoneAssignment:
@@ -860,6 +868,16 @@ def assign_zones(
     return ZoneIndex(scenes, rings_m).assign(x, y, workers=workers)
 
 
+def within_distance(geoms: ArrayLike, r: float) -> shapely.Geometry:
+    """The area within ``r`` metres of any of ``geoms`` (arcs as 64-gons per circle).
+
+    The union of the geometries' buffers, which is the buffer of their union: GEOS buffers
+    2,000 scenes one by one and joins them in a third of the time it takes to buffer their
+    union as one geometry.
+    """
+    return shapely.union_all(shapely.buffer(np.asarray(geoms), r, quad_segs=_QUAD_SEGS))
+
+
 def zone_areas(
     scenes: gpd.GeoDataFrame, rings_m: ArrayLike, region: shapely.Geometry
 ) -> NDArray[np.float64]:
@@ -871,12 +889,12 @@ def zone_areas(
     """
     _check_scenes(scenes)
     rings = check_rings(rings_m)
-    union = shapely.union_all(np.asarray(scenes.geometry.values))
-    inner = shapely.intersection(union, region)
+    geoms = np.asarray(scenes.geometry.values)
+    inner = shapely.intersection(shapely.union_all(geoms), region)
     areas = [shapely.area(inner)]
     for r in rings:
-        buf = shapely.intersection(shapely.buffer(union, r, quad_segs=_QUAD_SEGS), region)
-        areas.append(shapely.area(buf) - sum(areas))
+        near = within_distance(geoms, r)
+        areas.append(shapely.area(shapely.intersection(near, region)) - sum(areas))
     areas.append(shapely.area(region) - sum(areas))
     return np.asarray(areas, dtype=float)
 
