@@ -156,6 +156,22 @@ def test_zone_areas_hand_worked() -> None:
     assert areas.sum() == pytest.approx(region.area)
 
 
+def test_zone_areas_overlapping_and_clipped_by_hand() -> None:
+    # Region 0..1000 x 0..1000. Two overlapping squares 100x100 (A at 200, B shifted 50 to
+    # the right: union 150x100), one alone in the middle of nowhere (C), one half outside
+    # the region (D, x from -50 to 50). Ring 10 m: a square grows by 4·100·10 + π·10².
+    region = shapely.box(0, 0, 1_000, 1_000)
+    a, b = shapely.box(200, 200, 300, 300), shapely.box(250, 200, 350, 300)
+    c, d = shapely.box(600, 600, 700, 700), shapely.box(-50, 500, 50, 600)
+    areas = zone_areas(_scenes(a, b, c, d), (10,), region)
+    assert areas[0] == pytest.approx(150 * 100 + 100 * 100 + 50 * 100)
+    ring = 2 * (150 + 100) * 10 + np.pi * 100  # A∪B's buffer less A∪B (no clipping)
+    ring += 4 * 100 * 10 + np.pi * 100  # C
+    ring += (50 + 10) * (100 + 20) - 50 * 100 - (4 - np.pi) / 2 * 100  # D, inside part
+    assert areas[1] == pytest.approx(ring, rel=1e-3)
+    assert areas.sum() == pytest.approx(region.area)
+
+
 def test_assign_polygons_edges_first_wins() -> None:
     polys = [shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)]
     x = np.array([5, 10, 15, 25, np.nan, 10])
