@@ -258,3 +258,98 @@ def test_period_totals_equal_the_sum_of_the_categories(square) -> None:
     np.testing.assert_array_equal(tot.counts[0], by.total())
     assert tot.n_incidents.tolist() == [by.n_incidents.sum()]
     assert tot.n_outside.tolist() == [by.n_outside.sum()]
+
+
+@pytest.mark.parametrize(
+    ("band", "radii", "fdr"),
+    [(300.0, None, True), (500.0, (100.0, 300.0, 500.0), True), (300.0, None, False)],
+)
+def test_spots_of_the_lean_test_are_those_of_the_dense_one(square, band, radii, fdr) -> None:
+    """local_spots (p-values only where a cell can be a spot, small disks summed directly)
+    finds exactly the hot and cold spots and band counts of local_poisson (issue 14); the
+    500 m disk (81 cells) goes through the FFT, the smaller ones do not."""
+    from drugscenes.analysis.hotspots.local import local_spots
+
+    rng = np.random.default_rng(11)
+    x = rng.poisson(1.0, (4, square.n_cells))  # dense enough for cold tests
+    cx, cy = square.centres()
+    hole = np.hypot(cx - 2000.0, cy - 2000.0) <= 700.0
+    x[:, hole] = 0  # a cold place
+    x[1, square.locate([4050.0], [4050.0])] += 25  # a hot one
+    x[2] = 0  # an empty period
+    x[3] = rng.poisson(0.01, square.n_cells)  # a sparse one
+    dense = local_poisson(square, x, band, radii_m=radii, fdr=fdr)
+    sig = dense.significant(0.05)
+    assert (sig & (dense.z > 0)).any() and (sig & (dense.z < 0)).any()
+    spots = list(local_spots(square, x, band, radii_m=radii, fdr=fdr))
+    for t, s in enumerate(spots):
+        np.testing.assert_array_equal(s.hot, np.flatnonzero(sig[t] & (dense.z[t] > 0)))
+        np.testing.assert_array_equal(s.cold, np.flatnonzero(sig[t] & (dense.z[t] < 0)))
+        np.testing.assert_array_equal(s.observed, dense.observed[t])
+    assert [t for t, s in enumerate(spots) if s.constant] == list(dense.constant_slices)
+
+
+def test_lean_spots_keep_the_cells_without_incidents_in_the_fdr_family(square) -> None:
+    """The cells kept for the hot test with no incident within a radius (p = 1) still count
+    in Benjamini-Hochberg: one place of growing strength in sparse periods crosses the FDR
+    threshold at the same strength in both tests (without those cells it would cross
+    earlier)."""
+    from drugscenes.analysis.hotspots.local import local_spots
+
+    rng = np.random.default_rng(12)
+    x = np.repeat(rng.poisson(0.01, (1, square.n_cells)), 8, axis=0)
+    x[:, square.locate([3050.0], [3050.0])[0]] += np.arange(1, 9)
+    dense = local_poisson(square, x, 300.0)
+    hot = dense.significant(0.05) & (dense.z > 0)
+    got = [s.hot for s in local_spots(square, x, 300.0)]
+    for t in range(8):
+        np.testing.assert_array_equal(got[t], np.flatnonzero(hot[t]))
+    assert [int(h.sum()) for h in hot] == [0, 0, 0, 5, 6, 20, 29, 29]
+
+
+def test_trends_a_block_of_cells_at_a_time_equal_one_call(monkeypatch) -> None:
+    """The trend tests of the emerging analysis run on blocks of cells, the Poisson trend on
+    the cells with an incident only: the same values as one call on every cell."""
+    from drugscenes.analysis.hotspots import emerging, mann_kendall
+
+    rng = np.random.default_rng(4)
+    y = rng.poisson(0.4, (12, 500)).astype(np.int16)
+    y[:, rng.random(500) < 0.5] = 0  # half the cells without an incident
+    y[:, 7] = np.arange(12) * 3  # a rising cell
+    offset = y.sum(axis=1) + 5
+    monkeypatch.setattr(emerging, "_TREND_ROWS", 37)
+    rows = np.flatnonzero(y.any(axis=0))
+    for test, which in ((lambda s: poisson_trend(s, offset), rows), (mann_kendall, None)):
+        whole = test(y.T)
+        got = emerging._trend_by_rows(y, test, which)
+        for name in vars(whole):
+            np.testing.assert_array_equal(getattr(got, name), getattr(whole, name), name)
+    assert poisson_trend(y.T, offset).p[7] < 0.01
+
+
+def test_small_counts_are_the_counts(square) -> None:
+    """grid_counts(small=True) counts the same in int16 (a quarter of int64's memory)."""
+    import pandas as pd
+
+    from drugscenes.analysis.hotspots import grid_counts
+
+    rng = np.random.default_rng(8)
+    n = 3000
+    inc = pd.DataFrame(
+        {
+            "time": pd.Timestamp("2023-01-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 365 * 24, n), unit="h"),
+            "category": rng.choice(["violence", "shooting"], n),
+            "x": rng.normal(3000, 300, n),
+            "y": rng.normal(3000, 300, n),
+        }
+    )
+    for total in (False, True):
+        big = grid_counts(square, inc, "2023-01-01", "2024-01-01", None, "month", total=total)
+        small = grid_counts(
+            square, inc, "2023-01-01", "2024-01-01", None, "month", total=total, small=True
+        )
+        assert small.counts.dtype == np.int16 and big.counts.dtype == np.int64
+        np.testing.assert_array_equal(small.counts, big.counts)
+        np.testing.assert_array_equal(small.total(), big.total())
+        assert small.total().dtype == np.int64

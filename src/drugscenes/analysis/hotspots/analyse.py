@@ -266,7 +266,7 @@ def analyse_hotspots(
     grid = make_grid(region, cell_m)
     if periods is not None and len(periods) >= MIN_TREND_PERIODS:
         _check_cell_periods(grid, len(periods), period)
-    counts = grid_counts(grid, incidents, s, e, categories=used)
+    counts = grid_counts(grid, incidents, s, e, categories=used, small=True)
     total = counts.total()[0]
     if total.sum() == 0:
         raise DataError(
@@ -310,7 +310,7 @@ def analyse_hotspots(
         )
     else:
         per = grid_counts(
-            grid, incidents, start, end, categories=used, period=period, total=True
+            grid, incidents, start, end, categories=used, period=period, total=True, small=True
         ).counts[0]
         emerging = emerging_hotspots(
             grid,

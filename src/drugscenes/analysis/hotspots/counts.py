@@ -23,7 +23,7 @@ from drugscenes.errors import UsageError
 from drugscenes.periods import local_midnight
 from drugscenes.times import to_utc
 
-__all__ = ["GridCounts", "Period", "grid_counts", "make_periods"]
+__all__ = ["GridCounts", "Period", "count_dtype", "grid_counts", "make_periods"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,20 @@ def _ns(times: pd.Series) -> NDArray[np.int64]:
     """Nanoseconds since the epoch (UTC) of a time column; naive values are UTC."""
     t = pd.to_datetime(times, utc=True).dt.tz_convert(None)
     return t.to_numpy().astype("datetime64[ns]").view(np.int64)
+
+
+def count_dtype(most: int) -> np.dtype[np.signedinteger]:
+    """The smallest of int16, int32 and int64 that holds counts up to ``most``.
+
+    Examples
+    --------
+    >>> str(count_dtype(7_607)), str(count_dtype(40_000)), str(count_dtype(2**40))
+    ('int16', 'int32', 'int64')
+    """
+    for dt in (np.int16, np.int32):
+        if most <= np.iinfo(dt).max:
+            return np.dtype(dt)
+    return np.dtype(np.int64)
 
 
 def make_periods(
@@ -99,7 +113,8 @@ class GridCounts:
     categories : tuple of str
     periods : tuple of Period
         One period ``[start, end)`` when counted without periods.
-    counts : ndarray of int64, shape (n_categories, n_periods, grid.n_cells)
+    counts : ndarray of int, shape (n_categories, n_periods, grid.n_cells)
+        int64, or with ``grid_counts(..., small=True)`` the smallest type that holds them.
     n_incidents : ndarray of int64, shape (n_categories,)
         Incidents of each category in ``[start, end)``.
     n_outside : ndarray of int64, shape (n_categories,)
@@ -109,7 +124,7 @@ class GridCounts:
     grid: Grid
     categories: tuple[str, ...]
     periods: tuple[Period, ...]
-    counts: NDArray[np.int64]
+    counts: NDArray[np.integer]
     n_incidents: NDArray[np.int64]
     n_outside: NDArray[np.int64]
 
@@ -151,6 +166,7 @@ def grid_counts(
     categories: Sequence[str] | None = None,
     period: Literal["month", "quarter"] | None = None,
     total: bool = False,
+    small: bool = False,
 ) -> GridCounts:
     """Count incidents per in-region cell, category and period.
 
@@ -171,6 +187,10 @@ def grid_counts(
         Count the categories together: one category named by the categories joined with
         ``+`` (``counts[0]`` equals ``GridCounts.total()`` of the counts by category, in a
         category's share of the memory).
+    small : bool, default False
+        Counts in the smallest integer type that holds them (:func:`count_dtype` of the
+        incidents counted: int16 below 32,768), counted a period at a time: a year of
+        monthly counts on a county grid in a quarter of the memory of int64.
 
     Returns
     -------
@@ -214,12 +234,29 @@ def grid_counts(
     inside = cell >= 0
     n_out = np.bincount(ck[~inside], minlength=n_cat).astype(np.int64)
     if total:  # the categories summed: one (periods, cells) array, not one per category
-        flat = per[inside] * n + cell[inside]
-        counts = np.bincount(flat, minlength=n_per * n).reshape(1, n_per, n)
+        slab = per[inside]
         cats = ("+".join(cats),)
         n_inc, n_out = n_inc.sum(keepdims=True), n_out.sum(keepdims=True)
+        n_slab = n_per
     else:
-        flat = (ck[inside] * n_per + per[inside]) * n + cell[inside]
-        counts = np.bincount(flat, minlength=n_cat * n_per * n).reshape(n_cat, n_per, n)
-    counts = counts.astype(np.int64, copy=False)  # bincount's intp: int64 here, no copy
-    return GridCounts(grid, cats, tuple(periods), counts, n_inc, n_out)
+        slab = ck[inside] * n_per + per[inside]
+        n_slab = n_cat * n_per
+    if small:
+        counts = _slab_counts(slab, cell[inside], n_slab, n)
+    else:
+        counts = np.bincount(slab * n + cell[inside], minlength=n_slab * n)
+        counts = counts.astype(np.int64, copy=False)  # bincount's intp: int64 here, no copy
+    return GridCounts(grid, cats, tuple(periods), counts.reshape(-1, n_per, n), n_inc, n_out)
+
+
+def _slab_counts(
+    slab: NDArray[np.int64], cell: NDArray[np.int64], n_slab: int, n: int
+) -> NDArray[np.integer]:
+    """Points per (slab, cell) in the smallest type that holds them, shape (n_slab, n):
+    one slab (category and period) at a time, so no int64 array of them all is made."""
+    out = np.zeros((n_slab, n), count_dtype(slab.size))
+    order = np.argsort(slab, kind="stable")
+    bounds = np.searchsorted(slab[order], np.arange(n_slab + 1))
+    for k in range(n_slab):
+        out[k] = np.bincount(cell[order[bounds[k] : bounds[k + 1]]], minlength=n)
+    return out

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from drugscenes.analysis.grid import Grid
-from drugscenes.analysis.hotspots.counts import Period
+from drugscenes.analysis.hotspots.counts import Period, count_dtype
 from drugscenes.analysis.hotspots.gistar import GiStar, gi_star
-from drugscenes.analysis.hotspots.local import LocalPoisson, local_poisson_blocks
+from drugscenes.analysis.hotspots.local import local_spots
 from drugscenes.errors import UsageError
 from drugscenes.stats.trend import MannKendall, PoissonTrend, mann_kendall, poisson_trend
 
@@ -51,6 +51,8 @@ HOT_PATTERNS = (
 )
 COLD_PATTERNS = tuple(p.replace("hot", "cold") for p in HOT_PATTERNS)
 NO_PATTERN = "no pattern detected"
+
+_Trend = TypeVar("_Trend", MannKendall, PoissonTrend)
 
 
 def classify_patterns(
@@ -114,7 +116,8 @@ def classify_patterns(
     tp = np.nan_to_num(np.asarray(trend_p, dtype=np.float64), nan=1.0)
     ts = np.nan_to_num(np.asarray(trend_s, dtype=np.float64))
     sig_trend = tp <= trend_alpha
-    out = np.full(h.shape[0], NO_PATTERN, dtype=object)
+    out = np.empty(h.shape[0], dtype=object)
+    out.fill(NO_PATTERN)  # one string shared (np.full copies it into every cell: ≈70 B each)
     _assign_side(out, h, c, sig_trend & (ts > 0), sig_trend & (ts < 0), sig_trend, HOT_PATTERNS)
     _assign_side(out, c, h, sig_trend & (ts < 0), sig_trend & (ts > 0), sig_trend, COLD_PATTERNS)
     return out
@@ -165,6 +168,8 @@ class EmergingHotSpots:
     ----------
     periods : tuple of Period
     counts : ndarray of int, shape (T, n_cells)
+        As given (integer counts keep their type, e.g. the int16 of
+        ``grid_counts(..., small=True)``; other values become int64).
     gi : GiStar or PeriodSpots
         Per period: arrays of shape (T, n_cells) (``method="local-poisson"``: the hot and
         cold spots of :func:`~drugscenes.analysis.hotspots.local.local_poisson`).
@@ -179,7 +184,7 @@ class EmergingHotSpots:
     """
 
     periods: tuple[Period, ...]
-    counts: NDArray[np.int64]
+    counts: NDArray[np.integer]
     gi: GiStar | PeriodSpots
     alpha: float
     trend: MannKendall | PoissonTrend
@@ -227,8 +232,9 @@ class PeriodSpots:
         Significance the spots were taken at (BH-adjusted within the period when ``fdr``).
     hot, cold : ndarray of bool, shape (T, n_cells)
         Significant at ``alpha`` with a local rate above (below) that around.
-    observed : ndarray of int64, shape (T, n_cells)
-        Incidents within the band.
+    observed : ndarray of int, shape (T, n_cells)
+        Incidents within the band, in the smallest integer type that holds them
+        (:func:`~drugscenes.analysis.hotspots.counts.count_dtype`).
     constant_slices : tuple of int
         Periods without any incident.
     """
@@ -240,7 +246,7 @@ class PeriodSpots:
     alpha: float
     hot: NDArray[np.bool_]
     cold: NDArray[np.bool_]
-    observed: NDArray[np.int64]
+    observed: NDArray[np.integer]
     constant_slices: tuple[int, ...] = ()
 
     method = "local-poisson"
@@ -268,24 +274,69 @@ def _local_periods(
     fdr: bool,
 ) -> PeriodSpots:
     """:func:`local_poisson` period by period (each is its own test and FDR family, so the
-    spots are those of one call on all periods), keeping the spots and counts only."""
+    spots are those of one call on all periods), keeping the spots and counts only
+    (:func:`~drugscenes.analysis.hotspots.local.local_spots`: no float array of every cell
+    and period, nor of every cell beyond a few at a time)."""
     t, n = x.shape
     hot = np.zeros((t, n), bool)
     cold = np.zeros((t, n), bool)
-    observed = np.zeros((t, n), np.int64)
+    # A cell's count within the band is at most its period's total.
+    most = int(np.max(x.sum(axis=1), initial=0))
+    observed = np.zeros((t, n), count_dtype(most))
     constant: list[int] = []
-    r: LocalPoisson | None = None
-    for sl, r in local_poisson_blocks(
+    spots = local_spots(
         grid, x, band_m, baseline_m=baseline_m, min_ratio=min_ratio, alpha=alpha, fdr=fdr
-    ):
-        sig = r.significant(alpha)
-        hot[sl], cold[sl] = sig & (r.z > 0), sig & (r.z < 0)
-        observed[sl] = r.observed
-        constant += [sl.start + i for i in r.constant_slices]
-    assert r is not None
-    return PeriodSpots(
-        r.band_m, r.baseline_m, r.min_ratio, fdr, alpha, hot, cold, observed, tuple(constant)
     )
+    for i, s in enumerate(spots):
+        hot[i, s.hot] = True
+        cold[i, s.cold] = True
+        observed[i] = s.observed
+        if s.constant:
+            constant.append(i)
+    return PeriodSpots(
+        float(band_m),
+        float(baseline_m),
+        float(min_ratio),
+        fdr,
+        alpha,
+        hot,
+        cold,
+        observed,
+        tuple(constant),
+    )
+
+
+_TREND_ROWS = 65_536
+"""Cells whose trend is tested at once: the trend tests hold a few (cells, periods) float
+arrays (and Mann-Kendall a (cells, periods - 1) one per period), so a county grid in one
+call held hundreds of megabytes for a moment."""
+
+
+def _trend_by_rows(
+    series: NDArray[Any],
+    test: Callable[[NDArray[Any]], _Trend],
+    rows: NDArray[np.int64] | None = None,
+) -> _Trend:
+    """``test(series.T)`` (a row per cell) a block of :data:`_TREND_ROWS` cells at a time.
+
+    Both tests treat each cell on its own, so the blocks give exactly the values of one
+    call. ``rows``: the cells to test; every other cell gets the values of a series of
+    zeros (for the Poisson trend: the cells without an incident within the band in any
+    period, most of a county).
+    """
+    n = series.shape[1]
+    fill = test(np.zeros((1, series.shape[0])))
+    out = {
+        f.name: np.full(n, getattr(fill, f.name)[0], dtype=getattr(fill, f.name).dtype)
+        for f in fields(fill)
+    }
+    todo = np.arange(n) if rows is None else rows
+    for lo in range(0, todo.size, _TREND_ROWS):
+        idx = todo[lo : lo + _TREND_ROWS]
+        part = test(series[:, idx].T)
+        for name, values in out.items():
+            values[idx] = getattr(part, name)
+    return type(fill)(**out)
 
 
 def emerging_hotspots(
@@ -356,20 +407,26 @@ def emerging_hotspots(
     trend: MannKendall | PoissonTrend
     if method == "gistar":
         gi = gi_star(grid, x, band_m, fdr=fdr)
-        trend = mann_kendall(gi.z.T)
+        trend = _trend_by_rows(gi.z, mann_kendall)
+        hot = np.empty((t, x.shape[1]), bool)
+        cold = np.empty((t, x.shape[1]), bool)
+        test = gi.q if gi.fdr else gi.p
+        for i in range(t):  # GiStar.significant a period at a time: no (T, cells) floats
+            sig = np.nan_to_num(test[i], nan=1.0) <= alpha
+            hot[i] = sig & (gi.z[i] > 0)
+            cold[i] = sig & (gi.z[i] < 0)
+        hot, cold = hot.T, cold.T
     elif method == "local-poisson":
         gi = _local_periods(grid, x, band_m, baseline_m, min_ratio, alpha, fdr)
         totals = x.sum(axis=1)
-        if (totals > 0).any():
-            trend = poisson_trend(gi.observed.T, totals)
-        else:
-            trend = poisson_trend(gi.observed.T)
+        offset = totals if (totals > 0).any() else None
+        # Only cells with an incident within the band in some period have a trend to test.
+        active = np.flatnonzero(gi.observed.any(axis=0))
+        trend = _trend_by_rows(gi.observed, lambda y: poisson_trend(y, offset), active)
+        hot, cold = gi.hot.T, gi.cold.T  # significant(alpha) & the sign of z, as kept
     else:
         raise UsageError(f"method must be 'local-poisson' or 'gistar', got {method!r}")
-    sig = gi.significant(alpha)
-    hot = (sig & (gi.z > 0)).T
-    cold = (sig & (gi.z < 0)).T
     pattern = classify_patterns(hot, cold, trend.p, trend.s, trend_alpha)
-    return EmergingHotSpots(
-        tuple(periods), np.asarray(x, dtype=np.int64), gi, alpha, trend, trend_alpha, pattern
-    )
+    # Integer counts are kept in their (small) type, anything else as int64 as before.
+    kept = x if np.issubdtype(x.dtype, np.integer) else np.asarray(x, dtype=np.int64)
+    return EmergingHotSpots(tuple(periods), kept, gi, alpha, trend, trend_alpha, pattern)

@@ -143,7 +143,9 @@ def gi_star(grid: Grid, values: ArrayLike, band_m: float, fdr: bool = True) -> G
             f"the band ({band_m:g} m) is smaller than a cell ({grid.cell_m:g} m): no cell "
             "would have a neighbour; use a band of at least one cell"
         )
-    v = np.asarray(values, dtype=np.float64)
+    v = np.asarray(values)
+    if not (np.issubdtype(v.dtype, np.integer) or np.issubdtype(v.dtype, np.bool_)):
+        v = v.astype(np.float64)  # integer counts go to floats a slice at a time
     single = v.ndim == 1
     v2 = v[None, :] if single else v
     if v2.ndim != 2 or v2.shape[1] != grid.n_cells:
@@ -151,7 +153,7 @@ def gi_star(grid: Grid, values: ArrayLike, band_m: float, fdr: bool = True) -> G
             f"values must have shape (n_cells,) or (n_slices, n_cells) with n_cells = "
             f"{grid.n_cells}, got {v.shape}"
         )
-    if not np.isfinite(v2).all():
+    if v2.dtype == np.float64 and not all(np.isfinite(row).all() for row in v2):
         raise UsageError("values must be finite (cells outside the region are not passed)")
     n = grid.n_cells
     if n < 3:
@@ -159,26 +161,43 @@ def gi_star(grid: Grid, values: ArrayLike, band_m: float, fdr: bool = True) -> G
     k = band_kernel(band_m, grid.cell_m)
     mask = grid.inside.astype(np.float64)
     w = np.rint(grid.compact(signal.fftconvolve(mask, k, mode="same")))
-    raster = grid.raster(v2, fill=0.0)
-    swx = grid.compact(signal.fftconvolve(raster, k[None], mode="same", axes=(1, 2)))
-    if np.array_equal(v2, np.rint(v2)):
-        swx = np.rint(swx)
-    mean = v2.mean(axis=1, keepdims=True)
-    sd = v2.std(axis=1, keepdims=True)
-    constant = tuple(int(i) for i in np.flatnonzero(sd[:, 0] == 0))
+    del mask
+    var_factor = (n * w - w * w) / (n - 1)  # binary weights: Σw² = Σw
+    root = np.sqrt(var_factor)
+    integral = v2.dtype != np.float64 or all(np.array_equal(row, np.rint(row)) for row in v2)
+    z = np.empty(v2.shape)
+    constant: list[int] = []
+    # A slice at a time: its FFT, z and p-values are the same as those of all slices at
+    # once (every step works per slice), without (slices, cells) temporaries.
+    for i in range(v2.shape[0]):
+        row = v2[i : i + 1].astype(np.float64)
+        raster = grid.raster(row, fill=0.0)
+        swx = grid.compact(signal.fftconvolve(raster, k[None], mode="same", axes=(1, 2)))
+        del raster
+        if integral:
+            swx = np.rint(swx)
+        mean = row.mean(axis=1, keepdims=True)
+        sd = row.std(axis=1, keepdims=True)
+        del row
+        if sd[0, 0] == 0:
+            constant.append(i)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            den = np.where(sd > 0, sd, 1.0) * root
+            z[i] = np.where(var_factor > 0, (swx - mean * w) / den, np.nan)[0]
+        del swx, den
     if constant and single:
         raise UsageError(
             "every cell has the same value (e.g. no incidents in the period): Gi* is undefined"
         )
-    var_factor = (n * w - w * w) / (n - 1)  # binary weights: Σw² = Σw
-    with np.errstate(divide="ignore", invalid="ignore"):
-        den = np.where(sd > 0, sd, 1.0) * np.sqrt(var_factor)
-        z = np.where(var_factor > 0, (swx - mean * w) / den, np.nan)
     if constant:
-        z[list(constant)] = 0.0
-    p = two_sided_p(z)
+        z[constant] = 0.0
+    p = np.empty(z.shape)
+    for i in range(z.shape[0]):  # elementwise: per slice, without (slices, cells) temporaries
+        p[i] = two_sided_p(z[i])
     q = fdr_bh(p)
-    b = confidence_bin(z, q if fdr else p)
+    b = np.empty(z.shape, np.int8)
+    for i in range(z.shape[0]):
+        b[i] = confidence_bin(z[i], q[i] if fdr else p[i])
     if single:
         z, p, q, b = z[0], p[0], q[0], b[0]
-    return GiStar(float(band_m), fdr, n, w.astype(np.int64), z, p, q, b, constant)
+    return GiStar(float(band_m), fdr, n, w.astype(np.int64), z, p, q, b, tuple(constant))

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import fft as sp_fft
-from scipy import special, stats
+from scipy import ndimage, special, stats
 
 from drugscenes.analysis.grid import Grid
 from drugscenes.analysis.hotspots.gistar import band_kernel, confidence_bin
@@ -157,37 +157,84 @@ def _ring_kernels(
     return ring, east, north
 
 
+_Spectra = dict[tuple[int, int], tuple[list[NDArray[np.complex128]], NDArray[np.int64]]]
+"""Per padded shape: the kernels' transforms and the in-region cells' flat indices."""
+
+
 def _sums(
     grid: Grid,
     raster: NDArray[np.float64],
     kernels: list[NDArray[np.float64]],
-    spectra: dict[tuple[int, int], list[NDArray[np.complex128]]] | None = None,
+    spectra: _Spectra | None = None,
+    direct_taps: int = 0,
 ) -> list[NDArray[np.float64]]:
     """Sums over each kernel (odd squares, centred) at every in-region cell, rounded
-    (integer inputs): one forward FFT of the raster (last two axes) shared by the kernels.
+    (integer inputs): one forward FFT of the raster (last two axes) shared by the kernels
+    of more than ``direct_taps`` cells, the smaller ones summed directly (the same whole
+    numbers, and no spectrum of theirs is kept; only a zero's sign may differ, −0.0 from
+    the FFT's rounding noise).
 
     ``spectra``, a dict kept by the caller, holds the kernels' transforms for the next call
     on a raster of the same shape (every block of periods)."""
+    large = [i for i, k in enumerate(kernels) if np.count_nonzero(k) > direct_taps]
+    out: list[NDArray[np.float64] | None] = [None] * len(kernels)
+    if large:
+        found = _fft_sums(grid, raster, [kernels[i] for i in large], spectra)
+        for i, values in zip(large, found, strict=True):
+            out[i] = values
+        del found
+    for i, k in enumerate(kernels):
+        if out[i] is None:
+            weights = k.reshape((1,) * (raster.ndim - 2) + k.shape)  # per slice
+            full = ndimage.correlate(raster, weights, mode="constant", cval=0.0)
+            out[i] = np.rint(grid.compact(full))
+            del full
+    return [v for v in out if v is not None]
+
+
+_DIRECT_TAPS = 64
+"""In :func:`local_spots`, kernels with at most this many cells (the default radii of one
+cell and 300 m on 100 m cells: 5 and 29) are summed directly: as fast as their FFT, and
+no spectrum is held. :func:`local_poisson_blocks` sums every kernel by FFT, as it always
+did: the sign of a zero count there (−0.0 from rounding noise) shows in ``rate_ratio``."""
+
+
+def _fft_sums(
+    grid: Grid,
+    raster: NDArray[np.float64],
+    kernels: list[NDArray[np.float64]],
+    spectra: _Spectra | None = None,
+) -> list[NDArray[np.float64]]:
+    """Sums over each kernel by FFT (see :func:`_sums`), rounded."""
     r = max(k.shape[0] for k in kernels) // 2
     ny, nx = raster.shape[-2:]
     shape = (sp_fft.next_fast_len(ny + 2 * r, real=True), sp_fft.next_fast_len(nx + 2 * r, True))
     spec = sp_fft.rfft2(raster, s=shape, workers=-1)
     cached = None if spectra is None else spectra.get(shape)
     if cached is None:
-        cached = []
+        transforms = []
         for k in kernels:
             big = np.zeros(shape)
             h = k.shape[0] // 2
             # The kernel centred on (0, 0) with wrap-around: a circular convolution of the
             # zero-padded raster equals the linear one inside the raster.
             big[np.ix_(np.arange(-h, h + 1) % shape[0], np.arange(-h, h + 1) % shape[1])] = k
-            cached.append(sp_fft.rfft2(big, workers=-1))
+            transforms.append(sp_fft.rfft2(big, workers=-1))
+        # The in-region cells within the padded result: read there directly, without a
+        # copy of the (ny, nx) corner.
+        index = grid.cells // nx * shape[1] + grid.cells % nx
+        cached = (transforms, index)
         if spectra is not None:
             spectra[shape] = cached
+    transforms, index = cached
     out = []
-    for kspec in cached:
-        conv = sp_fft.irfft2(spec * kspec, s=shape, workers=-1)
-        out.append(np.rint(grid.compact(conv[..., :ny, :nx])))
+    product = np.empty_like(spec)
+    for kspec in transforms:
+        np.multiply(spec, kspec, out=product)
+        conv = sp_fft.irfft2(product, s=shape, workers=-1)
+        values = conv.reshape(*conv.shape[:-2], -1)[..., index]
+        del conv
+        out.append(np.rint(values, out=values))
     return out
 
 
@@ -197,10 +244,11 @@ memory (a few arrays of this many complex numbers) whatever the number of period
 
 
 def _null_q(
-    a_n: NDArray[np.float64], a_k: NDArray[np.float64], r: float
+    a_n: NDArray[np.number], a_k: NDArray[np.number], r: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Null proportions (hot, cold) of a neighbourhood of area ``a_n`` against a half of
     area ``a_k`` (elementwise: the same values for all cells or any subset of them)."""
+    a_n, a_k = np.asarray(a_n, np.float64), np.asarray(a_k, np.float64)  # areas are int32
     with np.errstate(divide="ignore", invalid="ignore"):
         q_hot = np.where(a_k > 0, r * a_n / (r * a_n + a_k), 1.0)
         q_cold = np.where(a_k > 0, a_n / (a_n + r * a_k), 1.0)
@@ -211,8 +259,8 @@ def _block(
     disk_n: list[NDArray[np.float64]],
     ring_n: NDArray[np.float64],
     counts: list[NDArray[np.float64]],
-    disk_a: list[NDArray[np.float64]],
-    areas: list[NDArray[np.float64]],
+    disk_a: list[NDArray[np.int32]],
+    areas: list[NDArray[np.int32]],
     logs: list[tuple[NDArray[np.float64], NDArray[np.float64]]],
     r: float,
     level: float,
@@ -347,10 +395,250 @@ def local_poisson_blocks(
 
     Slices are independent (the FFT and the FDR work per slice), so the blocks are exactly
     the rows of one call; the padded rasters, spectra and p-values of all periods are never
-    held at once, and a caller that keeps only the spots of each period
-    (:func:`~drugscenes.analysis.hotspots.emerging.emerging_hotspots`) holds no (periods,
-    cells) float array. Parameters as :func:`local_poisson`; ``values`` 1-D is one slice.
+    held at once. A caller that keeps only the spots of each period uses
+    :func:`local_spots` instead. Parameters as :func:`local_poisson`; ``values`` 1-D is
+    one slice.
     """
+    radii = _radii(grid, band_m, baseline_m, radii_m, min_ratio)
+    v2 = _counts(grid, values)
+    f = _frame(grid, band_m, baseline_m, radii, min_ratio, alpha)
+    n_sl, n = v2.shape
+    ny, nx = grid.shape
+    step = max(1, _BLOCK_ELEMENTS // max(n, (ny + 2 * f.reach) * (nx + 2 * f.reach)))
+    band_a = f.disk_a[f.band_at]
+    for lo in range(0, n_sl, step):
+        sl = slice(lo, min(lo + step, n_sl))
+        vb = v2[sl].astype(np.float64)
+        raster = grid.raster(vb, fill=0.0)
+        ring_n, east_n, north_n, *disk_n = _sums(grid, raster, f.kernels, f.spectra)
+        del raster
+        counts = [east_n, ring_n - east_n, north_n, ring_n - north_n]
+        shape = vb.shape
+        p_hot = np.ones(shape)
+        p_cold = np.ones(shape)
+        tested_hot = np.zeros(shape, bool)
+        tested_cold = np.zeros(shape, bool)
+        _block(
+            disk_n,
+            ring_n,
+            counts,
+            f.disk_a,
+            f.areas,
+            f.logs,
+            f.ratio,
+            f.level,
+            (p_hot, p_cold, tested_hot, tested_cold),
+        )
+        del counts, east_n, north_n
+        observed = disk_n[f.band_at]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            expected = np.where(f.ring_a > 0, ring_n * band_a / f.ring_a, np.nan)
+        del ring_n, disk_n
+        p_hot[~tested_hot] = np.nan
+        p_cold[~tested_cold] = np.nan
+        q_hot, q_cold = fdr_bh(p_hot), fdr_bh(p_cold)
+        p, q, z = _sides(p_hot, p_cold, q_hot, q_cold)
+        del q_hot, q_cold
+        b = confidence_bin(z, q if fdr else p)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(
+                expected > 0, observed / expected, np.where(observed > 0, np.inf, np.nan)
+            )
+        constant = tuple(int(i) for i in np.flatnonzero(vb.sum(axis=1) == 0))
+        yield (
+            sl,
+            LocalPoisson(
+                band_m=float(band_m),
+                baseline_m=float(baseline_m),
+                radii_m=f.radii,
+                min_ratio=f.ratio,
+                fdr=fdr,
+                n=grid.n_cells,
+                n_neighbours=band_a.astype(np.int64),
+                observed=observed.astype(np.int64),
+                expected=expected,
+                rate_ratio=ratio,
+                p_hot=p_hot,
+                p_cold=p_cold,
+                z=z,
+                p=p,
+                q=q,
+                bin=b,
+                tested_hot=tested_hot,
+                tested_cold=tested_cold,
+                constant_slices=constant,
+            ),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class SliceSpots:
+    """The significant spots of one slice (result of :func:`local_spots`).
+
+    Attributes
+    ----------
+    hot, cold : ndarray of int64
+        In-region cells (compact indices, ascending) that are a hot (cold) spot at
+        ``alpha``: exactly ``significant(alpha) & (z > 0)`` (``< 0``) of
+        :func:`local_poisson` on the slice.
+    observed : ndarray of float64, shape (n_cells,)
+        Incidents within the band (whole numbers).
+    constant : bool
+        The slice has no incident.
+    """
+
+    hot: NDArray[np.int64]
+    cold: NDArray[np.int64]
+    observed: NDArray[np.float64]
+    constant: bool
+
+
+def local_spots(
+    grid: Grid,
+    values: ArrayLike,
+    band_m: float,
+    baseline_m: float = 2000.0,
+    radii_m: tuple[float, ...] | None = None,
+    min_ratio: float = 1.5,
+    alpha: float = 0.05,
+    fdr: bool = True,
+) -> Iterator[SliceSpots]:
+    """The hot and cold spots of :func:`local_poisson`, one slice at a time, without its
+    arrays of every cell.
+
+    The p-values, their FDR adjustment and z are computed only for the cells that can be a
+    spot: those the Tarone filter keeps for the cold test, and those it keeps for the hot
+    test with an incident within a radius. Every other cell the filter keeps for the hot
+    test has ``p_hot = 1`` (no incident: ``P(X ≥ 0) = 1``) and is never a spot (z = 0), so
+    it enters the Benjamini-Hochberg family as a 1 only; a cell the filter drops has no
+    p-value at all. BH depends on the multiset of p-values only (tied values get one q), so
+    the spots are exactly those of :func:`local_poisson`, while a monthly county grid holds
+    a few arrays of its cells at a time instead of some thirty (issue 14).
+    Parameters as :func:`local_poisson`.
+    """
+    radii = _radii(grid, band_m, baseline_m, radii_m, min_ratio)
+    v2 = _counts(grid, values)
+    f = _frame(grid, band_m, baseline_m, radii, min_ratio, alpha, _DIRECT_TAPS)
+    for row in v2:
+        vb = row.astype(np.float64)
+        raster = grid.raster(vb, fill=0.0)
+        constant = not vb.any()
+        del vb
+        ring_n, east_n, north_n, *disk_n = _sums(grid, raster, f.kernels, f.spectra, f.direct_taps)
+        del raster
+        tested_hot = np.zeros(grid.n_cells, bool)
+        tested_cold = np.zeros(grid.n_cells, bool)
+        seen = np.zeros(grid.n_cells, bool)  # an incident within some radius
+        for n_obs, (log_h, log_c) in zip(disk_n, f.logs, strict=True):  # _block's filter
+            window = n_obs + ring_n
+            tested_hot |= (window * log_h <= f.log_level) & (log_h < 0)
+            tested_cold |= (window * log_c <= f.log_level) & (log_c < 0)
+            seen |= n_obs > 0
+        del window
+        work = np.flatnonzero(tested_cold | (tested_hot & seen))
+        n_ones = int(np.count_nonzero(tested_hot)) - int(np.count_nonzero(tested_hot[work]))
+        del tested_hot, tested_cold, seen
+        sub_n = [d[work] for d in disk_n]
+        sub_ring = ring_n[work]
+        sub_east, sub_north = east_n[work], north_n[work]
+        sub_counts = [sub_east, sub_ring - sub_east, sub_north, sub_ring - sub_north]
+        observed = disk_n[f.band_at]
+        del ring_n, east_n, north_n, disk_n
+        size = work.size
+        p_hot, p_cold = np.ones(size), np.ones(size)
+        th, tc = np.zeros(size, bool), np.zeros(size, bool)
+        _block(
+            sub_n,
+            sub_ring,
+            sub_counts,
+            [a[work] for a in f.disk_a],
+            [a[work] for a in f.areas],
+            [(h[work], c[work]) for h, c in f.logs],
+            f.ratio,
+            f.level,
+            (p_hot, p_cold, th, tc),
+        )
+        p_hot[~th] = np.nan
+        p_cold[~tc] = np.nan
+        # The hot family: these cells and the n_ones kept cells without an incident (p = 1).
+        q_hot = _bh(np.concatenate([p_hot, np.ones(n_ones)]))[:size]
+        q_cold = _bh(p_cold)
+        p, q, z = _sides(p_hot, p_cold, q_hot, q_cold)
+        sig = np.nan_to_num(q if fdr else p, nan=1.0) <= alpha  # LocalPoisson.significant
+        yield SliceSpots(work[sig & (z > 0)], work[sig & (z < 0)], observed, constant)
+
+
+def _bh(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    """:func:`fdr_bh` of a 1-D array that may be empty (a slice where no cell can be a
+    spot)."""
+    return fdr_bh(p) if p.size else p.copy()
+
+
+def _sides(
+    p_hot: NDArray[np.float64],
+    p_cold: NDArray[np.float64],
+    q_hot: NDArray[np.float64],
+    q_cold: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """The side shown of each cell (the smaller p-value, hot on ties): its ``p``, ``q`` and
+    signed normal equivalent ``z`` (0 where not tested)."""
+    hot_side = np.nan_to_num(p_hot, nan=1.0) <= np.nan_to_num(p_cold, nan=1.0)
+    p = np.where(hot_side, p_hot, p_cold)
+    q = np.where(hot_side, q_hot, q_cold)
+    tested = ~np.isnan(p)
+    zabs = np.zeros(p.shape)
+    zabs[tested] = np.clip(stats.norm.isf(np.maximum(p[tested], 1e-308)), 0.0, _Z_CAP)
+    return p, q, np.where(hot_side, zabs, -zabs)
+
+
+def _counts(grid: Grid, values: ArrayLike) -> NDArray[Any]:
+    """``values`` as checked counts of shape (n_slices, n_cells), integer or float."""
+    v = np.asarray(values)
+    if not (np.issubdtype(v.dtype, np.integer) or np.issubdtype(v.dtype, np.bool_)):
+        v = v.astype(np.float64)  # integer counts go to floats a block at a time
+    v2 = v[None, :] if v.ndim == 1 else v
+    if v2.ndim != 2 or v2.shape[1] != grid.n_cells:
+        raise UsageError(
+            f"values must have shape (n_cells,) or (n_slices, n_cells) with n_cells = "
+            f"{grid.n_cells}, got {v.shape}"
+        )
+    if v2.dtype == np.float64:
+        if not (np.isfinite(v2).all() and (v2 >= 0).all() and np.array_equal(v2, np.rint(v2))):
+            raise UsageError("values must be counts: non-negative integers")
+    elif v2.size and v2.min() < 0:
+        raise UsageError("values must be counts: non-negative integers")
+    return v2
+
+
+@dataclass(frozen=True, eq=False)
+class _Frame:
+    """What the test of every slice shares: kernels (ring, east, north halves, the radii's
+    disks) and their spectra, in-region areas of the ring, its halves and the disks, the
+    Tarone filter's logs per radius, and the levels."""
+
+    radii: tuple[float, ...]
+    kernels: list[NDArray[np.float64]]
+    spectra: _Spectra
+    direct_taps: int
+    reach: int
+    ring_a: NDArray[np.int32]
+    disk_a: list[NDArray[np.int32]]
+    areas: list[NDArray[np.int32]]
+    logs: list[tuple[NDArray[np.float64], NDArray[np.float64]]]
+    band_at: int
+    ratio: float
+    level: float
+    log_level: float
+
+
+def _radii(
+    grid: Grid,
+    band_m: float,
+    baseline_m: float,
+    radii_m: tuple[float, ...] | None,
+    min_ratio: float,
+) -> tuple[float, ...]:
+    """Check the parameters of the test (before its values); the radii tested."""
     for v, name in ((band_m, "band"), (baseline_m, "baseline")):
         if not (math.isfinite(v) and v > 0):
             raise UsageError(f"the {name} must be a positive number of metres, got {v}")
@@ -369,112 +657,63 @@ def local_poisson_blocks(
     radii = tuple(dict.fromkeys((grid.cell_m, band_m) if radii_m is None else radii_m))
     if not radii or any(not (grid.cell_m <= r <= band_m) for r in radii):
         raise UsageError(f"radii must lie between one cell and the band, got {radii}")
-    v = np.asarray(values)
-    if not (np.issubdtype(v.dtype, np.integer) or np.issubdtype(v.dtype, np.bool_)):
-        v = v.astype(np.float64)  # integer counts go to floats a block at a time
-    v2 = v[None, :] if v.ndim == 1 else v
-    if v2.ndim != 2 or v2.shape[1] != grid.n_cells:
-        raise UsageError(
-            f"values must have shape (n_cells,) or (n_slices, n_cells) with n_cells = "
-            f"{grid.n_cells}, got {v.shape}"
-        )
-    if v2.dtype == np.float64:
-        if not (np.isfinite(v2).all() and (v2 >= 0).all() and np.array_equal(v2, np.rint(v2))):
-            raise UsageError("values must be counts: non-negative integers")
-    elif v2.size and v2.min() < 0:
-        raise UsageError("values must be counts: non-negative integers")
+    return radii
+
+
+def _frame(
+    grid: Grid,
+    band_m: float,
+    baseline_m: float,
+    radii: tuple[float, ...],
+    min_ratio: float,
+    alpha: float,
+    direct_taps: int = 0,
+) -> _Frame:
+    """What every slice shares (:class:`_Frame`), for parameters checked by
+    :func:`_radii`; ``direct_taps`` as :func:`_sums`."""
     ring_k, east_k, north_k = _ring_kernels(band_m, baseline_m, grid.cell_m)
     disks = [band_kernel(rad, grid.cell_m) for rad in radii]
     kernels = [ring_k, east_k, north_k, *disks]
     mask = grid.inside.astype(np.float64)
-    ring_a, east_a, north_a, *disk_a = _sums(grid, mask, kernels)
+    # The kernels' spectra, computed once here, serve every slice (same padded shape).
+    spectra: _Spectra = {}
+    ring_a, east_a, north_a, *disk_a = _sums(grid, mask, kernels, spectra, direct_taps)
     del mask
     areas = [east_a, ring_a - east_a, north_a, ring_a - north_a]  # east, west, north, south
     r = float(min_ratio)
     m = len(radii)
     logs = []  # per radius: the filter's log max_k q_hot and log(1 - min_k q_cold)
     for a_n in disk_a:
-        qs = [_null_q(a_n, a_k, r) for a_k in areas]
+        # One half at a time: not the eight (hot, cold) arrays of all halves at once.
+        q_max, q_min = _null_q(a_n, areas[0], r)
+        for a_k in areas[1:]:
+            q_hot, q_cold = _null_q(a_n, a_k, r)
+            np.maximum(q_max, q_hot, out=q_max)
+            np.minimum(q_min, q_cold, out=q_min)
+            del q_hot, q_cold
         with np.errstate(divide="ignore"):
-            log_h = np.log(np.max([q for q, _ in qs], axis=0))
-            log_c = np.log(1 - np.min([q for _, q in qs], axis=0))
+            log_h = np.log(q_max)
+            log_c = np.log(np.subtract(1, q_min, out=q_min))
         logs.append((log_h, log_c))
-        del qs
+        del q_max, q_min
     band_at = radii.index(band_m) if band_m in radii else None
     assert band_at is not None  # as before: the band is among the radii
-    n_nb = disk_a[band_at].astype(np.int64)
-    n_sl, n = v2.shape
-    ny, nx = grid.shape
-    rk = max(k.shape[0] for k in kernels) // 2
-    step = max(1, _BLOCK_ELEMENTS // max(n, (ny + 2 * rk) * (nx + 2 * rk)))
-    spectra: dict[tuple[int, int], list[NDArray[np.complex128]]] = {}
-    for lo in range(0, n_sl, step):
-        sl = slice(lo, min(lo + step, n_sl))
-        vb = v2[sl].astype(np.float64)
-        raster = grid.raster(vb, fill=0.0)
-        ring_n, east_n, north_n, *disk_n = _sums(grid, raster, kernels, spectra)
-        del raster
-        counts = [east_n, ring_n - east_n, north_n, ring_n - north_n]
-        shape = vb.shape
-        p_hot = np.ones(shape)
-        p_cold = np.ones(shape)
-        tested_hot = np.zeros(shape, bool)
-        tested_cold = np.zeros(shape, bool)
-        _block(
-            disk_n,
-            ring_n,
-            counts,
-            disk_a,
-            areas,
-            logs,
-            r,
-            alpha / m,
-            (p_hot, p_cold, tested_hot, tested_cold),
-        )
-        del counts, east_n, north_n
-        observed = disk_n[band_at]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            expected = np.where(ring_a > 0, ring_n * disk_a[band_at] / ring_a, np.nan)
-        del ring_n, disk_n
-        p_hot[~tested_hot] = np.nan
-        p_cold[~tested_cold] = np.nan
-        q_hot, q_cold = fdr_bh(p_hot), fdr_bh(p_cold)
-        hot_side = np.nan_to_num(p_hot, nan=1.0) <= np.nan_to_num(p_cold, nan=1.0)
-        p = np.where(hot_side, p_hot, p_cold)
-        q = np.where(hot_side, q_hot, q_cold)
-        del q_hot, q_cold
-        tested = ~np.isnan(p)
-        zabs = np.zeros(shape)
-        zabs[tested] = np.clip(stats.norm.isf(np.maximum(p[tested], 1e-308)), 0.0, _Z_CAP)
-        z = np.where(hot_side, zabs, -zabs)
-        del zabs, tested, hot_side
-        b = confidence_bin(z, q if fdr else p)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(
-                expected > 0, observed / expected, np.where(observed > 0, np.inf, np.nan)
-            )
-        constant = tuple(int(i) for i in np.flatnonzero(vb.sum(axis=1) == 0))
-        yield (
-            sl,
-            LocalPoisson(
-                band_m=float(band_m),
-                baseline_m=float(baseline_m),
-                radii_m=tuple(float(x) for x in radii),
-                min_ratio=r,
-                fdr=fdr,
-                n=grid.n_cells,
-                n_neighbours=n_nb,
-                observed=observed.astype(np.int64),
-                expected=expected,
-                rate_ratio=ratio,
-                p_hot=p_hot,
-                p_cold=p_cold,
-                z=z,
-                p=p,
-                q=q,
-                bin=b,
-                tested_hot=tested_hot,
-                tested_cold=tested_cold,
-                constant_slices=constant,
-            ),
-        )
+    # Areas are whole numbers of cells: kept as int32 (half the memory), exact in float64.
+    ring_a = ring_a.astype(np.int32)
+    disk_a = [a.astype(np.int32) for a in disk_a]
+    areas = [a.astype(np.int32) for a in areas]
+    return _Frame(
+        radii=tuple(float(x) for x in radii),
+        kernels=kernels,
+        spectra=spectra,
+        direct_taps=direct_taps,
+        reach=max(k.shape[0] for k in kernels) // 2,
+        ring_a=ring_a,
+        disk_a=disk_a,
+        areas=areas,
+        logs=logs,
+        band_at=band_at,
+        ratio=r,
+        level=alpha / m,
+        log_level=math.log(alpha / m),
+    )
