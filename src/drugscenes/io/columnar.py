@@ -32,8 +32,10 @@ T = TypeVar("T")
 BATCH_ROWS = 1 << 20
 """Rows per batch of the streaming readers (about 1 M)."""
 
-_CSV_BLOCK = 64 << 20
-"""Bytes per block of the Arrow CSV reader (a batch is one block)."""
+_CSV_BLOCK = 16 << 20
+"""Bytes per block of the Arrow CSV reader (a batch is one block): 64 MiB blocks cost
+more in fresh memory (the parser's buffers, every batch's temporaries) than a quarter
+of the batches saves."""
 
 
 class NotPlain(Exception):
@@ -330,6 +332,60 @@ _ISO_AWARE = rf"^{_ISO_DATE}{_ISO_CLOCK}:[0-5]\d(\.\d{{6}})?(Z|[+-]([01]\d|2[0-3
 _NS_PER_DAY = 86_400 * 10**9
 
 
+def _iso_form(arr: pa.Array, pattern: str) -> NDArray[np.bool_]:
+    """Which values match ``pattern`` (:data:`_ISO_NAIVE` or :data:`_ISO_AWARE`).
+
+    A column of values all as long as one of the usual forms (``YYYY-MM-DD``, with
+    ``[T ]HH:MM``, ``:SS``, ``:SSZ``) is checked on its bytes in place, a column of
+    bytes per position (the regular expression costs some 100 ns a value); any other
+    column by the regular expression.
+    """
+    n = len(arr)
+    if n and not arr.null_count:
+        offsets, data = _offsets_data(arr)
+        size = int(offsets[-1] - offsets[0])
+        width = size // n
+        if width in _ISO_WIDTHS and size == width * n and (np.diff(offsets) == width).all():
+            m = data[int(offsets[0]) : int(offsets[-1])].reshape(n, width)
+            if (width == 20) != (pattern == _ISO_AWARE):  # 20: the only width with Z
+                return np.zeros(n, dtype=bool)
+            return _iso_bytes(m)
+    return pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(
+        zero_copy_only=False
+    )
+
+
+_ISO_WIDTHS = (10, 16, 19, 20)
+"""Widths of the forms :func:`_iso_form` checks on the bytes."""
+
+
+def _iso_bytes(m: NDArray[np.uint8]) -> NDArray[np.bool_]:
+    """Rows of ``m`` (one value a row, 10, 16, 19 or 20 bytes) that are
+    ``YYYY-MM-DD``, ``YYYY-MM-DD[T ]HH:MM``, ``...:SS`` or ``...:SSZ`` with a month
+    01-12, a day 01-31, an hour 00-23, minutes and seconds 00-59: what
+    :data:`_ISO_NAIVE` and :data:`_ISO_AWARE` match at these widths."""
+    width = m.shape[1]
+    t = np.ascontiguousarray(m.T)  # byte j of every value in row j
+    d = t - np.uint8(48)  # digits as 0-9, any other byte 10 or more (wrapping below '0')
+    digits = [0, 1, 2, 3, 5, 6, 8, 9] + [11, 12, 14, 15] * (width >= 16) + [17, 18] * (width >= 19)
+    ok = (d[digits] < 10).all(axis=0)
+
+    def two(j: int) -> NDArray[np.uint8]:  # the number of digits j and j + 1
+        return d[j] * np.uint8(10) + d[j + 1]
+
+    month, day = two(5), two(8)
+    ok &= (t[4] == ord("-")) & (t[7] == ord("-"))
+    ok &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)
+    if width >= 16:
+        ok &= ((t[10] == ord("T")) | (t[10] == ord(" "))) & (t[13] == ord(":"))
+        ok &= (two(11) <= 23) & (two(14) <= 59)
+    if width >= 19:
+        ok &= (t[16] == ord(":")) & (two(17) <= 59)
+    if width == 20:
+        ok &= t[19] == ord("Z")
+    return ok
+
+
 def _arrow_iso_times(
     arr: pa.Array, first_year: int, last_year: int
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
@@ -355,11 +411,10 @@ def _arrow_iso_times(
         if rest.size == 0:
             break
         part = arr if rest.size == n else arr.take(pa.array(rest))
-        match = pc.fill_null(pc.match_substring_regex(part, pattern), False)
-        hit = match.to_numpy(zero_copy_only=False)
+        hit = _iso_form(part, pattern)
         if not hit.any():
             continue
-        values_arr = part if hit.all() else pc.filter(part, match)
+        values_arr = part if hit.all() else pc.filter(part, pa.array(hit))
         try:
             parsed = values_arr.cast(pa.timestamp("ns", tz=tz)).cast(pa.int64())
         except pa.ArrowInvalid:
@@ -528,50 +583,76 @@ def _header_line(path: Path) -> str:
         raise NotPlain("header not UTF-8") from None
 
 
+_CHECK_BLOCK = 2 << 20
+"""Bytes read at a time by :func:`_check_records`: its buffers are allocated once and
+reused (fresh memory costs a page fault a page, large blocks a fresh allocation each)."""
+
+
+def _utf8(data: memoryview) -> bool:
+    """Whether ``data`` is UTF-8 text (as ``bytes.decode`` judges), checked by Arrow's
+    validator in place: no Python string is made."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int32))
+    text = pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 def _check_records(path: Path, sep: str) -> None:
     """NotPlain unless the text is UTF-8, every record is one line and quoting is plain.
 
     Plain quoting: a field is quoted whole (a quote starts a field and ends one, quotes
     inside doubled) and no quoted value spans lines, so that Arrow, the csv module and
     pandas all read the same fields; every carriage return ends a line (CRLF).
-    Checked with NumPy on 16 MiB blocks of whole lines.
+    Checked with NumPy on blocks of whole lines, read into one reused buffer.
     """
     ends = np.zeros(256, dtype=bool)  # a lookup table: is this byte an end of a field?
     ends[[ord(sep), 10, 13, 34]] = True
-    carry = b""
-    with path.open("rb") as fh:
+    buf = bytearray(_CHECK_BLOCK)
+    is_quote = np.empty(_CHECK_BLOCK, dtype=bool)
+    have = 0  # bytes in buf: the unfinished line of the last block first
+    with path.open("rb", buffering=0) as fh:
         while True:
-            chunk = fh.read(16 << 20)
-            block = carry + chunk
-            if not chunk:
-                cut = len(block)
-            else:
-                cut = block.rfind(b"\n") + 1
-                if cut == 0:
-                    carry = block
-                    continue
-            part, carry = block[:cut], block[cut:]
-            if b"\r" in part and part.count(b"\r") != part.count(b"\r\n"):
-                raise NotPlain("carriage return inside a line")
-            buf = np.frombuffer(part, dtype=np.uint8)
-            if buf.size and buf.max() >= 128:
-                try:  # not UTF-8: the row-wise reader reads it line by line
-                    part.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise NotPlain("not UTF-8") from None
-            if b'"' in part:
-                q = np.flatnonzero(buf == 34)
-                before = np.where(q > 0, buf[np.maximum(q - 1, 0)], 10)
-                after = np.where(q + 1 < buf.size, buf[np.minimum(q + 1, buf.size - 1)], 10)
-                inner = ~ends[before] & ~ends[after]
-                if inner.any():
-                    raise NotPlain("a quote inside a field")
-                newlines = np.flatnonzero(buf == 10)
-                per_line = np.diff(np.searchsorted(q, np.r_[-1, newlines, buf.size]))
-                if (per_line % 2).any():
-                    raise NotPlain("a quoted value spanning lines")
-            if not chunk:
+            if have == len(buf):  # a line longer than the buffer
+                buf = buf + bytearray(len(buf))
+                is_quote = np.empty(len(buf), dtype=bool)
+            with memoryview(buf) as free:
+                got = fh.readinto(free[have:])
+            size = have + got
+            cut = size if not got else buf.rfind(b"\n", 0, size) + 1
+            if cut:
+                _check_block(buf, cut, ends, is_quote)
+                buf[: size - cut] = buf[cut:size]  # the unfinished line to the front
+            have = size - cut
+            if not got:
                 return
+
+
+def _check_block(
+    buf: bytearray, cut: int, ends: NDArray[np.bool_], is_quote: NDArray[np.bool_]
+) -> None:
+    """:func:`_check_records` of the whole lines ``buf[:cut]``."""
+    if buf.find(b"\r", 0, cut) >= 0 and buf.count(b"\r", 0, cut) != buf.count(b"\r\n", 0, cut):
+        raise NotPlain("carriage return inside a line")
+    with memoryview(buf) as view:
+        if not _utf8(view[:cut]):  # not UTF-8: the row-wise reader reads it line by line
+            raise NotPlain("not UTF-8")
+    if buf.find(b'"', 0, cut) < 0:
+        return
+    data = np.frombuffer(buf, dtype=np.uint8, count=cut)
+    q = np.flatnonzero(np.equal(data, 34, out=is_quote[:cut]))
+    before = data[np.maximum(q - 1, 0)]
+    before[q == 0] = 10
+    after = data[np.minimum(q + 1, cut - 1)]
+    after[q + 1 >= cut] = 10
+    if (~ends[before] & ~ends[after]).any():
+        raise NotPlain("a quote inside a field")
+    newlines = np.flatnonzero(np.equal(data, 10, out=is_quote[:cut]))
+    per_line = np.diff(np.searchsorted(q, np.r_[-1, newlines, cut]))
+    if (per_line % 2).any():
+        raise NotPlain("a quoted value spanning lines")
 
 
 def _in_background(fn: Callable[..., None], *args: object) -> Callable[[], None]:
@@ -596,6 +677,25 @@ def _in_background(fn: Callable[..., None], *args: object) -> Callable[[], None]
             raise failed[0]
 
     return join
+
+
+def retaining_pool() -> pa.MemoryPool:
+    """A memory pool that keeps freed pages for a while (jemalloc, see :data:`_DECAY_MS`),
+    for work that allocates and frees large buffers over and over (the CSV reader's
+    blocks, the store's row groups): each round reuses the pages of the last. The
+    commands' pool (malloc, :mod:`drugscenes.cli.memory`) maps blocks above 4 MiB afresh
+    each time, and faulting them in again cost as much as parsing the CSV blocks. The
+    default pool where there is no jemalloc."""
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(_DECAY_MS)
+    except (NotImplementedError, pa.ArrowNotImplementedError):  # a build without jemalloc
+        return pa.default_memory_pool()
+    return pool
+
+
+_DECAY_MS = 2000
+"""How long jemalloc keeps freed pages (milliseconds)."""
 
 
 def stream_csv(path: Path, sniff: Callable[[str], str], threads: bool = True) -> CsvStream:
@@ -668,6 +768,7 @@ def stream_csv(path: Path, sniff: Callable[[str], str], threads: bool = True) ->
                 quoted_strings_can_be_null=False,
                 check_utf8=True,
             ),
+            memory_pool=retaining_pool(),
         )
     except pa.ArrowInvalid as exc:
         if stream.position_unknown:

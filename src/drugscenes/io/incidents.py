@@ -340,6 +340,17 @@ def read_incidents(
     return IncidentImport(read.table, problems, read.n_read, fmt, notes)
 
 
+_Parsed = tuple[
+    pa.RecordBatch,
+    NDArray[np.float64],
+    NDArray[np.float64],
+    tuple[NDArray[np.int64], NDArray[np.int8]],
+    dict[str, pa.DictionaryArray],
+]
+"""A CSV batch, its two coordinates, its times (:func:`_times`) and its type and category
+columns dictionary-encoded."""
+
+
 @dataclass
 class _Read:
     """What a reader found: accepted rows, the rejections, the reader's own problems."""
@@ -380,6 +391,7 @@ def _read_whole(
         "lat/lon" if latlon else "x/y",
         "type" in raw.columns,
         "category" in raw.columns,
+        len(raw),
     )
     n = len(raw)
     if latlon:
@@ -450,21 +462,35 @@ def _csv_batches(
         "x/y" if xy else "lat/lon",
         "type" in key,
         "category" in key,
+        # a row has a separator between fields and a line end: at most this many rows
+        p.stat().st_size // len(names) + 1,
+        p.stat().st_size,  # the ids' text is part of the file's
     )
     a_field, b_field = ("x", "y") if xy else ("lon", "lat")
+
+    def col(batch: pa.RecordBatch, f: str) -> pa.Array | None:
+        return batch.column(key[f]) if f in key else None
+
+    def parsed(batches: Iterator[pa.RecordBatch]) -> Iterator[_Parsed]:
+        """Each batch with its coordinates, times and coded types: parsed by the thread
+        that reads ahead, so that the checks of the last batch (this thread) and the
+        parsing of the next keep both cores busy."""
+        for batch in batches:
+            n = batch.num_rows
+            a = numbers(col(batch, a_field), n, decimal_comma)
+            b = numbers(col(batch, b_field), n, decimal_comma)
+            coded = {  # as unique_map encodes them (a null a value of its own)
+                f: pc.dictionary_encode(col(batch, f), null_encoding="encode")
+                for f in ("type", "category")
+                if f in key
+            }
+            yield batch, a, b, _times(col(batch, "time"), n), coded
+
     n_valid = 0
-    for batch in read_ahead(stream.batches):
-        n = batch.num_rows
-        n_valid += n
-
-        def col(f: str, batch: pa.RecordBatch = batch) -> pa.Array | None:
-            return batch.column(key[f]) if f in key else None
-
-        cleaner.add(
-            {f: col(f) for f in ("id", "time", "type", "category", "location_name")},
-            numbers(col(a_field), n, decimal_comma),
-            numbers(col(b_field), n, decimal_comma),
-        )
+    for batch, a, b, times, coded in read_ahead(parsed(stream.batches)):
+        n_valid += batch.num_rows
+        fields = {f: col(batch, f) for f in ("id", "time", "type", "category", "location_name")}
+        cleaner.add(fields | coded, a, b, times=times)
     rows, bad = record_rows(n_valid, stream.invalid)
     if bad and n_valid == 0:
         raise NotPlain("no readable row")  # the row-wise reader says it for the whole file
@@ -549,30 +575,50 @@ def _parquet_columnar(
     ):
         raise NotPlain("geometry not binary")
     cleaner = _Cleaner(
-        region, mapping, p.name, False, src_crs, "x/y", "type" in fields, "category" in fields
+        region,
+        mapping,
+        p.name,
+        False,
+        src_crs,
+        "x/y",
+        "type" in fields,
+        "category" in fields,
+        pf.metadata.num_rows,
     )
     # the few-valued text columns straight from the pages' dictionaries: no string per row
     coded = [c for f, c in fields.items() if f in ("type", "category", "location_name")]
     pf.close()  # opened for the schema; read again with the dictionaries
     pf = pq.ParquetFile(p, read_dictionary=coded)
     n_read = 0
-    for batch in _parquet_batches(pf, [*dict.fromkeys(fields.values()), primary]):
+
+    def located(batch: pa.RecordBatch | pa.Table) -> _Located:
+        return batch, *wkb_xy(batch.column(primary))
+
+    for batch, x, y in _parquet_batches(pf, [*dict.fromkeys(fields.values()), primary], located):
         n_read += batch.num_rows
-        x, y = wkb_xy(batch.column(primary))
         cleaner.add({f: batch.column(c) for f, c in fields.items()}, x, y)
     out, problems = cleaner.finish(lambda i: np.asarray(i, dtype=np.int64) + 1)
     return _Read(out, problems, [], n_read, False)
 
 
-def _parquet_batches(pf: Any, columns: list[str]) -> Iterator[pa.RecordBatch | pa.Table]:
+_Located = tuple[pa.RecordBatch | pa.Table, NDArray[np.float64], NDArray[np.float64]]
+"""Rows of a GeoParquet file and the x and y of their points."""
+
+
+def _parquet_batches(
+    pf: Any, columns: list[str], located: Callable[[pa.RecordBatch | pa.Table], _Located]
+) -> Iterator[_Located]:
     """The file's rows a row group at a time (``iter_batches`` keeps what it read, which
-    adds up over a large file); row groups far larger than a batch in batches."""
+    adds up over a large file); row groups far larger than a batch in batches. Each goes
+    through ``located`` (its points read) in the thread that reads ahead, beside the
+    checks of the last one."""
     meta = pf.metadata
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     if sizes and max(sizes) > 4 * BATCH_ROWS:
-        yield from pf.iter_batches(batch_size=BATCH_ROWS, columns=columns)
+        yield from map(located, pf.iter_batches(batch_size=BATCH_ROWS, columns=columns))
         return
-    yield from read_ahead(pf.read_row_group(i, columns=columns) for i in range(len(sizes)))
+    groups = (located(pf.read_row_group(i, columns=columns)) for i in range(len(sizes)))
+    yield from read_ahead(groups)
 
 
 def _with_reader_problems(
@@ -888,7 +934,9 @@ class _Cleaner:
     (which need the whole file) and builds the accepted table and the report.
 
     Rows are numbered by their index among the rows added (0-based); ``finish`` turns
-    that index into the file's row number.
+    that index into the file's row number. ``capacity`` bounds the rows to come and
+    ``id_bytes`` their ids' text (0: not known), so that memory for them is set aside
+    once.
     """
 
     def __init__(
@@ -901,6 +949,8 @@ class _Cleaner:
         coord_field: str,
         has_type: bool,
         has_category: bool,
+        capacity: int = 0,
+        id_bytes: int = 0,
     ) -> None:
         self.mapping = mapping
         self.name = name
@@ -918,17 +968,39 @@ class _Cleaner:
         self.source_types: dict[str, int] = {}
         self.n = 0
         self.ids: list[pa.Array] = []
+        # with a bound on the ids' bytes, every batch's ids are copied into one array (by
+        # the hashing thread): the batches' own memory is reused at once, and the store
+        # need not join them again
+        self.id_text = _IdText(id_bytes, capacity) if 0 < id_bytes < 2**31 else None
+        self.copies: list[Future[None]] = []
         self.hashes: list[Future[NDArray[np.uint64]]] = []
         self._hasher = ThreadPoolExecutor(1)  # NumPy hashes on the other core
         self.no_id: list[NDArray[np.bool_]] = []
         self.unreadable: list[NDArray[np.bool_]] = []
         self.found: list[tuple[NDArray[np.int64], int, Any]] = []
-        self.keep: list[dict[str, NDArray[Any]]] = []
+        # the accepted rows' columns, filled batch by batch: allocated for ``capacity`` rows
+        # (an upper bound: pages never written are never touched), so that no batch's
+        # part is kept and copied again at the end (fresh memory is slow to touch)
+        self.kept = 0
+        self.keep: dict[str, NDArray[Any]] = _kept_columns(min(max(capacity, 1), _FIRST_ROOM))
 
-    def _reason(self, mask: NDArray[np.bool_], code: str, message: Any, base: int) -> None:
+    def _reason(
+        self,
+        mask: NDArray[np.bool_],
+        code: str,
+        message: Any,
+        base: int,
+        by: NDArray[np.integer] | None = None,
+    ) -> None:
+        """Note the rows of ``mask`` as rejected for ``code``: ``message`` is one text, a
+        text per row, or with ``by`` a text per code that ``by`` gives each row (looked up
+        for the rejected rows only)."""
         idx = np.flatnonzero(mask)
         if idx.size:
-            msg = message[idx] if isinstance(message, np.ndarray) else message
+            if by is not None:
+                msg = message[by[idx]]
+            else:
+                msg = message[idx] if isinstance(message, np.ndarray) else message
             self.found.append((idx + base, _ORDER[code], msg))
 
     def add(
@@ -937,27 +1009,35 @@ class _Cleaner:
         a: NDArray[np.float64],
         b: NDArray[np.float64],
         unreadable: NDArray[np.bool_] | None = None,
+        times: tuple[NDArray[np.int64], NDArray[np.int8]] | None = None,
     ) -> None:
         """Check a batch: text ``fields`` (``id``, ``time``, ``type``, ``category``,
         ``location_name``; None when absent) and the coordinates ``a``, ``b`` (x/y or
-        lon/lat, NaN where missing)."""
+        lon/lat, NaN where missing); ``times``: the time field already parsed by
+        :func:`_times`."""
         n = len(a)
         base = self.n
         self.n += n
         bad = np.zeros(n, dtype=bool) if unreadable is None else np.asarray(unreadable, bool)
         ids = stripped(fields["id"]) if fields.get("id") is not None else pa.nulls(n, pa.string())
         no_id = blank(ids)
-        self.ids.append(ids)
-        self.hashes.append(self._hasher.submit(text_hashes, ids))  # beside the checks below
+        # beside the checks below
+        self.hashes.append(self._hasher.submit(_sorted_hashes, ids, no_id))
+        if self.id_text is not None:
+            self.copies.append(
+                self._hasher.submit(self.id_text.put, ids, *self.id_text.reserve(ids))
+            )
+        else:
+            self.ids.append(ids)
         self.no_id.append(no_id)
         self.unreadable.append(bad)
         ok = ~bad
         self._reason(no_id & ok, "id-missing", "no id", base)
 
-        ns, why = _times(fields.get("time"), n)
+        ns, why = times if times is not None else _times(fields.get("time"), n)
         in_range = why != 4
         reasons = np.array(_TIME_REASONS, dtype=object)
-        self._reason((why != 0) & in_range & ok, "time-invalid", reasons[why], base)
+        self._reason((why != 0) & in_range & ok, "time-invalid", reasons, base, why)
         self._reason(~in_range & ok, "time-out-of-range", TIME_OUT_OF_RANGE, base)
 
         no_xy = ~(np.isfinite(a) & np.isfinite(b))
@@ -982,18 +1062,29 @@ class _Cleaner:
         rejected |= type_rejected
         keep = np.flatnonzero(~rejected)
         police = np.array([self.mapping.categories[c] for c in self.categories], dtype=bool)
-        self.keep.append(
-            {
-                "index": (keep + base).astype(np.int64 if self.n >= 2**31 else np.int32),
-                "time": ns[keep],
-                "source_type": src[keep].astype(np.int32),
-                "category": cat[keep].astype(np.int8),
-                "x": x[keep],
-                "y": y[keep],
-                "police_activity": police[cat[keep]],
-                "municipality_code": muni[keep].astype(np.int16),
-            }
-        )
+        start, stop = self.kept, self.kept + keep.size
+        if stop > len(self.keep["index"]) or (
+            self.n >= 2**31 and self.keep["index"].dtype != np.int64
+        ):
+            self._grow(stop)
+        out = {c: v[start:stop] for c, v in self.keep.items()}
+        np.add(keep, base, out=out["index"], casting="unsafe")
+        np.take(ns, keep, out=out["time"])
+        out["source_type"][:] = src[keep]
+        cats = cat[keep]
+        out["category"][:] = cats
+        np.take(x, keep, out=out["x"])
+        np.take(y, keep, out=out["y"])
+        np.take(police, cats, out=out["police_activity"])
+        out["municipality_code"][:] = muni[keep]
+        self.kept = stop
+
+    def _grow(self, rows: int) -> None:
+        """Room for ``rows`` accepted rows (row indexes as int64 past 2**31 rows read)."""
+        bigger = _kept_columns(max(rows, len(self.keep["index"]) * 3 // 2), self.n >= 2**31)
+        for c, v in self.keep.items():
+            bigger[c][: self.kept] = v[: self.kept]
+        self.keep = bigger
 
     def _types(
         self, fields: dict[str, pa.Array | None], n: int, ok: NDArray[np.bool_], base: int
@@ -1036,43 +1127,44 @@ class _Cleaner:
         is_excl = excl_u[idx]
         no_type = none_u[idx]
         excl_msg = np.array(["excluded type: " + (i[1] or "") for i in info], dtype=object)
-        self._reason(is_excl & ok, "type-excluded", excl_msg[idx], base)
+        self._reason(is_excl & ok, "type-excluded", excl_msg, base, idx)
         self._reason(no_type & ok, "type-missing", "no type", base)
         unmapped = (cat < 0) & ~is_excl & ~no_type
         msg = np.array(
             [f"unmapped type '{i[3] or ''}': add it to the category mapping" for i in info],
             dtype=object,
         )
-        self._reason(unmapped & ok, "type-unmapped", msg[idx], base)
+        self._reason(unmapped & ok, "type-unmapped", msg, base, idx)
         return cat, src_u[idx], is_excl | no_type | unmapped
 
     def finish(
         self, rows: Callable[[NDArray[np.int64]], NDArray[np.int64]]
     ) -> tuple[pa.Table, list[Problem]]:
         """The accepted table and the rejections (``rows``: row index -> row number)."""
-        ids = pa.chunked_array(self.ids, pa.string())  # no copy of the batches' ids
         no_id = np.concatenate(self.no_id) if self.no_id else np.zeros(0, bool)
         unreadable = np.concatenate(self.unreadable) if self.unreadable else np.zeros(0, bool)
-        self.ids = []
-        hashes = np.concatenate([h.result() for h in self.hashes]) if self.hashes else None
+        parts = [h.result() for h in self.hashes]
+        for copy in self.copies:
+            copy.result()
         self._hasher.shutdown()
-        self.hashes = []  # the batches' parts freed before the sort
-        dup = _repeats(ids, hashes, no_id)
-        del hashes
+        self.hashes, self.copies = [], []
+        if self.id_text is not None:
+            ids = pa.chunked_array([self.id_text.array()])
+        else:
+            ids = pa.chunked_array(self.ids, pa.string())  # no copy of the batches' ids
+        self.ids, self.id_text = [], None
+        dup = _repeats(ids, parts, no_id)
+        del parts
         self._reason(
             dup & ~unreadable, "id-duplicate", "id repeats an earlier row (that one is kept)", 0
         )
-        kept = np.concatenate([k["index"] for k in self.keep]) if self.keep else np.zeros(0, int)
+        kept = self.keep["index"][: self.kept]
         accepted = ~dup[kept]
         all_accepted = bool(accepted.all())
 
         def column(c: str, dtype: Any) -> NDArray[Any]:
-            """One kept column of every batch, the accepted rows, batches freed as they go."""
-            parts = []
-            for k in self.keep:
-                parts.append(k.pop(c))
-            values = np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-            del parts
+            """One kept column, the accepted rows."""
+            values = self.keep[c][: self.kept]
             return (values if all_accepted else values[accepted]).astype(dtype, copy=False)
 
         types = np.empty(len(self.source_types), dtype=object)
@@ -1100,7 +1192,7 @@ class _Cleaner:
             ),
         }
         del ids, index
-        self.keep = []
+        self.keep = {}
         table = pa.table(arrays)
         pa.default_memory_pool().release_unused()  # the batches' memory back to the system
         table = table.replace_schema_metadata({IDS_UNIQUE: b"1"})  # repeats rejected above
@@ -1143,6 +1235,87 @@ class _Cleaner:
         ]
 
 
+class _IdText:
+    """Every row's id in one string array, filled a batch at a time: the caller reserves a
+    batch's place, in order, and :meth:`put` (in another thread) copies it there.
+
+    Parameters
+    ----------
+    max_bytes, max_rows : int
+        Bounds on the ids' bytes (below 2**31) and on the rows; memory is allocated for
+        them, touched only as far as it is filled.
+    """
+
+    def __init__(self, max_bytes: int, max_rows: int) -> None:
+        self.data = np.empty(max(max_bytes, 1), dtype=np.uint8)
+        self.offsets = np.empty(max_rows + 1, dtype=np.int32)
+        self.offsets[0] = 0
+        self.rows = 0
+        self.bytes = 0
+
+    def reserve(self, ids: pa.Array) -> tuple[int, int]:
+        """The first row and byte of ``ids`` (stripped, as :meth:`put` gets them)."""
+        offsets = np.frombuffer(
+            ids.buffers()[1], dtype=np.int32, count=len(ids) + 1, offset=4 * ids.offset
+        )
+        size = int(offsets[-1] - offsets[0])
+        at = (self.rows, self.bytes)
+        if self.rows + len(ids) + 1 > self.offsets.size or self.bytes + size > self.data.size:
+            raise NotPlain("more text than the file holds")  # not for a plain file
+        self.rows += len(ids)
+        self.bytes += size
+        return at
+
+    def put(self, ids: pa.Array, row: int, byte: int) -> None:
+        """Copy ``ids`` to the place :meth:`reserve` gave (nulls as empty texts)."""
+        offsets, data = _text_buffers(ids)
+        end = byte + int(offsets[-1] - offsets[0])
+        self.data[byte:end] = data[int(offsets[0]) : int(offsets[-1])]
+        self.offsets[row + 1 : row + 1 + len(ids)] = offsets[1:] - (offsets[0] - byte)
+
+    def array(self) -> pa.Array:
+        """The ids put so far (all of them once every :meth:`put` is done)."""
+        return pa.Array.from_buffers(
+            pa.string(),
+            self.rows,
+            [
+                None,
+                pa.py_buffer(self.offsets[: self.rows + 1]),
+                pa.py_buffer(self.data[: self.bytes]),
+            ],
+        )
+
+
+def _text_buffers(ids: pa.Array) -> tuple[NDArray[np.int32], NDArray[np.uint8]]:
+    """The value offsets and data bytes of a string array (a value's bytes run from its
+    offset to the next; a null holds none)."""
+    offsets = np.frombuffer(
+        ids.buffers()[1], dtype=np.int32, count=len(ids) + 1, offset=4 * ids.offset
+    )
+    buf = ids.buffers()[2]
+    data = np.frombuffer(buf, dtype=np.uint8) if buf is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+_FIRST_ROOM = 1 << 26
+"""The most rows the accepted columns are first allocated for (more are made room for)."""
+
+
+def _kept_columns(rows: int, wide: bool = False) -> dict[str, NDArray[Any]]:
+    """Empty columns for ``rows`` accepted rows (row indexes int64 if ``wide``)."""
+    types = {
+        "index": np.int64 if wide or rows >= 2**31 else np.int32,
+        "time": np.int64,
+        "source_type": np.int32,
+        "category": np.int8,
+        "x": np.float64,
+        "y": np.float64,
+        "police_activity": bool,
+        "municipality_code": np.int16,
+    }
+    return {c: np.empty(rows, dtype=t) for c, t in types.items()}
+
+
 def _rows_of(ids: pa.ChunkedArray, rows: NDArray[np.int64]) -> pa.ChunkedArray:
     """The values at ``rows`` (increasing) of a chunked string array: a filter, which
     copies each chunk's kept bytes in one pass, where a take on chunks goes value by
@@ -1152,14 +1325,32 @@ def _rows_of(ids: pa.ChunkedArray, rows: NDArray[np.int64]) -> pa.ChunkedArray:
     return ids.filter(pa.array(mask))
 
 
+def _sorted_hashes(ids: pa.Array, no_id: NDArray[np.bool_]) -> NDArray[np.uint64]:
+    """The :func:`~drugscenes.io.columnar.text_hashes` of a batch's ids, rows without an
+    id left out, sorted (the batches' sorted runs merge fast, see :func:`_repeats`)."""
+    hashes = text_hashes(ids)
+    if no_id.any():
+        hashes = hashes[~no_id]
+    hashes.sort()
+    return hashes
+
+
 def _repeats(
-    ids: pa.ChunkedArray, hashes: NDArray[np.uint64] | None, no_id: NDArray[np.bool_]
+    ids: pa.ChunkedArray, parts: list[NDArray[np.uint64]], no_id: NDArray[np.bool_]
 ) -> NDArray[np.bool_]:
-    """Rows whose id an earlier row has (rows without an id never repeat): by the ids'
-    hashes, the texts compared where hashes are equal (:func:`repeated`)."""
+    """Rows whose id an earlier row has (rows without an id never repeat), from each
+    batch's :func:`_sorted_hashes`: no hash twice is the common case, found by a merge of
+    the sorted runs (timsort merges runs in a few passes); otherwise the rows' hashes
+    again and their texts compared where hashes are equal (:func:`repeated`)."""
     n = len(ids)
-    if n == 0 or hashes is None:
+    if n < 2 or not parts:
         return np.zeros(n, dtype=bool)
+    merged = np.concatenate(parts)
+    merged.sort(kind="stable")
+    if not (merged[1:] == merged[:-1]).any():
+        return np.zeros(n, dtype=bool)
+    del merged
+    hashes = np.concatenate([text_hashes(c) for c in ids.chunks])
     if not no_id.any():  # every row has an id: no copies
 
         def every(which: NDArray[np.int64]) -> list[str]:

@@ -41,6 +41,36 @@ def points_wkb(x: NDArray[np.float64], y: NDArray[np.float64]) -> pa.Array:
     )
 
 
+class PointBuffer:
+    """:func:`points_wkb` of up to ``capacity`` points at a time, into memory allocated
+    once: a writer of many row groups then touches no fresh memory for their points.
+
+    Parameters
+    ----------
+    capacity : int
+        The most points of one call.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if capacity > (2**31 - 1) // 21:
+            raise ValueError(f"{capacity:,} points do not fit one binary array")
+        self.rows = np.empty((capacity, 21), dtype=np.uint8)
+        self.rows[:, :5] = _POINT_HEADER
+        self.offsets = np.arange(0, 21 * (capacity + 1), 21, dtype=np.int32)
+
+    def wkb(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> pa.Array:
+        """:func:`points_wkb` of ``x``, ``y``; the array is valid until the next call."""
+        n = len(x)
+        rows = self.rows[:n]
+        rows[:, 5:13] = np.ascontiguousarray(x, dtype="<f8").view(np.uint8).reshape(n, 8)
+        rows[:, 13:] = np.ascontiguousarray(y, dtype="<f8").view(np.uint8).reshape(n, 8)
+        return pa.Array.from_buffers(
+            pa.binary(),
+            n,
+            [None, pa.py_buffer(self.offsets[: n + 1]), pa.py_buffer(rows.reshape(-1))],
+        )
+
+
 def wkb_xy(arr: pa.Array | pa.ChunkedArray) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """x and y of WKB points (NaN for missing, empty or other geometries), as geopandas
     reads them: NumPy for 2-D little-endian points, shapely for anything else.
@@ -107,4 +137,4 @@ def geoparquet_metadata(
     return json.dumps(meta).encode()
 
 
-__all__ = ["geoparquet_metadata", "points_wkb", "wkb_xy"]
+__all__ = ["PointBuffer", "geoparquet_metadata", "points_wkb", "wkb_xy"]

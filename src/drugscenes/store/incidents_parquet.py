@@ -41,8 +41,8 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from drugscenes.errors import DataError, WorkspaceError
-from drugscenes.io.columnar import as_text, text_hashes
-from drugscenes.io.wkb import geoparquet_metadata, points_wkb
+from drugscenes.io.columnar import as_text, retaining_pool, text_hashes
+from drugscenes.io.wkb import PointBuffer, geoparquet_metadata
 from drugscenes.store import incident_files
 from drugscenes.store.base import (
     INCIDENT_COLUMNS,
@@ -139,18 +139,28 @@ def _write_year(box: list[pa.Table], folder: Path) -> None:
     columns = {c: table[c].chunk(0) for c in table.column_names}
     fixed = {c: a.to_numpy(zero_copy_only=False) for c, a in columns.items() if c in _FIXED}
 
-    def group(rows: NDArray[np.int64]) -> pa.Table:
-        take = pa.array(rows)
-        arrays = []
-        for f in _WRITE_SCHEMA:
-            if f.name in fixed:
-                arrays.append(pa.array(fixed[f.name][rows], type=f.type))
-            else:
-                arrays.append(columns[f.name].take(take))
-        arrays.append(points_wkb(x[rows], y[rows]))
-        return pa.Table.from_arrays(arrays, schema=schema)
-
     def write(k: int, rows: NDArray[np.int64]) -> None:
+        # a row group's fixed-width columns and points go into buffers allocated once per
+        # file (the writer has encoded a group when write_table returns): fresh memory is
+        # slow to touch, and a new group would touch some 60 MB of it
+        size = min(rows.size, _ROW_GROUP)
+        buffers = {c: np.empty(size, dtype=a.dtype) for c, a in fixed.items()}
+        points = PointBuffer(size)
+        pool = retaining_pool()  # each row group's pages in the memory of the last
+
+        def group(part: NDArray[np.int64]) -> pa.Table:
+            take = pa.array(part)
+            arrays = []
+            for f in _WRITE_SCHEMA:
+                if f.name in fixed:
+                    values = np.take(fixed[f.name], part, out=buffers[f.name][: part.size])
+                    arrays.append(pa.array(values, type=f.type))
+                else:
+                    arrays.append(pc.take(columns[f.name], take, memory_pool=pool))
+            n = part.size
+            arrays.append(points.wkb(buffers["x"][:n], buffers["y"][:n]))
+            return pa.Table.from_arrays(arrays, schema=schema)
+
         with pq.ParquetWriter(
             folder / f"part-{k}.parquet",
             schema,
@@ -164,12 +174,15 @@ def _write_year(box: list[pa.Table], folder: Path) -> None:
             use_dictionary=list(CODED),
             write_statistics=["time", "x", "y"],
             write_page_checksum=True,  # a damaged page is then found on reading, not used
+            memory_pool=pool,
         ) as writer:
             for a in range(0, rows.size, _ROW_GROUP):
-                writer.write_table(group(rows[a : a + _ROW_GROUP]), row_group_size=_ROW_GROUP)
+                part = group(rows[a : a + _ROW_GROUP])
+                writer.write_table(part, row_group_size=_ROW_GROUP)
+                del part  # before its buffers are filled again
 
     def sort_and_write(k: int, rows: NDArray[np.int64]) -> None:
-        write(k, rows[np.argsort(times[rows], kind="stable")])
+        write(k, _by_time(times[rows], rows))
 
     folder.mkdir(parents=True, exist_ok=True)
     if n <= 2 * _ROW_GROUP:
@@ -190,11 +203,69 @@ def _first_by_time(times: NDArray[np.int64], k: int) -> NDArray[np.bool_]:
     """The rows that a stable sort by time puts first ``k`` (``0 < k < len(times)``),
     found without sorting: those before the k-th time, then the earliest rows of that
     time (a stable sort keeps equal times in row order)."""
-    pivot = np.partition(times, k - 1)[k - 1]
+    pivot = _kth(times, k - 1)
     first = times < pivot
     ties = np.flatnonzero(times == pivot)
     first[ties[: k - int(first.sum())]] = True
     return first
+
+
+def _kth(values: NDArray[np.int64], k: int) -> np.int64:
+    """``np.partition(values, k)[k]``, partitioning only the values near it: a sample's
+    quantiles bound it, and a full partition (several times slower) is the fallback when
+    they do not."""
+    n = values.size
+    step = max(1, n // _SAMPLE)
+    sample = np.sort(values[::step])
+    at = k * sample.size // n
+    margin = max(64, sample.size // 50)  # many standard errors of a sample quantile
+    lo = sample[max(0, at - margin)]
+    hi = sample[min(sample.size - 1, at + margin)]
+    below = int(np.count_nonzero(values < lo))
+    near = values[(values >= lo) & (values <= hi)]
+    if not below <= k < below + near.size:
+        return np.partition(values, k)[k]
+    return np.partition(near, k - below)[k - below]
+
+
+_SAMPLE = 1 << 16
+"""Values sampled by :func:`_kth`."""
+
+
+def _by_time(times: NDArray[np.int64], rows: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``rows[np.argsort(times, kind="stable")]`` for increasing ``rows``; ``times`` (the
+    rows' times) is overwritten.
+
+    Where a time and a row number fit one 63-bit key (a year of whole seconds or
+    milliseconds and millions of rows do), the keys are sorted in ``times``' own memory:
+    they are distinct, so ties come in row order as in a stable sort, and no index array
+    is made (fresh memory is slow to touch, a stable argsort makes two).
+    """
+    n = times.size
+    if n < 2:
+        return rows
+    lo, hi = int(times.min()), int(times.max())
+    unit = next(u for u in (10**9, 10**6, 10**3, 1) if _all_divisible(times, u))
+    bits = max(1, int(rows[-1]).bit_length())
+    if ((hi - lo) // unit).bit_length() + bits > 63:
+        return rows[np.argsort(times, kind="stable")]
+    key = times
+    key -= lo
+    if unit > 1:
+        key //= unit
+    key <<= bits
+    key |= rows
+    key.sort()
+    key &= (1 << bits) - 1
+    return key
+
+
+def _all_divisible(values: NDArray[np.int64], unit: int) -> bool:
+    """Every value a multiple of ``unit``, checked a slice at a time (small temporaries)."""
+    if unit == 1:
+        return True
+    step = 1 << 16
+    return not any((values[a : a + step] % unit).any() for a in range(0, values.size, step))
 
 
 def write_incidents(root: str | Path, df: pd.DataFrame, replace_ids: bool = True) -> int:
@@ -312,13 +383,24 @@ class _IdSet:
         return out
 
 
+def _years(times: pa.ChunkedArray) -> NDArray[Any] | int:
+    """The UTC year of each time, or the one year of them all (found from the first and
+    the last time: a year per row costs a pass and a sort of the years)."""
+    if len(times) and not times.null_count:
+        bounds = pc.min_max(times)
+        first, last = pc.year(bounds["min"]).as_py(), pc.year(bounds["max"]).as_py()
+        if first == last:
+            return int(first)
+    return pc.year(times).to_numpy()
+
+
 def _write(root: Path, new: pa.Table, replace_ids: bool) -> int:
     """Write ``new`` (the stored columns; text may be dictionary-encoded) as a new version.
 
     Memory holds ``new`` and one year's rows in the stored types at a time.
     """
     times = new["time"].cast(pa.timestamp("ns", tz="UTC"))
-    new_years = pc.year(times).to_numpy()
+    new_years = _years(times)
     del times
     new_ids: _IdSet | None = None  # built when there are stored ids to compare
     old_dir = current_version(root)
@@ -329,7 +411,8 @@ def _write(root: Path, new: pa.Table, replace_ids: bool) -> int:
         if old_dir is not None and old_dir.exists():
             for f in sorted(old_dir.glob(PARTS)):
                 old_files.setdefault(int(f.parent.name.split("=")[1]), []).append(f)
-        touched = set(np.unique(new_years).tolist())
+        one_year = isinstance(new_years, int)
+        touched = {new_years} if one_year else set(np.unique(new_years).tolist())
         only_year = next(iter(touched)) if len(touched) == 1 else None  # no filter then
         if old_files:
             new_ids = _IdSet(new["incident_id"])
@@ -354,7 +437,12 @@ def _write(root: Path, new: pa.Table, replace_ids: bool) -> int:
                     os.link(f, dest / f.name)  # unchanged: share the files
                     total += _part_rows(root, dest / f.name)
                 continue
-            this = new if year == only_year else new.filter(pa.array(new_years == year))
+            if year == only_year:
+                this = new
+            elif one_year:
+                this = new.slice(0, 0)  # a stored year with replaced rows, no new ones
+            else:
+                this = new.filter(pa.array(new_years == year))
             parts = [_from_arrow(this)]
             del this
             if year in old_files:
