@@ -25,3 +25,12 @@ def test_a_module_that_fails_stops_quietly() -> None:
     thread.join()
     assert "drugscenes.no_such_module" not in sys.modules
     assert sys.getswitchinterval() == pytest.approx(before)
+
+
+def test_overlapping_preloads_set_the_interval_back_once_both_end() -> None:
+    before = sys.getswitchinterval()
+    first = preload("graphlib", "drugscenes.stats.normal")
+    second = preload("drugscenes.stats.normal")
+    first.join()
+    second.join()
+    assert sys.getswitchinterval() == pytest.approx(before)

@@ -342,10 +342,9 @@ def crime(
 ) -> None:
     """Crime at and around the scenes of a round: counts, shares and density per zone, rate
     ratios against the rest of the region, scenes ranked, shootings."""
-    from drugscenes.store import incident_files
+    from drugscenes.services import early
 
-    # Arrow reads the period's incidents (without the GIL) while the job's modules load.
-    incident_files.start_read(workspace, date_from, date_to, config.CRIME_COLUMNS)
+    early.start_crime(workspace, date_from, date_to)  # beside the job's imports
     from drugscenes.periods import Period
     from drugscenes.services import crime as services
 

@@ -30,6 +30,7 @@ from drugscenes.services.common import (
     read_period,
     resolve_round,
 )
+from drugscenes.services.early import CRIME_STATS
 from drugscenes.stats.preload import preload
 from drugscenes.store import Store
 
@@ -113,8 +114,9 @@ def crime(
         check_numbers(rings_m, "--rings", high=config.RING_MAX_M, most=config.RINGS_MAX_N)
     )
     # The tests of the rate ratios and share differences load scipy.special: on a thread,
-    # while the incidents are read and counted without the GIL.
-    preload("drugscenes.stats.poisson", "drugscenes.stats.proportions")
+    # while the incidents are read and counted without the GIL (started already when the
+    # command called services.early.start_crime).
+    preload(*CRIME_STATS)
     at = _round_and_period(store, round_label, period, step, coded=True)
     step(f"counting {len(at.incidents):,} incidents in zones")
     return analysis.crime_concentration(

@@ -49,8 +49,6 @@ def preload(*modules: str) -> threading.Thread:
     True
     """
 
-    interval = sys.getswitchinterval()
-
     def run() -> None:
         try:
             for name in modules:
@@ -58,10 +56,33 @@ def preload(*modules: str) -> threading.Thread:
         except Exception:  # the caller's own import reports it
             pass
         finally:
-            sys.setswitchinterval(interval)
+            _leave()
 
-    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
-
+    _enter()
     thread = threading.Thread(target=run, name="drugscenes-preload", daemon=True)
     thread.start()
     return thread
+
+
+_lock = threading.Lock()
+_running = 0
+_interval = 0.005
+"""Preloads running, and the switch interval they found (set back when the last ends:
+preloads may overlap, e.g. one started by a command and one by its job)."""
+
+
+def _enter() -> None:
+    global _running, _interval
+    with _lock:
+        if _running == 0:
+            _interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(_interval, SWITCH_INTERVAL))
+        _running += 1
+
+
+def _leave() -> None:
+    global _running
+    with _lock:
+        _running -= 1
+        if _running == 0:
+            sys.setswitchinterval(_interval)

@@ -160,7 +160,9 @@ def _read_version(
                 or (end is not None and year > end.year)
             ):
                 continue
-            with pq.ParquetFile(path, read_dictionary=coded, page_checksum_verification=True) as pf:
+            with pq.ParquetFile(
+                path, read_dictionary=coded, page_checksum_verification=True, memory_map=True
+            ) as pf:
                 tables.extend(_read_file(pf, lo, hi, columns, schema))
         return pa.concat_tables(tables) if tables else pa.Table.from_batches([], schema)
     except DAMAGE as exc:
