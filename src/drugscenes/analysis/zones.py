@@ -59,7 +59,10 @@ ZONE_SCENE = 0
 """Zone code of points inside a scene; ring k has code k; the rest has code len(rings)+1."""
 
 _QUAD_SEGS = 16
-_CHUNK = 1 << 20
+_CHUNK = 1 << 17
+"""Points a thread takes at once: the arrays of a chunk (1 MB at most) stay on malloc's heap
+and are reused, and the two threads end together (10 M incidents: 1.20 -> 1.16 s with
+chunks of 1 M)."""
 _MAX_PAIRS = 1 << 22
 """(point, scene) pairs expanded at once per thread: a chunk of points is smaller where
 many scenes' rings overlap (wide rings), so memory stays bounded."""

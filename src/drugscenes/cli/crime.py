@@ -342,8 +342,10 @@ def crime(
 ) -> None:
     """Crime at and around the scenes of a round: counts, shares and density per zone, rate
     ratios against the rest of the region, scenes ranked, shootings."""
+    from drugscenes.cli.memory import COUNT_MMAP_THRESHOLD, set_policy
     from drugscenes.services import early
 
+    set_policy(mmap_threshold=COUNT_MMAP_THRESHOLD)
     early.start_crime(workspace, date_from, date_to)  # beside the job's imports
     from drugscenes.periods import Period
     from drugscenes.services import crime as services

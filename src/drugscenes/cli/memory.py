@@ -26,6 +26,12 @@ import sys
 
 MMAP_THRESHOLD = 4 << 20
 KEEP_FREED = 256 << 20
+COUNT_MMAP_THRESHOLD = 32 << 20
+"""The mmap threshold of a command that reads and counts, not imports (``crime``): its
+temporaries of 4-32 MB are then reused from the heap instead of mapped and faulted in
+afresh each time (10 M incidents: minor page faults 193 000 -> 158 000, 1.18 -> 1.11 s,
+peak about 0.6 GB either way). An import keeps 4 MiB, where larger blocks fragmented the
+heap."""
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 """glibc's mallopt parameter numbers (malloc.h)."""
