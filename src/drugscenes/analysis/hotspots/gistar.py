@@ -19,9 +19,20 @@ from drugscenes.errors import UsageError
 from drugscenes.stats.multiple import fdr_bh
 from drugscenes.stats.normal import two_sided_p
 
-__all__ = ["GiStar", "band_kernel", "confidence_bin", "gi_star"]
+__all__ = ["GiStar", "band_kernel", "check_band", "confidence_bin", "gi_star"]
 
 _LEVELS = ((0.10, 1), (0.05, 2), (0.01, 3))  # Gi_Bin: 90, 95, 99 % confidence
+
+
+def check_band(grid: Grid, band_m: float) -> None:
+    """A UsageError unless ``band_m`` is a positive number of metres of at least a cell."""
+    if not (math.isfinite(band_m) and band_m > 0):
+        raise UsageError(f"the band must be a positive number of metres, got {band_m}")
+    if band_m < grid.cell_m:
+        raise UsageError(
+            f"the band ({band_m:g} m) is smaller than a cell ({grid.cell_m:g} m): no cell "
+            "would have a neighbour; use a band of at least one cell"
+        )
 
 
 def band_kernel(band_m: float, cell_m: float) -> NDArray[np.float64]:
@@ -136,13 +147,7 @@ def gi_star(grid: Grid, values: ArrayLike, band_m: float, fdr: bool = True) -> G
         A band smaller than a cell, or (for a single slice) values that are all equal
         (e.g. no incidents), for which Gi* is undefined.
     """
-    if not (math.isfinite(band_m) and band_m > 0):
-        raise UsageError(f"the band must be a positive number of metres, got {band_m}")
-    if band_m < grid.cell_m:
-        raise UsageError(
-            f"the band ({band_m:g} m) is smaller than a cell ({grid.cell_m:g} m): no cell "
-            "would have a neighbour; use a band of at least one cell"
-        )
+    check_band(grid, band_m)
     v = np.asarray(values)
     if not (np.issubdtype(v.dtype, np.integer) or np.issubdtype(v.dtype, np.bool_)):
         v = v.astype(np.float64)  # integer counts go to floats a slice at a time

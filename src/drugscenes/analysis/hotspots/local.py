@@ -43,7 +43,7 @@ from scipy import fft as sp_fft
 from scipy import ndimage, special, stats
 
 from drugscenes.analysis.grid import Grid
-from drugscenes.analysis.hotspots.gistar import band_kernel, confidence_bin
+from drugscenes.analysis.hotspots.gistar import band_kernel, check_band, confidence_bin
 from drugscenes.errors import UsageError
 from drugscenes.stats.multiple import fdr_bh
 
@@ -642,11 +642,7 @@ def _radii(
     for v, name in ((band_m, "band"), (baseline_m, "baseline")):
         if not (math.isfinite(v) and v > 0):
             raise UsageError(f"the {name} must be a positive number of metres, got {v}")
-    if band_m < grid.cell_m:
-        raise UsageError(
-            f"the band ({band_m:g} m) is smaller than a cell ({grid.cell_m:g} m): no cell "
-            "would have a neighbour; use a band of at least one cell"
-        )
+    check_band(grid, band_m)
     if baseline_m < band_m + grid.cell_m:
         raise UsageError(
             f"the baseline ({baseline_m:g} m) must reach at least one cell beyond the band "
