@@ -255,34 +255,46 @@ def _null_q(
     return q_hot, q_cold
 
 
-def _block(
+def _tarone(
     disk_n: list[NDArray[np.float64]],
     ring_n: NDArray[np.float64],
-    counts: list[NDArray[np.float64]],
-    disk_a: list[NDArray[np.int32]],
-    areas: list[NDArray[np.int32]],
     logs: list[tuple[NDArray[np.float64], NDArray[np.float64]]],
-    r: float,
     level: float,
-    out: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]],
-) -> None:
-    """The Tarone filter and the exact p-values (Bonferroni over the radii) of a block of
-    slices, written into ``out`` = (p_hot, p_cold, tested_hot, tested_cold).
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """The Tarone filter: the cells (of any shape of slices and cells) whose hot or cold
+    test can reach ``level`` at some radius.
 
     ``logs`` holds per radius the filter's ``log max_k q_hot`` and ``log(1 - min_k
-    q_cold)`` of each cell; the null proportions themselves are computed for the tested
-    cells only (:func:`_null_q`), not kept for all cells, halves and radii."""
-    p_hot, p_cold, tested_hot, tested_cold = out
-    m = len(disk_n)
+    q_cold)`` of each cell."""
     log_level = math.log(level)
-    for n_obs, (log_h, log_c) in zip(disk_n, logs, strict=True):  # pass 1: filter
+    tested_hot = np.zeros(ring_n.shape, bool)
+    tested_cold = np.zeros(ring_n.shape, bool)
+    for n_obs, (log_h, log_c) in zip(disk_n, logs, strict=True):
         # Smallest attainable p-value given the window's total W (every incident of the
         # window in the neighbourhood for hot, none there for cold) is max_k q_k^W, so a
         # cell can reach alpha / m when W·log(max_k q_k) ≤ log(alpha / m).
         window = n_obs + ring_n  # the filter's statistic: independent of the split
         tested_hot |= (window * log_h <= log_level) & (log_h < 0)
         tested_cold |= (window * log_c <= log_level) & (log_c < 0)
-    for n_obs, a_n in zip(disk_n, disk_a, strict=True):  # pass 2: exact p-values
+    return tested_hot, tested_cold
+
+
+def _exact(
+    disk_n: list[NDArray[np.float64]],
+    counts: list[NDArray[np.float64]],
+    disk_a: list[NDArray[np.int32]],
+    areas: list[NDArray[np.int32]],
+    r: float,
+    tested: tuple[NDArray[np.bool_], NDArray[np.bool_]],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The exact p-values (hot, cold; Bonferroni over the radii) of the cells the filter
+    kept (``tested``, from :func:`_tarone`), NaN elsewhere. The null proportions are
+    computed for the tested cells only (:func:`_null_q`), not kept for all cells, halves
+    and radii."""
+    tested_hot, tested_cold = tested
+    p_hot = np.ones(tested_hot.shape)
+    p_cold = np.ones(tested_cold.shape)
+    for n_obs, a_n in zip(disk_n, disk_a, strict=True):
         ih = np.nonzero(tested_hot & (n_obs > 0))  # no incident: P(X ≥ 0) = 1
         ic = np.nonzero(tested_cold)
         ph = np.zeros(ih[0].size)
@@ -297,8 +309,12 @@ def _block(
             pc = np.maximum(pc, special.bdtr(nc, tc, q_cold))  # P(X ≤ N)
         p_hot[ih] = np.minimum(p_hot[ih], ph)
         p_cold[ic] = np.minimum(p_cold[ic], pc)
+    m = len(disk_n)
     np.minimum(1.0, m * p_hot, out=p_hot)
     np.minimum(1.0, m * p_cold, out=p_cold)
+    p_hot[~tested_hot] = np.nan
+    p_cold[~tested_cold] = np.nan
+    return p_hot, p_cold
 
 
 def local_poisson(
@@ -413,29 +429,15 @@ def local_poisson_blocks(
         ring_n, east_n, north_n, *disk_n = _sums(grid, raster, f.kernels, f.spectra)
         del raster
         counts = [east_n, ring_n - east_n, north_n, ring_n - north_n]
-        shape = vb.shape
-        p_hot = np.ones(shape)
-        p_cold = np.ones(shape)
-        tested_hot = np.zeros(shape, bool)
-        tested_cold = np.zeros(shape, bool)
-        _block(
-            disk_n,
-            ring_n,
-            counts,
-            f.disk_a,
-            f.areas,
-            f.logs,
-            f.ratio,
-            f.level,
-            (p_hot, p_cold, tested_hot, tested_cold),
+        tested_hot, tested_cold = _tarone(disk_n, ring_n, f.logs, f.level)
+        p_hot, p_cold = _exact(
+            disk_n, counts, f.disk_a, f.areas, f.ratio, (tested_hot, tested_cold)
         )
         del counts, east_n, north_n
         observed = disk_n[f.band_at]
         with np.errstate(divide="ignore", invalid="ignore"):
             expected = np.where(f.ring_a > 0, ring_n * band_a / f.ring_a, np.nan)
         del ring_n, disk_n
-        p_hot[~tested_hot] = np.nan
-        p_cold[~tested_cold] = np.nan
         q_hot, q_cold = fdr_bh(p_hot), fdr_bh(p_cold)
         p, q, z = _sides(p_hot, p_cold, q_hot, q_cold)
         del q_hot, q_cold
@@ -526,17 +528,11 @@ def local_spots(
         del vb
         ring_n, east_n, north_n, *disk_n = _sums(grid, raster, f.kernels, f.spectra, f.direct_taps)
         del raster
-        tested_hot = np.zeros(grid.n_cells, bool)
-        tested_cold = np.zeros(grid.n_cells, bool)
-        seen = np.zeros(grid.n_cells, bool)  # an incident within some radius
-        for n_obs, (log_h, log_c) in zip(disk_n, f.logs, strict=True):  # _block's filter
-            window = n_obs + ring_n
-            tested_hot |= (window * log_h <= f.log_level) & (log_h < 0)
-            tested_cold |= (window * log_c <= f.log_level) & (log_c < 0)
-            seen |= n_obs > 0
-        del window
+        tested_hot, tested_cold = _tarone(disk_n, ring_n, f.logs, f.level)
+        seen = np.logical_or.reduce([n_obs > 0 for n_obs in disk_n])  # within some radius
         work = np.flatnonzero(tested_cold | (tested_hot & seen))
         n_ones = int(np.count_nonzero(tested_hot)) - int(np.count_nonzero(tested_hot[work]))
+        tested = (tested_hot[work], tested_cold[work])
         del tested_hot, tested_cold, seen
         sub_n = [d[work] for d in disk_n]
         sub_ring = ring_n[work]
@@ -545,21 +541,10 @@ def local_spots(
         observed = disk_n[f.band_at]
         del ring_n, east_n, north_n, disk_n
         size = work.size
-        p_hot, p_cold = np.ones(size), np.ones(size)
-        th, tc = np.zeros(size, bool), np.zeros(size, bool)
-        _block(
-            sub_n,
-            sub_ring,
-            sub_counts,
-            [a[work] for a in f.disk_a],
-            [a[work] for a in f.areas],
-            [(h[work], c[work]) for h, c in f.logs],
-            f.ratio,
-            f.level,
-            (p_hot, p_cold, th, tc),
+        sub_a = [a[work] for a in f.disk_a]
+        p_hot, p_cold = _exact(
+            sub_n, sub_counts, sub_a, [a[work] for a in f.areas], f.ratio, tested
         )
-        p_hot[~th] = np.nan
-        p_cold[~tc] = np.nan
         # The hot family: these cells and the n_ones kept cells without an incident (p = 1).
         q_hot = _bh(np.concatenate([p_hot, np.ones(n_ones)]))[:size]
         q_cold = _bh(p_cold)
@@ -628,7 +613,6 @@ class _Frame:
     band_at: int
     ratio: float
     level: float
-    log_level: float
 
 
 def _radii(
@@ -711,5 +695,4 @@ def _frame(
         band_at=band_at,
         ratio=r,
         level=alpha / m,
-        log_level=math.log(alpha / m),
     )
