@@ -80,14 +80,22 @@ def as_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     return arr
 
 
-def _offsets_data(arr: pa.Array) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
-    """The value offsets (``n + 1``, into the data) and the data bytes of a string array."""
+def text_buffers(arr: pa.Array) -> tuple[NDArray[np.int32], NDArray[np.uint8]]:
+    """The value offsets (``n + 1``, into the data) and the data bytes of a string array,
+    as NumPy views of its buffers (a value's bytes run from its offset to the next; a null
+    holds none)."""
     n = len(arr)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * arr.offset)
     data_buf = arr.buffers()[2]
     data = (
         np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     )
+    return offsets, data
+
+
+def _offsets_data(arr: pa.Array) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
+    """:func:`text_buffers` with the offsets as int64."""
+    offsets, data = text_buffers(arr)
     return offsets.astype(np.int64), data
 
 
@@ -476,11 +484,7 @@ def _numpy_iso_times(
     taken = np.zeros(n, dtype=bool)
     if cand.size == 0:
         return ns, taken, aware
-    offsets_buf, data_buf = arr.buffers()[1], arr.buffers()[2]
-    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=len(arr) + 1 + arr.offset)[
-        arr.offset :
-    ]
-    raw = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    offsets, raw = text_buffers(arr)
     data = np.zeros(raw.size + _WIDTH, dtype=np.uint8)  # padded: every row reads _WIDTH bytes
     data[: raw.size] = raw
     start = offsets[cand].astype(np.int64)

@@ -87,6 +87,7 @@ from drugscenes.io.columnar import (
     repeated,
     stream_csv,
     stripped,
+    text_buffers,
     text_hashes,
     unique_map,
 )
@@ -1255,9 +1256,7 @@ class _IdText:
 
     def reserve(self, ids: pa.Array) -> tuple[int, int]:
         """The first row and byte of ``ids`` (stripped, as :meth:`put` gets them)."""
-        offsets = np.frombuffer(
-            ids.buffers()[1], dtype=np.int32, count=len(ids) + 1, offset=4 * ids.offset
-        )
+        offsets = text_buffers(ids)[0]
         size = int(offsets[-1] - offsets[0])
         at = (self.rows, self.bytes)
         if self.rows + len(ids) + 1 > self.offsets.size or self.bytes + size > self.data.size:
@@ -1268,7 +1267,7 @@ class _IdText:
 
     def put(self, ids: pa.Array, row: int, byte: int) -> None:
         """Copy ``ids`` to the place :meth:`reserve` gave (nulls as empty texts)."""
-        offsets, data = _text_buffers(ids)
+        offsets, data = text_buffers(ids)
         end = byte + int(offsets[-1] - offsets[0])
         self.data[byte:end] = data[int(offsets[0]) : int(offsets[-1])]
         self.offsets[row + 1 : row + 1 + len(ids)] = offsets[1:] - (offsets[0] - byte)
@@ -1284,17 +1283,6 @@ class _IdText:
                 pa.py_buffer(self.data[: self.bytes]),
             ],
         )
-
-
-def _text_buffers(ids: pa.Array) -> tuple[NDArray[np.int32], NDArray[np.uint8]]:
-    """The value offsets and data bytes of a string array (a value's bytes run from its
-    offset to the next; a null holds none)."""
-    offsets = np.frombuffer(
-        ids.buffers()[1], dtype=np.int32, count=len(ids) + 1, offset=4 * ids.offset
-    )
-    buf = ids.buffers()[2]
-    data = np.frombuffer(buf, dtype=np.uint8) if buf is not None else np.zeros(0, np.uint8)
-    return offsets, data
 
 
 _FIRST_ROOM = 1 << 26
